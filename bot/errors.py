@@ -1,0 +1,73 @@
+"""papers-bot's own exceptions, so callers never catch another library's errors.
+
+    PapersBotError
+    ├── ConfigError        missing or invalid configuration (start-up stops with one line)
+    ├── UserInputError     a slash command or setting the user can fix (shown to them, ephemeral)
+    ├── UpstreamError      a remote service failed after its retries
+    │   ├── HFError        Hugging Face
+    │   └── SlackError     Slack's Web API
+    └── StoreError         the database cannot be opened or written
+        └── StoreLockedError   another process holds the database
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "HFError",
+    "PapersBotError",
+    "SlackError",
+    "StoreError",
+    "StoreLockedError",
+    "UpstreamError",
+    "UserInputError",
+]
+
+
+class PapersBotError(Exception):
+    """Base of every error papers-bot raises on purpose."""
+
+
+class ConfigError(PapersBotError):
+    """The message names the variable to set; it never contains a secret's value."""
+
+
+class UserInputError(PapersBotError):
+    """Something a user typed; ``example`` shows a correct form."""
+
+    def __init__(self, message: str, example: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.example = example
+
+
+class UpstreamError(PapersBotError):
+    """A remote call failed; ``retryable`` says whether a later attempt may succeed."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class HFError(UpstreamError):
+    """Hugging Face failed: timeouts, 5xx, 429 after retries, or an unreadable body."""
+
+    def __init__(self, message: str, *, retryable: bool = True, status: int | None = None) -> None:
+        super().__init__(message, retryable=retryable)
+        self.status = status
+
+
+class SlackError(UpstreamError):
+    """Slack's Web API answered ``ok: false`` (``code`` is Slack's error string) or could not be reached."""
+
+    def __init__(self, code: str, *, retryable: bool = False) -> None:
+        super().__init__(f"Slack error: {code}", retryable=retryable)
+        self.code = code
+
+
+class StoreError(PapersBotError):
+    """The database could not be read or written."""
+
+
+class StoreLockedError(StoreError):
+    """A second process tried to open a database another papers-bot process is using."""

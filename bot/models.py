@@ -1,0 +1,140 @@
+"""Stored records: a channel's subscription and settings, and a post run's ledger entry.
+
+They are plain dataclasses with a JSON form, so every store backend keeps exactly the same shape and
+a later schema version can migrate documents field by field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+__all__ = [
+    "DEFAULT_MAX_PAPERS",
+    "DEFAULT_POST_TIME",
+    "DEFAULT_WEEKDAYS",
+    "ChannelConfig",
+    "FilterChange",
+    "RunRecord",
+    "RunState",
+]
+
+DEFAULT_POST_TIME = "09:00"
+DEFAULT_WEEKDAYS: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday=0 … Friday=4, as datetime.weekday()
+DEFAULT_MAX_PAPERS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class FilterChange:
+    """Who changed a channel's filter and when, shown by ``/papers topics``."""
+
+    user_id: str
+    at: str  # ISO-8601 UTC
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConfig:
+    """Everything the bot remembers about one channel."""
+
+    channel_id: str
+    team_id: str = ""
+    subscribed: bool = False
+    paused_reason: str = ""  # set when Slack refused a post (channel_not_found, is_archived, …)
+    post_time: str = DEFAULT_POST_TIME  # "HH:MM", local to ``timezone``
+    timezone: str = "UTC"  # IANA name
+    weekdays: tuple[int, ...] = DEFAULT_WEEKDAYS
+    max_papers: int = DEFAULT_MAX_PAPERS
+    min_upvotes: int = 0
+    filter_text: str = ""  # the channel's topic filter in its canonical text form
+    post_format: str = "full"  # "full" | "compact"
+    last_day: date | None = None  # newest Hugging Face day this channel has had
+    subscribed_by: str = ""
+    created_at: str = ""
+    updated_at: str = ""
+    history: tuple[FilterChange, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return self.subscribed and not self.paused_reason
+
+    def replace(self, **changes: Any) -> ChannelConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_doc(self) -> dict[str, Any]:
+        doc = dataclasses.asdict(self)
+        doc["weekdays"] = list(self.weekdays)
+        doc["last_day"] = self.last_day.isoformat() if self.last_day else None
+        doc["history"] = [dataclasses.asdict(h) for h in self.history]
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> ChannelConfig:
+        """Unknown keys are ignored and missing ones take defaults, so old documents still load."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in doc.items() if k in names}
+        values["weekdays"] = tuple(int(d) for d in values.get("weekdays", DEFAULT_WEEKDAYS))
+        last_day = values.get("last_day")
+        values["last_day"] = date.fromisoformat(last_day) if last_day else None
+        values["history"] = tuple(FilterChange(**h) for h in values.get("history", ()))
+        return cls(**values)
+
+
+class RunState:
+    """States of a channel's post run for one local date."""
+
+    CLAIMED = "claimed"  # intent recorded; the post may or may not have reached Slack
+    POSTED = "posted"  # Slack answered ok; ``ts`` holds the message timestamps
+    NOTHING = "nothing"  # nothing new to post (all seen, weekend, filter matched nothing)
+    FAILED = "failed"  # Slack refused before anything was posted; safe to try again later
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """The ledger entry for (channel, local date): at most one post per channel per local day."""
+
+    channel_id: str
+    local_date: date
+    state: str
+    run_id: str
+    claimed_at: datetime
+    days: tuple[date, ...] = ()
+    paper_keys: tuple[str, ...] = ()
+    ts: tuple[str, ...] = ()
+    error: str = ""
+    attempts: int = 1
+
+    def replace(self, **changes: Any) -> RunRecord:
+        return dataclasses.replace(self, **changes)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "channel_id": self.channel_id,
+            "local_date": self.local_date.isoformat(),
+            "state": self.state,
+            "run_id": self.run_id,
+            "claimed_at": self.claimed_at.isoformat(),
+            "days": [d.isoformat() for d in self.days],
+            "paper_keys": list(self.paper_keys),
+            "ts": list(self.ts),
+            "error": self.error,
+            "attempts": self.attempts,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> RunRecord:
+        return cls(
+            channel_id=doc["channel_id"],
+            local_date=date.fromisoformat(doc["local_date"]),
+            state=doc["state"],
+            run_id=doc["run_id"],
+            claimed_at=datetime.fromisoformat(doc["claimed_at"]),
+            days=tuple(date.fromisoformat(d) for d in doc.get("days", ())),
+            paper_keys=tuple(doc.get("paper_keys", ())),
+            ts=tuple(doc.get("ts", ())),
+            error=doc.get("error", ""),
+            attempts=int(doc.get("attempts", 1)),
+        )
+

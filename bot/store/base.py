@@ -1,0 +1,60 @@
+"""The storage contract every backend (TinyDB today, PostgreSQL later) fulfils identically.
+
+All methods are safe to call from several threads at once: Bolt runs listeners on a thread pool while
+the scheduler posts. Each method is one atomic step; a crash between two calls leaves the state of
+the last completed call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Protocol
+
+from bot.models import ChannelConfig, RunRecord
+
+__all__ = ["SCHEMA_VERSION", "Store"]
+
+SCHEMA_VERSION = 1
+
+
+class Store(Protocol):
+    def get_channel(self, channel_id: str) -> ChannelConfig | None:
+        """The channel's record, or None if the bot never heard of it."""
+
+    def channels(self) -> list[ChannelConfig]:
+        """Every known channel, subscribed or not."""
+
+    def update_channel(
+        self, channel_id: str, change: Callable[[ChannelConfig], ChannelConfig]
+    ) -> ChannelConfig:
+        """Atomically read, change and write one channel (created as ``ChannelConfig(channel_id)``
+        when missing); returns what was stored. ``change`` may raise to abort: nothing is written."""
+
+    def posted_keys(self, channel_id: str) -> set[str]:
+        """arXiv ids (no version) already posted in this channel."""
+
+    def get_run(self, channel_id: str, local_date: date) -> RunRecord | None:
+        """The ledger entry for this channel and local date."""
+
+    def claim_run(self, record: RunRecord) -> bool:
+        """Record the intent to post before calling Slack. False when the (channel, local date)
+        already has a run that is not FAILED; a FAILED run is replaced (attempts + 1)."""
+
+    def finish_run(self, record: RunRecord) -> None:
+        """Store the run's final record (POSTED or NOTHING). For POSTED, its paper keys join the
+        channel's posted ledger; the channel's ``last_day`` advances to the newest of
+        ``record.days``. One write, so a crash leaves either all of it or none."""
+
+    def fail_run(self, record: RunRecord) -> None:
+        """Mark the run FAILED: Slack refused before anything was posted, so it may be retried."""
+
+    def runs(self, channel_id: str | None = None) -> list[RunRecord]:
+        """Ledger entries, of one channel or all, oldest first."""
+
+    def prune(self, before: date) -> int:
+        """Drop run records with a local date before ``before``; returns how many went.
+        Posted paper keys are kept (they are small and make "never twice" hold forever)."""
+
+    def close(self) -> None:
+        """Flush and release the database (and its process lock)."""
