@@ -1,13 +1,13 @@
 """papers-bot's own exceptions, so callers never catch another library's errors.
 
-    PapersBotError
-    ├── ConfigError        missing or invalid configuration (start-up stops with one line)
-    ├── UserInputError     a slash command or setting the user can fix (shown to them, ephemeral)
-    ├── UpstreamError      a remote service failed after its retries
-    │   ├── HFError        Hugging Face
-    │   └── SlackError     Slack's Web API
-    └── StoreError         the database cannot be opened or written
-        └── StoreLockedError   another process holds the database
+PapersBotError
+├── ConfigError        missing or invalid configuration (start-up stops with one line)
+├── UserInputError     a slash command or setting the user can fix (shown to them, ephemeral)
+├── UpstreamError      a remote service failed after its retries
+│   ├── HFError        Hugging Face
+│   └── SlackError     Slack's Web API
+└── StoreError         the database cannot be opened or written
+    └── StoreLockedError   another process holds the database
 """
 
 from __future__ import annotations

@@ -137,4 +137,3 @@ class RunRecord:
             error=doc.get("error", ""),
             attempts=int(doc.get("attempts", 1)),
         )
-

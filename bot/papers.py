@@ -187,9 +187,7 @@ def parse_paper(entry: Any, *, day: date | None = None) -> Paper | None:
         day=_as_date(raw.get("submittedOnDailyAt")) or day,
         published=_as_date(raw.get("publishedAt")),
         ai_summary=_clean_text(raw.get("ai_summary")),
-        ai_keywords=tuple(
-            k for k in (_clean_text(k) for k in keywords if isinstance(k, str)) if k
-        )
+        ai_keywords=tuple(k for k in (_clean_text(k) for k in keywords if isinstance(k, str)) if k)
         if isinstance(keywords, list)
         else (),
         github_repo=_url(raw.get("githubRepo")),

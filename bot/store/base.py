@@ -25,9 +25,7 @@ class Store(Protocol):
     def channels(self) -> list[ChannelConfig]:
         """Every known channel, subscribed or not."""
 
-    def update_channel(
-        self, channel_id: str, change: Callable[[ChannelConfig], ChannelConfig]
-    ) -> ChannelConfig:
+    def update_channel(self, channel_id: str, change: Callable[[ChannelConfig], ChannelConfig]) -> ChannelConfig:
         """Atomically read, change and write one channel (created as ``ChannelConfig(channel_id)``
         when missing); returns what was stored. ``change`` may raise to abort: nothing is written."""
 

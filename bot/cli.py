@@ -1,0 +1,188 @@
+"""``python -m bot``: run the app (Socket Mode or HTTP), post once, or preview a post.
+
+Every failure a user can fix ends in one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from types import FrameType
+
+from bot.config import Settings, load_dotenv_file, load_settings
+from bot.errors import ConfigError, HFError, PapersBotError, StoreError, UserInputError
+from bot.logs import setup_logging
+
+__all__ = ["main"]
+
+logger = logging.getLogger("bot")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-08-21") from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 100:
+        raise argparse.ArgumentTypeError("must be a whole number from 1 to 100")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="papers-bot: Hugging Face Daily Papers in Slack. Without a command: Socket Mode "
+        "when SLACK_APP_TOKEN is set, else HTTP mode.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="HTTP mode on $PORT: POST /slack/events, GET /healthz")
+    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    post = sub.add_parser("post-now", help="run the post job once for every subscribed channel (or one), then exit")
+    post.add_argument("--channel", help="only this channel id (e.g. C0123456789)")
+    post.add_argument("--date", type=_day, help="post this Hugging Face day (YYYY-MM-DD) instead of the newest")
+    preview = sub.add_parser("preview", help="print what a post would contain; needs no Slack token")
+    preview.add_argument("--date", type=_day, help="Hugging Face day (YYYY-MM-DD); default: the newest settled")
+    preview.add_argument("--limit", type=_positive, default=10, help="papers to show (default 10)")
+    preview.add_argument("--topics", default="", help="a channel filter, e.g. '\"model merging\", rlhf, -medical'")
+    preview.add_argument("--json", action="store_true", help="print a JSON array instead of text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    load_dotenv_file()
+    try:
+        return _dispatch(args)
+    except (ConfigError, StoreError, UserInputError) as exc:
+        print(f"papers-bot: {exc}", file=sys.stderr)
+        return 2
+    except HFError as exc:
+        print(f"papers-bot: Hugging Face is unavailable: {exc}", file=sys.stderr)
+        return 1
+    except PapersBotError as exc:
+        print(f"papers-bot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    import os
+
+    command = args.command or ("socket" if os.environ.get("SLACK_APP_TOKEN", "").strip() else "serve")
+    if command == "preview":
+        return _preview(args, load_settings(mode="none"))
+    mode = {"serve": "http", "socket": "socket", "post-now": "web-api"}[command]
+    settings = load_settings(mode=mode)
+    setup_logging(settings.log_level, settings.secrets)
+    if command == "post-now":
+        return _post_now(args, settings)
+    return _run(settings, socket_mode=command == "socket")
+
+
+def _post_now(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import build_services
+
+    services = build_services(settings)
+    try:
+        summary = services.runner.run_now(channel_id=args.channel, day=args.date)
+    finally:
+        services.close()
+    for channel, outcome in sorted(summary.outcomes.items()):
+        print(f"{channel}: {outcome}{' (' + summary.errors[channel] + ')' if channel in summary.errors else ''}")
+    if not summary.outcomes and not summary.errors:
+        print("No subscribed channels.")
+    if summary.stopped:
+        print(f"papers-bot: Slack rejected the bot token ({summary.stopped})", file=sys.stderr)
+        return 1
+    if summary.errors:
+        for channel, error in summary.errors.items():
+            if channel not in summary.outcomes:
+                print(f"papers-bot: {channel}: {error}", file=sys.stderr)
+        print(f"papers-bot: {len(summary.errors)} channel(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _preview(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.hf import HFClient
+    from bot.models import ChannelConfig
+    from bot.render import render_text_preview
+    from bot.schedule import candidate_days
+    from bot.selection import channel_filter, select_for_channel
+
+    config = ChannelConfig("preview", max_papers=args.limit, filter_text=args.topics.strip())
+    channel_filter(config)  # a bad filter fails here, before any network call
+    days = [args.date] if args.date else candidate_days(datetime.now(UTC), None)
+    with HFClient(settings.hf_endpoint, token=settings.hf_token) as client:
+        for day in days:
+            papers = client.daily_papers(day)
+            if papers:
+                break
+    if not papers:
+        print(f"No papers on Hugging Face for {', '.join(d.isoformat() for d in days[:1] or days)}.")
+        return 0
+    selection = select_for_channel(config, papers, set())
+    if args.json:
+        items = []
+        for paper in selection.papers:
+            item = paper.to_json()
+            item["matched"] = selection.reasons.get(paper.key, "")
+            items.append(item)
+        print(json.dumps(items, ensure_ascii=False, indent=2))
+    else:
+        print(render_text_preview(selection.papers, days=[day], reasons=selection.reasons))
+        if selection.dropped:
+            print(f"\n({selection.dropped} papers of that day did not match the filter)")
+    return 0
+
+
+def _run(settings: Settings, *, socket_mode: bool) -> int:
+    from bot.app import build_app
+    from bot.scheduler import PostScheduler
+    from bot.server import SlackHTTPServer
+    from bot.services import build_services
+
+    services = build_services(settings)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        logger.info("signal %d received; shutting down", signum)
+        stop.set()
+
+    try:
+        app = build_app(services, socket_mode=socket_mode)
+        scheduler = services.scheduler = PostScheduler(services.runner, services.store)
+
+        def health() -> dict[str, object]:
+            return {"ok": True, "mode": "socket" if socket_mode else "http", **scheduler.state()}
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        scheduler.start()
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            handler = SocketModeHandler(app, settings.slack_app_token)
+            handler.connect()
+            logger.info("papers-bot is running in Socket Mode")
+            stop.wait()
+            handler.close()
+        else:
+            server = SlackHTTPServer(app, port=settings.port, health=health)
+            server.start_background()
+            logger.info("papers-bot is listening on port %d (POST /slack/events, GET /healthz)", server.port)
+            stop.wait()
+            server.shutdown()
+    finally:
+        services.close()
+    return 0

@@ -1,0 +1,193 @@
+"""The Hugging Face client: one shared ``httpx.Client`` with timeouts, retries and a User-Agent.
+
+Only this module imports httpx; every failure leaves it as ``HFError`` so callers handle one type.
+Retries cover what a later attempt can fix: timeouts, connection errors, 429 (waiting as long as the
+``RateLimit`` header's ``t=`` asks) and 5xx. Other 4xx are answers, not failures to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import httpx
+
+from bot.errors import HFError
+from bot.papers import Paper, parse_daily_list, parse_paper
+
+__all__ = ["USER_AGENT", "DayFeed", "HFClient"]
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "papers-bot/0.1 (+https://github.com/papers-bot; Slack bot for HF Daily Papers)"
+PAGE_SIZE = 100
+MAX_PAGES = 10  # 1,000 papers a day is far beyond any day seen; stops a server that never ends pages
+_RATELIMIT_T_RE = re.compile(r"(?:^|;)\s*t=(\d+)")
+_MAX_RETRY_WAIT = 60.0
+
+
+def retry_wait_from_headers(headers: httpx.Headers) -> float | None:
+    """Seconds to wait before retrying, from ``RateLimit: "api";r=0;t=42`` or ``Retry-After``."""
+    ratelimit = headers.get("ratelimit")
+    if ratelimit:
+        match = _RATELIMIT_T_RE.search(ratelimit)
+        if match:
+            return float(match.group(1))
+    retry_after = headers.get("retry-after")
+    if retry_after and retry_after.strip().isdigit():
+        return float(retry_after.strip())
+    return None
+
+
+class HFClient:
+    """Reads Hugging Face's papers API.
+
+    Args:
+        base_url: ``HF_ENDPOINT``.
+        token: optional HF token, sent as a bearer token; never logged.
+        transport: an httpx transport for tests (the tests normally use a real local server).
+        attempts: tries per request, including the first.
+        sleep: injectable so tests do not wait out backoffs.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str = "",
+        timeout: float = 10.0,
+        attempts: int = 4,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            transport=transport,
+            follow_redirects=True,
+        )
+        self._attempts = max(attempts, 1)
+        self._backoff = backoff
+        self._sleep = sleep
+        self.requests_made = 0  # counted for health and benchmarks
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HFClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _get_json(self, path: str, params: dict[str, Any]) -> Any:
+        """GET with retries; returns parsed JSON or raises HFError (``status`` set for HTTP answers)."""
+        last_error = "no attempt made"
+        for attempt in range(1, self._attempts + 1):
+            wait: float | None = None
+            try:
+                self.requests_made += 1
+                response = self._client.get(path, params=params)
+            except httpx.TimeoutException:
+                last_error = "timed out"
+            except httpx.TransportError as exc:
+                last_error = f"connection failed ({type(exc).__name__})"
+            else:
+                status = response.status_code
+                if status == 404:
+                    raise HFError("not found", retryable=False, status=404)
+                if status == 429 or status >= 500:
+                    last_error = f"HTTP {status}"
+                    wait = retry_wait_from_headers(response.headers)
+                elif status >= 400:
+                    raise HFError(f"HTTP {status}", retryable=False, status=status)
+                else:
+                    try:
+                        return response.json()
+                    except ValueError:
+                        # A truncated or HTML body is a transient upstream fault more often than not.
+                        last_error = "response was not valid JSON"
+            if attempt == self._attempts:
+                break
+            delay = wait if wait is not None else self._backoff * 2 ** (attempt - 1) * (1 + random.random())
+            logger.info("Hugging Face %s %s; retry %d in %.1fs", path, last_error, attempt, delay)
+            self._sleep(min(delay, _MAX_RETRY_WAIT))
+        raise HFError(f"Hugging Face {path}: {last_error} after {self._attempts} attempts")
+
+    def daily_papers(self, day: date) -> list[Paper]:
+        """The day's list, every page, parsed; malformed entries are skipped and logged."""
+        entries: list[Any] = []
+        for page in range(MAX_PAGES):
+            params: dict[str, Any] = {"date": day.isoformat(), "limit": PAGE_SIZE}
+            if page:
+                params["p"] = page
+            data = self._get_json("/api/daily_papers", params)
+            if not isinstance(data, list):
+                raise HFError("Hugging Face /api/daily_papers: response was not a list")
+            entries.extend(data)
+            if len(data) < PAGE_SIZE:
+                break
+        return parse_daily_list(entries, day=day)
+
+    def search(self, query: str, *, limit: int = 10) -> list[Paper]:
+        data = self._get_json("/api/papers/search", {"q": query, "limit": limit})
+        return parse_daily_list(data)[:limit]
+
+    def paper(self, arxiv_id: str) -> Paper | None:
+        """One paper by id, with its linked-repo counts; None when Hugging Face does not know it."""
+        try:
+            data = self._get_json(f"/api/papers/{arxiv_id}", {})
+        except HFError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return parse_paper(data)
+
+
+class DayFeed:
+    """Day lists shared by every channel: one upstream fetch per day however many channels post.
+
+    Entries live ``ttl`` seconds, so channels posting in the same minute share one fetch while a
+    channel posting hours later still reads fresh upvotes. Concurrent callers for the same day wait
+    for the one fetch in flight instead of starting their own.
+    """
+
+    def __init__(self, client: HFClient, *, ttl: float = 600.0, clock: Callable[[], float] = time.monotonic):
+        self._client = client
+        self._ttl = ttl
+        self._clock = clock
+        self._cache: dict[date, tuple[float, list[Paper]]] = {}
+        self._locks: dict[date, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.last_success: float | None = None  # wall-clock time of the last successful fetch
+
+    def papers(self, day: date) -> list[Paper]:
+        with self._guard:
+            lock = self._locks.setdefault(day, threading.Lock())
+        with lock:
+            cached = self._cache.get(day)
+            if cached and self._clock() - cached[0] < self._ttl:
+                return cached[1]
+            papers = self._client.daily_papers(day)
+            self._cache[day] = (self._clock(), papers)
+            self.last_success = time.time()
+            return papers
+
+    @property
+    def requests_made(self) -> int:
+        return self._client.requests_made
+
+    def clear(self) -> None:
+        with self._guard:
+            self._cache.clear()

@@ -1,0 +1,52 @@
+"""Logging set-up with secret redaction: a token that slips into a message is masked before output."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+__all__ = ["RedactingFilter", "setup_logging"]
+
+# Slack tokens (xoxb-, xoxp-, xapp-, …) and Hugging Face tokens, whatever the configuration holds.
+_TOKEN_RE = re.compile(r"\b(?:xox[abposr]|xapp)-[A-Za-z0-9-]+|\bhf_[A-Za-z0-9]{8,}")
+
+
+class RedactingFilter(logging.Filter):
+    """Masks configured secrets and anything shaped like a Slack or HF token in every record."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = tuple(s for s in secrets if len(s) >= 6)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return _TOKEN_RE.sub("[redacted]", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.redact(message)
+        if record.exc_info:
+            # Format the traceback now, through the filter, so exception text is masked too.
+            formatter = logging.Formatter()
+            redacted += "\n" + self.redact(formatter.formatException(record.exc_info))
+            record.exc_info = None
+            record.exc_text = None
+        if redacted != message or record.args:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def setup_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Bolt logs request bodies and signatures at DEBUG; httpx logs every URL at INFO.
+    for noisy in ("slack_bolt", "slack_sdk", "httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(
+            max(logging.getLevelName(level), logging.INFO) if noisy.startswith("slack") else logging.WARNING
+        )

@@ -1,0 +1,81 @@
+"""The texts users read in replies to commands. Pure; every untrusted string passes escape_mrkdwn."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.commands import COMMANDS, Command
+from bot.errors import UserInputError
+from bot.models import ChannelConfig, RunRecord, RunState
+from bot.render import escape_mrkdwn
+from bot.schedule import format_weekdays
+
+__all__ = [
+    "error_text",
+    "help_text",
+    "schedule_text",
+    "status_text",
+    "unknown_command_text",
+]
+
+PAUSE_ADVICE = {
+    "not_in_channel": "I'm not a member of this private channel. Invite me with `/invite @papers-bot`, "
+    "then run `/papers subscribe` again.",
+    "channel_not_found": "Slack says this channel no longer exists for me. Run `/papers subscribe` to resume.",
+    "is_archived": "This channel was archived. Unarchive it and run `/papers subscribe` to resume.",
+}
+
+
+def help_text() -> str:
+    lines = ["*papers-bot* brings Hugging Face Daily Papers into this channel.", ""]
+    for name, (args, example, what) in COMMANDS.items():
+        usage = f"`/papers {name}{' ' + args if args else ''}`"
+        lines.append(f"• {usage}: {what} Example: `{example}`")
+    return "\n".join(lines)
+
+
+def unknown_command_text(command: Command) -> str:
+    word = escape_mrkdwn(command.word[:60])
+    if command.suggestion:
+        example = COMMANDS[command.suggestion][1]
+        return f"I don't know `{word}`. Did you mean `/papers {command.suggestion}`? For example: `{example}`"
+    return f"I don't know `{word}`. Here is what I can do:\n\n{help_text()}"
+
+
+def error_text(error: UserInputError) -> str:
+    text = f":warning: {escape_mrkdwn(error.message)}"
+    if error.example:
+        text += f"\nExample: `{escape_mrkdwn(error.example)}`"
+    return text
+
+
+def schedule_text(config: ChannelConfig) -> str:
+    return f"{config.post_time} {format_weekdays(config.weekdays)} ({config.timezone})"
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%a %d %b %Y, %H:%M %Z") if moment else "not scheduled"
+
+
+def status_text(config: ChannelConfig | None, next_post: datetime | None, last_run: RunRecord | None) -> str:
+    if config is None or not config.subscribed:
+        return "This channel is not subscribed. Start daily posts with `/papers subscribe`."
+    lines = [f"*Daily papers here:* {schedule_text(config)}"]
+    if config.paused_reason:
+        advice = PAUSE_ADVICE.get(config.paused_reason, "Run `/papers subscribe` to resume.")
+        lines.append(f":double_vertical_bar: *Paused* ({config.paused_reason}). {advice}")
+    else:
+        lines.append(f"*Next post:* {_when(next_post)}")
+    lines.append(f"*Papers per post:* up to {config.max_papers}")
+    if config.min_upvotes:
+        lines.append(f"*Minimum upvotes:* {config.min_upvotes}")
+    topics = escape_mrkdwn(config.filter_text) if config.filter_text else "none (the top papers of the day)"
+    lines.append(f"*Filter:* {topics}")
+    if last_run is not None:
+        if last_run.state == RunState.POSTED:
+            lines.append(f"*Last post:* {last_run.local_date:%a %d %b %Y}, {len(last_run.paper_keys)} papers")
+        elif last_run.state == RunState.NOTHING:
+            lines.append(f"*Last run:* {last_run.local_date:%a %d %b %Y}, nothing new to post")
+    if config.last_day:
+        lines.append(f"*Newest Hugging Face day posted:* {config.last_day:%a %d %b %Y}")
+    return "\n".join(lines)

@@ -1,0 +1,97 @@
+"""APScheduler wiring around the pure ``due_local_date`` rule (see ``bot/schedule.py``).
+
+One job ticks every minute and asks the runner which channels are due; a second prunes old ledger
+rows once a day. The scheduler is in-memory on purpose: every decision comes from the ledger in the
+store, so there is nothing to persist and nothing to replay after a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.daily import PostRunner
+from bot.store import Store
+
+__all__ = ["PostScheduler"]
+
+logger = logging.getLogger(__name__)
+
+LEDGER_RETENTION = timedelta(days=120)
+
+
+class PostScheduler:
+    def __init__(self, runner: PostRunner, store: Store) -> None:
+        self.runner = runner
+        self.store = store
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={
+                # The default of 1 s silently drops a tick delayed by a busy machine.
+                "misfire_grace_time": 300,
+                "coalesce": True,
+                "max_instances": 1,
+            },
+        )
+        self.scheduler.add_listener(self._on_problem, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        self.ticks = 0
+        self.last_tick: datetime | None = None
+
+    def _tick(self) -> None:
+        self.ticks += 1
+        self.last_tick = datetime.now(UTC)
+        self.runner.run_due()
+
+    def _prune(self) -> None:
+        removed = self.store.prune((datetime.now(UTC) - LEDGER_RETENTION).date())
+        if removed:
+            logger.info("pruned %d old ledger rows", removed)
+
+    def _on_problem(self, event: JobExecutionEvent) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            logger.warning("scheduler job %s missed its run at %s", event.job_id, event.scheduled_run_time)
+        else:
+            logger.error("scheduler job %s failed", event.job_id, exc_info=event.exception)
+
+    def start(self) -> None:
+        """Start ticking; the first tick runs at once so a post missed while down goes out now."""
+        self.scheduler.add_job(self._tick, CronTrigger(second=0, timezone=UTC), id="tick", replace_existing=True)
+        self.scheduler.add_job(
+            self._prune, CronTrigger(hour=3, minute=17, timezone=UTC), id="prune", replace_existing=True
+        )
+        self.scheduler.start()
+        self.scheduler.add_job(self._tick, id="startup-tick")
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def state(self) -> dict[str, Any]:
+        """For ``/healthz``."""
+        job = self.scheduler.get_job("tick") if self.scheduler.running else None
+        last = self.runner.last_run
+        return {
+            "running": bool(self.scheduler.running),
+            "next_tick": job.next_run_time.isoformat() if job and job.next_run_time else None,
+            "last_tick": self.last_tick.isoformat() if self.last_tick else None,
+            "ticks": self.ticks,
+            "last_fetch": _iso(self.runner.feed.last_success),
+            "last_post": self.runner.last_post_at.isoformat() if self.runner.last_post_at else None,
+            "last_run": {
+                "outcomes": dict(last.outcomes),
+                "errors": dict(last.errors),
+                "hf_requests": last.hf_requests,
+                "duration_s": round(last.duration, 3),
+            }
+            if last
+            else None,
+        }
+
+
+def _iso(timestamp: float | None) -> str | None:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat() if timestamp else None

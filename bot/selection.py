@@ -1,0 +1,35 @@
+"""Which papers a channel gets from a set of days: its filter, its thresholds, nothing seen twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from bot.filters import ChannelFilter, parse_filter, select_papers
+from bot.models import ChannelConfig
+from bot.papers import Paper
+
+__all__ = ["Selection", "channel_filter", "select_for_channel"]
+
+
+@dataclass(frozen=True)
+class Selection:
+    papers: list[Paper]
+    reasons: dict[str, str] = field(default_factory=dict)  # paper key → why it matched
+    dropped: int = 0  # papers of these days the filter or thresholds left out
+
+
+def channel_filter(config: ChannelConfig) -> ChannelFilter:
+    """The stored filter text plus the channel's ``min-upvotes`` setting."""
+    base = parse_filter(config.filter_text) if config.filter_text else ChannelFilter()
+    if config.min_upvotes > base.min_upvotes:
+        base = replace(base, min_upvotes=config.min_upvotes)
+    return base
+
+
+def select_for_channel(config: ChannelConfig, papers: Iterable[Paper], posted: set[str]) -> Selection:
+    """Ranked by upvotes, at most ``max_papers``, never a paper the channel already had."""
+    unseen = [p for p in papers if p.key not in posted]
+    chosen, dropped = select_papers(channel_filter(config), unseen, config.max_papers)
+    reasons = {paper.key: result.explain() for paper, result in chosen if result.explain()}
+    return Selection([paper for paper, _ in chosen], reasons, dropped)

@@ -1,0 +1,69 @@
+"""The composition root's container: every long-lived collaborator, built once and passed down.
+
+Listeners and jobs receive this object instead of importing globals, so tests build it against the
+local fake servers and a controlled clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+from bot.daily import PostRunner
+from bot.hf import DayFeed, HFClient
+from bot.slack import SlackPoster, make_web_client
+from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.scheduler import PostScheduler
+
+__all__ = ["Services", "build_services"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    hf: HFClient
+    feed: DayFeed
+    poster: SlackPoster
+    runner: PostRunner
+    clock: Callable[[], datetime] = utc_now
+    scheduler: PostScheduler | None = field(default=None)
+
+    def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+        self.hf.close()
+        self.store.close()
+
+
+def open_store(settings: Settings) -> Store:
+    from bot.store.tinydb_store import TinyStore
+
+    return TinyStore(settings.db_path)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    hf_sleep: Callable[[float], None] | None = None,
+) -> Services:
+    """Wire the real clients; ``store`` and ``clock`` are injectable for tests."""
+    store = store if store is not None else open_store(settings)
+    hf_kwargs = {"sleep": hf_sleep} if hf_sleep else {}
+    hf = HFClient(settings.hf_endpoint, token=settings.hf_token, **hf_kwargs)
+    feed = DayFeed(hf)
+    client = make_web_client(settings.slack_bot_token or "xoxb-not-configured", settings.slack_api_url)
+    poster = SlackPoster(client)
+    runner = PostRunner(store, feed, poster, clock=clock)
+    return Services(settings, store, hf, feed, poster, runner, clock)

@@ -1,0 +1,552 @@
+"""The TinyDB backend of ``Store``: one JSON file, one writer process, crash-safe writes.
+
+TinyDB alone is neither thread-safe nor crash-safe (it rewrites its file in place and keeps no lock;
+see research/reliability.md §1), so this module adds the three things it lacks:
+
+* ``AtomicJSONStorage`` writes a whole new file next to the old one and swaps it in with
+  ``os.replace``; a crash leaves either the old file or the new one, never a torn mix.
+* A ``filelock`` on ``<path>.lock`` keeps a second papers-bot process out; two would post twice.
+* One ``RLock`` per store serialises every public method, because Bolt runs listeners on a thread pool
+  while the scheduler posts, and each TinyDB operation is an unguarded read-modify-write.
+
+Multi-table changes (``finish_run``, migrations) run inside a storage *batch*: TinyDB's table methods
+are used as usual, but their writes are deferred until the batch ends and then land as one file
+write. That keeps TinyDB's own table code doing the document bookkeeping while still giving "all or
+nothing" across tables. We chose the batch over hand-editing the raw dict because every write path
+(single- or multi-table) then goes through the same rollback: if anything raises inside a batch, the
+in-memory state is thrown away and re-read from the last committed copy, so TinyDB's in-place
+mutations of cached documents can never leak into later reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import date
+from pathlib import Path
+from tempfile import mkstemp
+from types import TracebackType
+from typing import Any
+
+import filelock
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Table
+
+from bot.errors import StoreError, StoreLockedError
+from bot.models import ChannelConfig, RunRecord, RunState
+from bot.store.base import SCHEMA_VERSION
+
+__all__ = ["MIGRATIONS", "AtomicJSONStorage", "MemoryJSONStorage", "TinyStore"]
+
+RawData = dict[str, dict[str, dict[str, Any]]]
+"""TinyDB's storage shape: table name → str(doc id) → document."""
+
+Migration = Callable[[RawData], None]
+
+MIGRATIONS: dict[int, Migration] = {}
+"""``MIGRATIONS[n]`` upgrades raw data in place from schema ``n`` to ``n + 1``.
+
+Empty while ``SCHEMA_VERSION`` is 1. A later version adds its step here and bumps ``SCHEMA_VERSION``;
+all steps of one upgrade run in one batch, so a crash mid-upgrade leaves the old file intact.
+"""
+
+_CHANNELS, _RUNS, _POSTED, _META = "channels", "runs", "posted", "meta"
+_DATA_TABLES = (_CHANNELS, _RUNS, _POSTED)
+
+
+def _dumps(data: RawData) -> str:
+    """Compact JSON: a 10,000-channel file is rewritten on every change, so every byte costs time."""
+    return json.dumps(data, separators=(",", ":"))
+
+
+class _CachedStorage(Storage):
+    """A TinyDB storage that keeps the parsed state in memory and can defer writes into a batch.
+
+    Caching is safe because the process lock makes this process the only writer; it turns every
+    read into a dict lookup instead of re-parsing megabytes of JSON. ``read()`` hands TinyDB the
+    live cached dict, which TinyDB mutates in place before calling ``write()``; therefore any failed
+    write or aborted batch *forgets* the cache so the next read reloads the last committed copy.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._data: RawData | None = None
+        self._loaded = False
+        self._batch_depth = 0
+        self._dirty = False
+        self.commits = 0  # number of completed writes, for tests and diagnostics
+
+    def read(self) -> RawData | None:
+        if not self._loaded:
+            self._data = self._load()
+            self._loaded = True
+        return self._data
+
+    def write(self, data: RawData) -> None:
+        self._data, self._loaded = data, True
+        if self._batch_depth:
+            self._dirty = True
+            return
+        self._commit(data)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Defer writes until the outermost batch ends, then commit once; on error, commit nothing.
+
+        A nested batch joins the outer one: only the outermost decides whether to commit.
+        """
+        outer = self._batch_depth == 0
+        self._batch_depth += 1
+        try:
+            yield
+        except BaseException:
+            if outer:
+                self.forget()
+            raise
+        finally:
+            self._batch_depth -= 1
+        if outer and self._dirty:
+            self._dirty = False
+            self._commit(self._data or {})
+
+    def forget(self) -> None:
+        """Drop uncommitted in-memory state; the next read reloads the last committed copy."""
+        self._data, self._loaded, self._dirty = None, False, False
+
+    def _commit(self, data: RawData) -> None:
+        try:
+            self._save(data)
+        except BaseException:
+            self.forget()
+            raise
+        self.commits += 1
+
+    def _load(self) -> RawData | None:
+        raise NotImplementedError
+
+    def _save(self, data: RawData) -> None:
+        raise NotImplementedError
+
+
+class MemoryJSONStorage(_CachedStorage):
+    """In-memory storage for tests and ``preview``: no file, no lock.
+
+    Used instead of TinyDB's ``MemoryStorage`` because it keeps the committed state as JSON text,
+    so it rejects unserialisable values and rolls back aborted batches exactly like the file
+    storage; tests on the memory store then say something about the real one.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._text: str | None = None
+
+    def _load(self) -> RawData | None:
+        return None if self._text is None else json.loads(self._text)
+
+    def _save(self, data: RawData) -> None:
+        self._text = _dumps(data)
+
+
+class AtomicJSONStorage(_CachedStorage):
+    """A JSON file replaced atomically on every write (temp file → fsync → ``os.replace`` → fsync dir).
+
+    No file handle stays open between calls, so nothing pins the old inode and nothing can be left
+    half-written in place. Only open it while holding the database's process lock: opening deletes
+    temp files of this database, which would sabotage another live writer.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self._dir = self.path.parent
+        self._tmp_prefix = f".{self.path.name}."
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self.remove_stale_temp_files()
+        self.read()  # fail at open, not at the first query, when the file is unreadable
+
+    def remove_stale_temp_files(self) -> list[Path]:
+        """Delete temp files a killed process left behind; they never hold committed data."""
+        removed = []
+        for tmp in self._dir.glob(f"{self._tmp_prefix}*.tmp"):
+            with suppress(FileNotFoundError):
+                tmp.unlink()
+                removed.append(tmp)
+        return removed
+
+    def _load(self) -> RawData | None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"Cannot read the database {self.path}: {exc.strerror or exc}") from exc
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            reason = "the file is empty" if not raw.strip() else str(exc)
+            raise StoreError(
+                f"The database {self.path} is not valid JSON ({reason}); it was left untouched. "
+                "Restore it from a backup, or move it aside to start with an empty database."
+            ) from exc
+        _check_shape(self.path, data)
+        return data
+
+    def _save(self, data: RawData) -> None:
+        payload = _dumps(data).encode()
+        try:
+            self._replace_with(payload)
+        except OSError as exc:
+            raise StoreError(f"Cannot write the database {self.path}: {exc.strerror or exc}") from exc
+
+    def _replace_with(self, payload: bytes) -> None:
+        fd, tmp = mkstemp(dir=self._dir, prefix=self._tmp_prefix, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(tmp)
+            raise
+        _fsync_dir(self._dir)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable; without it a power cut can bring back the old file."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _check_shape(path: Path, data: Any) -> None:
+    """Refuse JSON that is not a TinyDB database rather than misreading someone else's file."""
+    tables_ok = isinstance(data, dict) and all(isinstance(t, dict) for t in data.values())
+    if not tables_ok or not all(isinstance(d, dict) for t in data.values() for d in t.values()):
+        raise StoreError(f"The database {path} is JSON but not a TinyDB database; it was left untouched.")
+
+
+class TinyStore:
+    """``Store`` on a TinyDB JSON file (or in memory when ``path`` is None).
+
+    Lookups go through in-memory indexes (channel id → doc id, …) built at open and kept in step
+    with every write; that is safe because this process is the file's only writer, and it keeps
+    every single-channel operation O(1) apart from the unavoidable whole-file rewrite.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+        self._lock = threading.RLock()
+        self._closed = False
+        self.path = Path(path) if path is not None else None
+        self._file_lock = self._acquire_process_lock(self.path) if self.path is not None else None
+        try:
+            self._storage: _CachedStorage = (
+                AtomicJSONStorage(self.path) if self.path is not None else MemoryJSONStorage()
+            )
+            self._db = TinyDB(storage=lambda: self._storage)
+            self._tables = {name: self._db.table(name) for name in (*_DATA_TABLES, _META)}
+            self._reindex()
+            self._schema_version = self._open_schema()
+        except BaseException:
+            self._release_process_lock()
+            raise
+
+    # ----- lifecycle -------------------------------------------------------------------------------
+
+    def __enter__(self) -> TinyStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Every write is already durable, so closing only releases the file and the process lock."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._db.close()
+            self._release_process_lock()
+
+    @property
+    def schema_version(self) -> int:
+        return self._schema_version
+
+    @staticmethod
+    def _acquire_process_lock(path: Path) -> filelock.BaseFileLock:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # thread_local=False: close() may run on a different thread (a signal handler's) than open.
+        lock = filelock.FileLock(f"{path}.lock", thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout as exc:
+            raise StoreLockedError(
+                f"Another papers-bot process is already using {path}; stop it first (running two would post twice)."
+            ) from exc
+        return lock
+
+    def _release_process_lock(self) -> None:
+        if self._file_lock is not None:
+            self._file_lock.release()
+
+    # ----- schema ----------------------------------------------------------------------------------
+
+    def _open_schema(self) -> int:
+        meta = self._tables[_META].all()
+        if not meta:
+            return self._init_schema()
+        version = meta[0].get("schema_version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise StoreError(f"The database {self._where()} has an unreadable schema version: {version!r}")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The database {self._where()} was written by a newer papers-bot (schema {version}; "
+                f"this one knows {SCHEMA_VERSION}); upgrade papers-bot or restore an older backup."
+            )
+        if version < SCHEMA_VERSION:
+            self._migrate(version)
+        return SCHEMA_VERSION
+
+    def _init_schema(self) -> int:
+        """Stamp a fresh database; refuse data that carries no version (not ours, or damaged)."""
+        data = self._storage.read() or {}
+        if any(data.get(name) for name in _DATA_TABLES):
+            raise StoreError(f"The database {self._where()} has data but no schema version; left untouched.")
+        with self._atomic():
+            self._tables[_META].insert({"schema_version": SCHEMA_VERSION})
+        return SCHEMA_VERSION
+
+    def _migrate(self, from_version: int) -> None:
+        """Upgrade the raw data step by step, all steps and the new version stamp in one write."""
+        missing = [v for v in range(from_version, SCHEMA_VERSION) if v not in MIGRATIONS]
+        if missing:
+            raise StoreError(
+                f"The database {self._where()} has schema {from_version}, which this papers-bot "
+                "cannot upgrade; left untouched."
+            )
+        with self._atomic():
+            data = self._storage.read() or {}
+            for version in range(from_version, SCHEMA_VERSION):
+                MIGRATIONS[version](data)
+            meta = data.setdefault(_META, {})
+            meta.clear()
+            meta["1"] = {"schema_version": SCHEMA_VERSION}
+            self._storage.write(data)
+        self._after_raw_change()
+
+    def _where(self) -> str:
+        return str(self.path) if self.path is not None else "(in memory)"
+
+    # ----- transactions and indexes ----------------------------------------------------------------
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """One storage write for everything inside; on error nothing is written and indexes reload."""
+        try:
+            with self._storage.batch():
+                yield
+        except BaseException:
+            self._after_raw_change()
+            raise
+
+    def _after_raw_change(self) -> None:
+        """TinyDB's query caches and our indexes may describe discarded state: rebuild both."""
+        for table in self._tables.values():
+            table.clear_cache()
+            table._next_id = None  # a discarded insert may have advanced it; recomputed on next insert
+        self._reindex()
+
+    def _reindex(self) -> None:
+        try:
+            self._build_indexes(self._storage.read() or {})
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise StoreError(f"The database {self._where()} holds a malformed document ({exc!r}).") from exc
+
+    def _build_indexes(self, data: RawData) -> None:
+        self._channel_ids = {d["channel_id"]: int(i) for i, d in data.get(_CHANNELS, {}).items()}
+        self._posted_ids = {d["channel_id"]: int(i) for i, d in data.get(_POSTED, {}).items()}
+        self._run_ids: dict[str, dict[str, int]] = {}
+        for doc_id, doc in data.get(_RUNS, {}).items():
+            self._run_ids.setdefault(doc["channel_id"], {})[doc["local_date"]] = int(doc_id)
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        with self._lock:
+            self._check_open()
+            yield
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Lock, then batch: the whole read-modify-write is one step other threads cannot split."""
+        with self._lock:
+            self._check_open()
+            with self._atomic():
+                yield
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"The database {self._where()} is closed.")
+
+    @staticmethod
+    def _replace_doc(table: Table, doc_id: int, doc: dict[str, Any]) -> None:
+        """Whole-document replace (TinyDB's ``update`` merges, which would keep stale keys)."""
+
+        def replace(current: dict[str, Any]) -> None:
+            current.clear()
+            current.update(doc)
+
+        table.update(replace, doc_ids=[doc_id])
+
+    # ----- channels --------------------------------------------------------------------------------
+
+    def get_channel(self, channel_id: str) -> ChannelConfig | None:
+        with self._reading():
+            doc_id = self._channel_ids.get(channel_id)
+            if doc_id is None:
+                return None
+            return ChannelConfig.from_doc(self._tables[_CHANNELS].get(doc_id=doc_id))
+
+    def channels(self) -> list[ChannelConfig]:
+        with self._reading():
+            return [ChannelConfig.from_doc(doc) for doc in self._tables[_CHANNELS].all()]
+
+    def update_channel(self, channel_id: str, change: Callable[[ChannelConfig], ChannelConfig]) -> ChannelConfig:
+        with self._writing():
+            current = self.get_channel(channel_id)
+            new = change(current or ChannelConfig(channel_id))
+            if not isinstance(new, ChannelConfig) or new.channel_id != channel_id:
+                raise ValueError(f"update_channel({channel_id!r}): change must return that channel's config")
+            if current is not None and new == current:
+                return current
+            return self._put_channel(new)
+
+    def _put_channel(self, config: ChannelConfig) -> ChannelConfig:
+        doc = config.to_doc()
+        table = self._tables[_CHANNELS]
+        doc_id = self._channel_ids.get(config.channel_id)
+        if doc_id is None:
+            self._channel_ids[config.channel_id] = table.insert(doc)
+        else:
+            self._replace_doc(table, doc_id, doc)
+        return ChannelConfig.from_doc(doc)
+
+    def _advance_last_day(self, channel_id: str, newest: date) -> None:
+        """``last_day`` only moves forward: a late or re-run post must not make old days new again."""
+        current = self.get_channel(channel_id) or ChannelConfig(channel_id)
+        if current.last_day is None or newest > current.last_day:
+            self._put_channel(current.replace(last_day=newest))
+
+    # ----- posted ledger ---------------------------------------------------------------------------
+
+    def posted_keys(self, channel_id: str) -> set[str]:
+        with self._reading():
+            doc_id = self._posted_ids.get(channel_id)
+            if doc_id is None:
+                return set()
+            return set(self._tables[_POSTED].get(doc_id=doc_id)["keys"])
+
+    def _add_posted(self, channel_id: str, keys: tuple[str, ...], day: date | None) -> None:
+        """Keys map to the Hugging Face day they were first posted for; a re-post keeps the first."""
+        table = self._tables[_POSTED]
+        stamp = day.isoformat() if day else None
+        doc_id = self._posted_ids.get(channel_id)
+        if doc_id is None:
+            doc = {"channel_id": channel_id, "keys": dict.fromkeys(keys, stamp)}
+            self._posted_ids[channel_id] = table.insert(doc)
+            return
+        merged = dict(table.get(doc_id=doc_id)["keys"])
+        for key in keys:
+            merged.setdefault(key, stamp)
+        self._replace_doc(table, doc_id, {"channel_id": channel_id, "keys": merged})
+
+    # ----- runs ------------------------------------------------------------------------------------
+
+    def get_run(self, channel_id: str, local_date: date) -> RunRecord | None:
+        with self._reading():
+            doc_id = self._run_ids.get(channel_id, {}).get(local_date.isoformat())
+            if doc_id is None:
+                return None
+            return RunRecord.from_doc(self._tables[_RUNS].get(doc_id=doc_id))
+
+    def claim_run(self, record: RunRecord) -> bool:
+        _require_state(record, "claim_run", RunState.CLAIMED)
+        with self._writing():
+            existing = self.get_run(record.channel_id, record.local_date)
+            if existing is not None and existing.state != RunState.FAILED:
+                return False
+            if existing is not None:
+                record = record.replace(attempts=existing.attempts + 1)
+            self._put_run(record)
+            return True
+
+    def finish_run(self, record: RunRecord) -> None:
+        _require_state(record, "finish_run", RunState.POSTED, RunState.NOTHING)
+        with self._writing():
+            self._put_run(self._keep_attempts(record))
+            newest = max(record.days) if record.days else None
+            if record.state == RunState.POSTED and record.paper_keys:
+                self._add_posted(record.channel_id, record.paper_keys, newest)
+            if newest is not None:
+                self._advance_last_day(record.channel_id, newest)
+
+    def fail_run(self, record: RunRecord) -> None:
+        with self._writing():
+            self._put_run(self._keep_attempts(record.replace(state=RunState.FAILED)))
+
+    def _keep_attempts(self, record: RunRecord) -> RunRecord:
+        """The caller's record predates ``claim_run``'s attempts bump; never count attempts down."""
+        stored = self.get_run(record.channel_id, record.local_date)
+        if stored is None or stored.attempts <= record.attempts:
+            return record
+        return record.replace(attempts=stored.attempts)
+
+    def _put_run(self, record: RunRecord) -> None:
+        doc = record.to_doc()
+        table = self._tables[_RUNS]
+        by_date = self._run_ids.setdefault(record.channel_id, {})
+        doc_id = by_date.get(doc["local_date"])
+        if doc_id is None:
+            by_date[doc["local_date"]] = table.insert(doc)
+        else:
+            self._replace_doc(table, doc_id, doc)
+
+    def runs(self, channel_id: str | None = None) -> list[RunRecord]:
+        with self._reading():
+            table = self._tables[_RUNS]
+            if channel_id is None:
+                docs = table.all()
+            else:
+                docs = [table.get(doc_id=i) for i in self._run_ids.get(channel_id, {}).values()]
+            records = [RunRecord.from_doc(doc) for doc in docs]
+            return sorted(records, key=lambda r: (r.local_date, r.claimed_at.timestamp(), r.channel_id))
+
+    def prune(self, before: date) -> int:
+        with self._writing():
+            cutoff = before.isoformat()  # ISO dates sort like dates
+            doomed = {
+                (channel_id, day): doc_id
+                for channel_id, by_date in self._run_ids.items()
+                for day, doc_id in by_date.items()
+                if day < cutoff
+            }
+            if not doomed:
+                return 0
+            self._tables[_RUNS].remove(doc_ids=list(doomed.values()))
+            for channel_id, day in doomed:
+                del self._run_ids[channel_id][day]
+            return len(doomed)
+
+
+def _require_state(record: RunRecord, method: str, *allowed: str) -> None:
+    """A wrong state here is a caller bug that would break "at most one post a day": fail loudly."""
+    if record.state not in allowed:
+        raise ValueError(f"{method} needs a record in state {' or '.join(allowed)}, got {record.state!r}")

@@ -1,0 +1,172 @@
+"""``/papers``: acknowledged at once, answered through ``response_url`` (Slack's 3-second rule)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt import Ack, App, Respond
+
+from bot.commands import Command, parse_command
+from bot.errors import SlackError
+from bot.models import DEFAULT_POST_TIME, DEFAULT_WEEKDAYS, ChannelConfig, RunState
+from bot.render import render_digest
+from bot.replies import PAUSE_ADVICE, help_text, schedule_text, status_text, unknown_command_text
+from bot.schedule import next_post_time, parse_schedule_spec
+from bot.services import Services
+from handlers.replying import reply_errors
+
+__all__ = ["register"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Reply:
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """The fields of a slash command the handlers use (everything else stays in Bolt's payload)."""
+
+    channel_id: str
+    user_id: str
+    team_id: str
+    command: Command
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Invocation:
+        return cls(
+            channel_id=payload.get("channel_id", ""),
+            user_id=payload.get("user_id", ""),
+            team_id=payload.get("team_id", ""),
+            command=parse_command(payload.get("text", "")),
+        )
+
+
+def _now_iso(services: Services) -> str:
+    return services.clock().astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _next_post(services: Services, config: ChannelConfig) -> datetime | None:
+    now = services.clock()
+    local_date = now.astimezone(ZoneInfo(config.timezone)).date()
+    run = services.store.get_run(config.channel_id, local_date)
+    return next_post_time(now, config, done_today=run is not None and run.state != RunState.FAILED)
+
+
+def subscribe(services: Services, call: Invocation) -> Reply:
+    spec = parse_schedule_spec(call.command.args.split())
+    now_iso = _now_iso(services)
+
+    def change(config: ChannelConfig) -> ChannelConfig:
+        fresh = not config.created_at
+        return config.replace(
+            team_id=call.team_id or config.team_id,
+            subscribed=True,
+            paused_reason="",
+            post_time=spec.post_time or (DEFAULT_POST_TIME if fresh else config.post_time),
+            timezone=spec.timezone or (services.settings.timezone if fresh else config.timezone),
+            weekdays=spec.weekdays or (DEFAULT_WEEKDAYS if fresh else config.weekdays),
+            subscribed_by=call.user_id,
+            created_at=config.created_at or now_iso,
+            updated_at=now_iso,
+        )
+
+    config = services.store.update_channel(call.channel_id, change)
+    when = schedule_text(config)
+    try:
+        services.poster.post_message(
+            call.channel_id,
+            text=f"<@{call.user_id}> subscribed this channel to Hugging Face's trending papers: {when}.",
+        )
+    except SlackError as exc:
+        code = exc.code
+        if code in PAUSE_ADVICE:
+            services.store.update_channel(call.channel_id, lambda c: c.replace(paused_reason=code))
+            return Reply(f":warning: Subscribed, but I can't post here yet. {PAUSE_ADVICE[code]}")
+        logger.warning("could not announce the subscription in %s: %s", call.channel_id, exc.code)
+    next_post = _next_post(services, config)
+    when_next = next_post.strftime("%a %d %b, %H:%M %Z") if next_post else "not scheduled"
+    return Reply(
+        f":white_check_mark: Subscribed: trending papers every {when}. Next post: {when_next}.\n"
+        "Change the schedule with `/papers subscribe 08:30 Europe/Berlin mon-fri`; "
+        "see it with `/papers status`."
+    )
+
+
+def unsubscribe(services: Services, call: Invocation) -> Reply:
+    existing = services.store.get_channel(call.channel_id)
+    if existing is None or not existing.subscribed:
+        return Reply("This channel is not subscribed, so there is nothing to stop.")
+    services.store.update_channel(call.channel_id, lambda c: c.replace(subscribed=False, updated_at=_now_iso(services)))
+    return Reply(
+        ":wave: Unsubscribed: no more daily posts here. Your settings are kept; `/papers subscribe` resumes them."
+    )
+
+
+def status(services: Services, call: Invocation) -> Reply:
+    config = services.store.get_channel(call.channel_id)
+    if config is None or not config.subscribed:
+        return Reply(status_text(config, None, None))
+    runs = services.store.runs(call.channel_id)
+    last_run = runs[-1] if runs else None
+    return Reply(status_text(config, _next_post(services, config), last_run))
+
+
+def today(services: Services, call: Invocation) -> Reply:
+    config = services.store.get_channel(call.channel_id) or ChannelConfig(
+        call.channel_id, timezone=services.settings.timezone
+    )
+    plan = services.runner.plan(config, services.clock())
+    if plan.waiting:
+        return Reply("Hugging Face hasn't published today's list yet. Try again later today.")
+    if not plan.selection.papers:
+        why = f" (your filter left out {plan.selection.dropped})" if plan.selection.dropped else ""
+        return Reply(f"Nothing new to post right now{why}: every recent paper has already been posted here.")
+    messages = render_digest(plan.selection.papers, days=plan.days, reasons=plan.selection.reasons)
+    intro = {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": "_Only you can see this: the next post would contain…_"}],
+    }
+    first = messages[0]
+    blocks = [intro, *first.blocks][:50]
+    return Reply(first.text, blocks)
+
+
+def help_reply(services: Services, call: Invocation) -> Reply:
+    return Reply(help_text())
+
+
+def unknown(services: Services, call: Invocation) -> Reply:
+    return Reply(unknown_command_text(call.command))
+
+
+ROUTES: dict[str, Callable[[Services, Invocation], Reply]] = {
+    "subscribe": subscribe,
+    "unsubscribe": unsubscribe,
+    "status": status,
+    "today": today,
+    "help": help_reply,
+    "unknown": unknown,
+}
+
+
+def register(app: App, services: Services) -> None:
+    @app.command("/papers")
+    def papers_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack()
+        call = Invocation.from_payload(command)
+        route = ROUTES.get(call.command.name, unknown)
+
+        def work() -> None:
+            reply = route(services, call)
+            respond(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral")
+
+        reply_errors(respond, work)

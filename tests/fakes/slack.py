@@ -1,0 +1,1070 @@
+"""A fake Slack Web API (and ``response_url`` endpoint) served over real HTTP on 127.0.0.1.
+
+Why a real server and not a mocked ``WebClient``: the app reaches Slack only through slack_sdk's
+``WebClient`` and bolt's ``respond`` (``WebhookClient``). Pointing those at a local port keeps Slack's
+own request encoding, retry handlers and error mapping in the loop, which a mock would silently skip.
+
+Why the checks come from third-party data: a fake that only echoes our assumptions back proves
+nothing. Arguments are checked against the method catalog scraped from docs.slack.dev, blocks against
+Slack's own ``slack_sdk.models`` validators and (when ``jsonschema`` is installed) the community
+Block Kit JSON Schema, and the documented payload limits (50 blocks, 3000/150 characters, 12k total).
+See ``shared/research/slack.md`` §3, §4 and §7. The ``shared/`` folder is optional: without it the
+catalog and schema checks are skipped and the fake still answers.
+
+``HTTPFake`` (the threaded server plumbing) is shared with ``tests/fakes/hf.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import math
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+__all__ = [
+    "DEFAULT_BLOCK_KIT_SCHEMA",
+    "DEFAULT_CATALOG_DIR",
+    "Call",
+    "FakeSlack",
+    "HTTPFake",
+    "Reply",
+    "check_blocks",
+]
+
+logger = logging.getLogger(__name__)
+
+# <repo>/../shared: a sibling of the repository on developer machines and in CI, absent for users.
+_SHARED_DIR = Path(os.environ.get("PAPERS_BOT_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
+DEFAULT_CATALOG_DIR = _SHARED_DIR / "specs" / "slack" / "web-api-method-catalog" / "methods"
+DEFAULT_BLOCK_KIT_SCHEMA = _SHARED_DIR / "specs" / "slack" / "block-kit-schema" / "slack-block-kit.schema.json"
+
+MESSAGE_MAX_BLOCKS = 50
+VIEW_MAX_BLOCKS = 100
+SECTION_TEXT_MAX = 3000
+SECTION_FIELD_MAX = 2000
+HEADER_TEXT_MAX = 150
+TOTAL_TEXT_MAX = 12_000
+RESPONSE_URL_MAX_USES = 5
+
+# Keys a response_url payload may carry (WebhookClient.send and bolt's respond()).
+_RESPONSE_URL_KEYS = frozenset(
+    {
+        "text",
+        "blocks",
+        "attachments",
+        "response_type",
+        "replace_original",
+        "delete_original",
+        "unfurl_links",
+        "unfurl_media",
+        "thread_ts",
+        "metadata",
+        "mrkdwn",
+    }
+)
+# Arguments that Slack documents as "a JSON … presented as a URL-encoded string".
+_JSON_ARGS = ("blocks", "attachments", "view", "metadata")
+_MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
+_VIEW_METHODS = frozenset({"views.open", "views.update", "views.publish", "views.push"})
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared server plumbing
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One HTTP request as the fake's ``serve`` sees it (headers with lower-case names)."""
+
+    verb: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(slots=True)
+class Reply:
+    """What to answer; ``drop`` closes the socket without answering (a connection reset)."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+
+    @classmethod
+    def json(cls, obj: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Reply:
+        return cls(status=status, body=json.dumps(obj).encode(), headers=dict(headers or {}))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Turns raw HTTP into ``Incoming``/``Reply``; keep-alive (HTTP/1.1) like the real services."""
+
+    protocol_version = "HTTP/1.1"
+    fake: HTTPFake  # set on the per-server subclass
+
+    def setup(self) -> None:
+        super().setup()
+        self.fake._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        try:
+            with contextlib.suppress(OSError):
+                super().finish()
+        finally:
+            self.fake._track(self.connection, add=False)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the per-request stderr line; the fakes record requests themselves."""
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def _dispatch(self, verb: str) -> None:
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        incoming = Incoming(
+            verb=verb,
+            path=unquote(split.path),
+            query=dict(parse_qsl(split.query, keep_blank_values=True)),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        try:
+            reply = self.fake.serve(incoming)
+        except Exception as exc:  # a bug in the fake must not look like an app failure
+            logger.exception("fake server error on %s %s", verb, self.path)
+            self.fake.internal_errors.append(f"{verb} {self.path}: {exc!r}")
+            reply = Reply.json({"ok": False, "error": "fake_internal_error"}, status=500)
+        if reply.drop or self.fake.stopping:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except OSError:  # the client gave up (timeout) before we answered
+            self.close_connection = True
+
+
+class HTTPFake:
+    """A ``ThreadingHTTPServer`` on 127.0.0.1:<ephemeral> in a daemon thread.
+
+    Subclasses implement ``serve(Incoming) -> Reply``. ``stop()`` never hangs: in-flight delays wait
+    on an event that ``stop()`` sets, handler threads are daemons, and open keep-alive connections
+    are shut so a pooled client cannot keep talking to a "stopped" service.
+    """
+
+    def __init__(self) -> None:
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stop_event = threading.Event()
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        self.port = 0
+        self.internal_errors: list[str] = []
+
+    # lifecycle ------------------------------------------------------------------------------------
+    def start(self) -> Self:
+        if self._server is not None:
+            raise RuntimeError(f"{type(self).__name__} already started")
+        handler = type(f"{type(self).__name__}Handler", (_Handler,), {"fake": self})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{type(self).__name__}:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._stop_event.set()
+        server.shutdown()
+        server.server_close()
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+
+    def __enter__(self) -> Self:
+        return self.start() if self._server is None else self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # helpers for subclasses --------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        if not self.port:
+            raise RuntimeError(f"{type(self).__name__} not started")
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_event.is_set()
+
+    def sleep(self, seconds: float) -> None:
+        """Latency that ends early when the server stops (so shutdown never waits on it)."""
+        if seconds > 0:
+            self._stop_event.wait(seconds)
+
+    def serve(self, request: Incoming) -> Reply:
+        raise NotImplementedError
+
+    def _track(self, conn: socket.socket, *, add: bool) -> None:
+        with self._conns_lock:
+            if add:
+                self._conns.add(conn)
+            else:
+                self._conns.discard(conn)
+
+
+# --------------------------------------------------------------------------------------------------
+# Third-party oracles: the method catalog and the Block Kit schema (both optional)
+# --------------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _load_catalog(directory: Path) -> dict[str, dict[str, Any]] | None:
+    """Method name -> catalog entry, or None when shared/ is not beside the repo."""
+    if not directory.is_dir():
+        return None
+    catalog: dict[str, dict[str, Any]] = {}
+    for path in directory.glob("*.json"):
+        try:
+            catalog[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            logger.warning("skipping unreadable catalog entry %s", path)
+    return catalog or None
+
+
+@dataclass(frozen=True)
+class _Schema:
+    block: Any  # jsonschema validators
+    views: dict[str, Any]
+
+
+@functools.cache
+def _load_schema(path: Path) -> _Schema | None:
+    """Validators for one block and for modal/home views, or None (no file or no jsonschema)."""
+    try:
+        from jsonschema import Draft202012Validator
+    except ImportError:
+        return None
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+    def for_def(name: str) -> Any:
+        return Draft202012Validator({"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": f"#/$defs/{name}"})
+
+    views = {kind: for_def(f"{kind}_view") for kind in ("modal", "home") if f"{kind}_view" in schema["$defs"]}
+    return _Schema(block=for_def("block"), views=views)
+
+
+def _schema_problem(validator: Any, instance: Any) -> str | None:
+    from jsonschema.exceptions import best_match
+
+    error = best_match(validator.iter_errors(instance))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+    return f"schema: at {where}: {_short(error.message)}"
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _text_chars(node: Any) -> int:
+    """Characters of every ``text`` string anywhere in the payload (Slack's aggregate limit)."""
+    if isinstance(node, list):
+        return sum(_text_chars(x) for x in node)
+    if isinstance(node, dict):
+        total = 0
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                total += len(value)
+            else:
+                total += _text_chars(value)
+        return total
+    return 0
+
+
+def _text_of(obj: Any) -> str:
+    return obj.get("text", "") if isinstance(obj, dict) and isinstance(obj.get("text"), str) else ""
+
+
+def check_blocks(
+    blocks: Any, *, max_blocks: int = MESSAGE_MAX_BLOCKS, schema_path: Path | None = DEFAULT_BLOCK_KIT_SCHEMA
+) -> tuple[list[str], str | None]:
+    """Check a ``blocks`` value the way Slack would; returns (problems, Slack error code or None).
+
+    Public so unit tests of the renderer can run the same checks without a server.
+    """
+    if isinstance(blocks, str):
+        try:
+            blocks = json.loads(blocks)
+        except ValueError:
+            return ["blocks is not valid JSON"], "invalid_blocks_format"
+    if not isinstance(blocks, list):
+        return [f"blocks must be a JSON array, got {type(blocks).__name__}"], "invalid_blocks_format"
+    problems: list[str] = []
+    if len(blocks) > max_blocks:
+        problems.append(f"{len(blocks)} blocks (max {max_blocks})")
+    schema = _load_schema(schema_path) if schema_path is not None else None
+    block_ids: set[str] = set()
+    for i, raw in enumerate(blocks):
+        if not isinstance(raw, dict):
+            problems.append(f"block {i}: not an object")
+            continue
+        label = f"block {i} ({raw.get('type')})"
+        try:
+            parsed = Block.parse(raw)
+            if parsed is None:
+                problems.append(f"{label}: unknown block type")
+            else:
+                unknown = sorted(set(raw) - set(parsed.attributes))
+                if unknown:
+                    problems.append(f"{label}: unknown keys {unknown}")
+                parsed.validate_json()
+                parsed.to_dict()  # validates nested elements and text objects too
+        except SlackObjectFormationError as exc:
+            problems.append(f"{label}: {exc}")
+        except Exception as exc:  # malformed input can break the SDK constructors
+            problems.append(f"{label}: slack_sdk could not parse it: {exc!r}")
+        block_id = raw.get("block_id")
+        if isinstance(block_id, str):
+            if block_id in block_ids:
+                problems.append(f"{label}: duplicate block_id {block_id!r}")
+            block_ids.add(block_id)
+        kind = raw.get("type")
+        if kind == "section":
+            if len(_text_of(raw.get("text"))) > SECTION_TEXT_MAX:
+                problems.append(f"{label}: text longer than {SECTION_TEXT_MAX} characters")
+            fields = raw.get("fields") or []
+            if isinstance(fields, list):
+                if len(fields) > 10:
+                    problems.append(f"{label}: {len(fields)} fields (max 10)")
+                if any(len(_text_of(f)) > SECTION_FIELD_MAX for f in fields):
+                    problems.append(f"{label}: a field is longer than {SECTION_FIELD_MAX} characters")
+        elif kind == "header" and len(_text_of(raw.get("text"))) > HEADER_TEXT_MAX:
+            problems.append(f"{label}: header text longer than {HEADER_TEXT_MAX} characters")
+        if schema is not None:
+            problem = _schema_problem(schema.block, raw)
+            if problem:
+                problems.append(f"{label}: {problem}")
+    total = _text_chars(blocks)
+    if total > TOTAL_TEXT_MAX:
+        problems.append(f"blocks hold {total} text characters (max {TOTAL_TEXT_MAX})")
+        if len(problems) == 1:
+            return problems, "msg_blocks_too_long"
+    return problems, ("invalid_blocks" if problems else None)
+
+
+# --------------------------------------------------------------------------------------------------
+# FakeSlack
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    """One Web API call as the fake received it.
+
+    ``args`` merges query string and body (form or JSON); JSON-in-a-string arguments (``blocks``,
+    ``attachments``, ``view``, ``metadata``) are decoded. ``headers`` have lower-case names.
+    ``at`` is ``time.monotonic()`` (immune to time-machine), for measuring gaps between calls.
+    ``failed`` is True whenever the answer was not ``ok: true`` (fault, auth, validation, rate limit).
+    """
+
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+    failed: bool = False
+    error: str | None = None
+    status: int = 200
+    verb: str = "POST"
+
+    @property
+    def channel(self) -> str | None:
+        value = self.args.get("channel")
+        return value if isinstance(value, str) else None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass
+class _Fault:
+    key: str  # Web API method, or "response_url"
+    status: int
+    error: str
+    retry_after: float | None
+    channel: str | None  # channel for methods, name for response_url
+    remaining: int
+    drop: bool
+
+
+@dataclass
+class _Delay:
+    method: str
+    seconds: float
+    remaining: int | None
+
+
+Handler = Callable[[Call], Mapping[str, Any]]
+
+
+class FakeSlack(HTTPFake):
+    """Slack's Web API for ``WebClient(token="xoxb-…", base_url=fake.api_url)``, plus response URLs.
+
+    Configure who is who with the mutable sets ``private_channels``, ``archived_channels``,
+    ``missing_channels`` (→ ``channel_not_found``), ``not_member_channels`` (posting →
+    ``not_in_channel`` until ``conversations.join``), ``admins`` and ``owners``; ``users[uid]`` dicts
+    are merged into ``users.info`` answers. ``scopes`` (when not None) are the bot's granted scopes:
+    a method whose catalog bot scopes are all missing is a violation answered ``missing_scope``.
+    """
+
+    def __init__(
+        self,
+        *,
+        private_channels: Iterable[str] = (),
+        archived_channels: Iterable[str] = (),
+        missing_channels: Iterable[str] = (),
+        not_member_channels: Iterable[str] = (),
+        admins: Iterable[str] = (),
+        owners: Iterable[str] = (),
+        scopes: Iterable[str] | None = None,
+        enforce_rate_limits: bool = False,
+        per_channel_per_sec: float = 1.0,
+        workspace_per_min: int | None = None,
+        latency: float = 0.0,
+        catalog_dir: Path | None = DEFAULT_CATALOG_DIR,
+        schema_path: Path | None = DEFAULT_BLOCK_KIT_SCHEMA,
+    ) -> None:
+        super().__init__()
+        self.private_channels: set[str] = set(private_channels)
+        self.archived_channels: set[str] = set(archived_channels)
+        self.missing_channels: set[str] = set(missing_channels)
+        self.not_member_channels: set[str] = set(not_member_channels)
+        self.admins: set[str] = set(admins)
+        self.owners: set[str] = set(owners)
+        self.users: dict[str, dict[str, Any]] = {}
+        self.scopes: set[str] | None = set(scopes) if scopes is not None else None
+        self.enforce_rate_limits = enforce_rate_limits
+        self.per_channel_per_sec = per_channel_per_sec
+        self.workspace_per_min = workspace_per_min
+        self.latency = latency
+        self.catalog: dict[str, dict[str, Any]] | None = (
+            _load_catalog(catalog_dir) if catalog_dir is not None else None
+        )
+        self.schema_path = schema_path
+        self.violations: list[str] = []
+        self.unknown_calls: list[Call] = []
+        self.views: dict[str, dict[str, Any]] = {}  # view id -> last view sent
+        self.home_views: dict[str, dict[str, Any]] = {}  # user id -> published Home tab
+        self._calls: list[Call] = []
+        self._responses: list[tuple[str, dict[str, Any], float]] = []
+        self._response_uses: dict[str, int] = {}
+        self._messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self._faults: list[_Fault] = []
+        self._delays: list[_Delay] = []
+        self._custom: dict[str, Handler | Mapping[str, Any]] = {}
+        self._post_times: dict[str, float] = {}
+        self._workspace_posts: list[float] = []
+        self._ts_counter = 0
+        self._view_counter = 0
+        self._cond = threading.Condition()
+        self._handlers: dict[str, Callable[[Call], dict[str, Any]]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "chat.getPermalink": self._chat_get_permalink,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "conversations.info": self._conversations_info,
+            "conversations.join": self._conversations_join,
+            "users.info": self._users_info,
+        }
+
+    # URLs ------------------------------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        """``base_url`` for ``WebClient``: it appends the method name."""
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        """A ``response_url`` to put in slash-command/interaction payloads; posts land in ``responses``."""
+        return f"{self.base_url}/response/{name}"
+
+    # inspection ------------------------------------------------------------------------------------
+    def calls(self, method: str | None = None, channel: str | None = None) -> list[Call]:
+        with self._cond:
+            return [
+                c
+                for c in self._calls
+                if (method is None or c.method == method) and (channel is None or c.channel == channel)
+            ]
+
+    def posts(self, channel: str | None = None, *, include_failed: bool = False) -> list[Call]:
+        """``chat.postMessage`` calls that were answered ok (all of them with ``include_failed``)."""
+        return [c for c in self.calls("chat.postMessage", channel) if include_failed or c.ok]
+
+    def responses(self, name: str | None = None) -> list[dict[str, Any]]:
+        """Parsed JSON bodies posted to ``response_url(name)`` (every name when None), in order."""
+        with self._cond:
+            return [body for n, body, _ in self._responses if name is None or n == name]
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The message as it stands now (after any ``chat.update``)."""
+        with self._cond:
+            return self._messages.get((channel, ts))
+
+    def wait_for_calls(self, method: str, n: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Block until ``n`` calls of ``method`` were recorded (the app works after ``ack``)."""
+        return self._wait(lambda: self.calls(method), n, timeout, f"{method} calls")
+
+    def wait_for_responses(self, n: int = 1, name: str | None = None, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Block until ``n`` response_url posts arrived (bolt's ``respond`` runs after ``ack``)."""
+        return self._wait(lambda: self.responses(name), n, timeout, f"responses to {name or 'any name'}")
+
+    def _wait(self, get: Callable[[], list[Any]], n: int, timeout: float, what: str) -> list[Any]:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(got := get()) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [c.method for c in self._calls]
+                    raise AssertionError(f"waited {timeout}s for {n} {what}, got {len(got)}; calls so far: {seen}")
+                self._cond.wait(left)
+            return got
+
+    def reset(self) -> None:
+        """Forget calls, responses, violations, faults and delays; keep channel/user configuration."""
+        with self._cond:
+            self._calls.clear()
+            self._responses.clear()
+            self._response_uses.clear()
+            self._faults.clear()
+            self._delays.clear()
+            self._post_times.clear()
+            self._workspace_posts.clear()
+            self.violations.clear()
+            self.unknown_calls.clear()
+            self.internal_errors.clear()
+
+    # fault injection -------------------------------------------------------------------------------
+    def fail(
+        self,
+        method: str,
+        error: str = "ratelimited",
+        *,
+        status: int = 200,
+        retry_after: float | None = None,
+        channel: str | None = None,
+        times: int = 1,
+        drop_connection: bool = False,
+    ) -> None:
+        """Answer the next ``times`` calls of ``method`` (for ``channel`` only, if given) with an error.
+
+        Use ``status=429, retry_after=1`` for a rate limit; ``drop_connection=True`` closes the socket
+        without answering (what ``ConnectionErrorRetryHandler`` retries).
+        """
+        with self._cond:
+            self._faults.append(_Fault(method, status, error, retry_after, channel, times, drop_connection))
+
+    def fail_response(
+        self,
+        name: str | None = None,
+        *,
+        status: int = 404,
+        error: str = "expired_url",
+        times: int = 1,
+        drop_connection: bool = False,
+    ) -> None:
+        """Make the next ``times`` posts to ``response_url(name)`` fail with a text body, as Slack does."""
+        with self._cond:
+            self._faults.append(_Fault("response_url", status, error, None, name, times, drop_connection))
+
+    def delay(self, method: str, seconds: float, *, times: int | None = None) -> None:
+        """Add latency to ``method`` (all future calls, or the next ``times``); ``"response_url"`` works too."""
+        with self._cond:
+            self._delays.append(_Delay(method, seconds, times))
+
+    def on(self, method: str, answer: Handler | Mapping[str, Any]) -> None:
+        """Answer ``method`` with a fixed dict or ``answer(call)``: for methods the fake doesn't know."""
+        self._custom[method] = answer
+
+    # serving ---------------------------------------------------------------------------------------
+    def serve(self, request: Incoming) -> Reply:
+        if request.path.startswith("/api/"):
+            return self._serve_api(request, request.path[len("/api/") :].strip("/"))
+        if request.path.startswith("/response/") and request.verb == "POST":
+            return self._serve_response_url(request, request.path[len("/response/") :])
+        return Reply.json({"ok": False, "error": "not_found"}, status=404)
+
+    def _serve_api(self, request: Incoming, method: str) -> Reply:
+        at = time.monotonic()
+        args = _decode_args(request)
+        call = Call(method, args, dict(request.headers), at, verb=request.verb)
+        problems: list[str] = []
+        error: str | None = None
+        extra: dict[str, Any] = {}
+
+        auth = request.headers.get("authorization", "")
+        token = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else args.get("token")
+        known = method in self._handlers or method in self._custom
+        if not token:
+            error = "not_authed"
+        elif token == "xoxb-invalid":
+            error = "invalid_auth"
+        elif not str(token).startswith("xoxb-"):
+            error = "not_allowed_token_type"
+        else:
+            catalog_problems, catalog_error = self._check_catalog(method, args)
+            problems += catalog_problems
+            error = catalog_error if known else "unknown_method"
+        if method in _MESSAGE_METHODS:
+            msg_problems, msg_error = self._check_message(method, args)
+            problems += msg_problems
+            error = error or msg_error
+        elif method in _VIEW_METHODS:
+            view_problems, view_error = self._check_view(args.get("view"))
+            problems += view_problems
+            error = error or view_error
+        if problems and error in ("invalid_blocks", "invalid_arguments", "invalid_blocks_format"):
+            extra["response_metadata"] = {"messages": [f"[ERROR] {p}" for p in problems]}
+
+        status = 200
+        headers: dict[str, str] = {}
+        with self._cond:
+            self.violations.extend(f"{method}: {p}" for p in problems)
+            fault = self._take_fault(method, call.channel)
+            if fault is not None:
+                if fault.drop:
+                    call.failed, call.error, call.status = True, "connection_dropped", 0
+                    self._record(call)
+                    return Reply(drop=True)
+                status, error = fault.status, fault.error
+                if fault.retry_after is not None:
+                    headers["Retry-After"] = str(math.ceil(fault.retry_after))
+            elif error is None and self.enforce_rate_limits and method == "chat.postMessage":
+                retry_after = self._rate_limit(call.channel or "", at)
+                if retry_after is not None:
+                    status, error = 429, "ratelimited"
+                    headers["Retry-After"] = str(retry_after)
+            if error is None:
+                answer = self._answer(call)
+                error = None if answer.get("ok") else str(answer.get("error", "unknown_error"))
+            else:
+                answer = {"ok": False, "error": error, **extra}
+                if error == "missing_scope":
+                    answer.update(self._scope_info(method))
+            call.failed, call.error, call.status = error is not None, error, status
+            if error == "unknown_method":
+                self.unknown_calls.append(call)
+            self._record(call)
+            delay = self.latency + self._take_delay(method)
+        self.sleep(delay)
+        if self.scopes is not None:
+            headers.setdefault("x-oauth-scopes", ",".join(sorted(self.scopes)))
+        return Reply.json(answer, status=status, headers=headers)
+
+    def _serve_response_url(self, request: Incoming, name: str) -> Reply:
+        at = time.monotonic()
+        problems: list[str] = []
+        try:
+            body = json.loads(request.body or b"null")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            problems.append("body is not a JSON object")
+            body = {"_raw": request.body.decode("utf-8", "replace")}
+        else:
+            unknown = sorted(set(body) - _RESPONSE_URL_KEYS)
+            if unknown:
+                problems.append(f"unknown keys {unknown}")
+            if body.get("response_type") not in (None, "ephemeral", "in_channel"):
+                problems.append(f"response_type {body.get('response_type')!r}")
+            msg_problems, _ = self._check_message_body(body)
+            problems += msg_problems
+        with self._cond:
+            uses = self._response_uses[name] = self._response_uses.get(name, 0) + 1
+            if uses > RESPONSE_URL_MAX_USES:
+                problems.append(f"used {uses} times (Slack allows {RESPONSE_URL_MAX_USES})")
+            self.violations.extend(f"response_url {name}: {p}" for p in problems)
+            self._responses.append((name, body, at))
+            self._cond.notify_all()
+            fault = self._take_fault("response_url", name)
+            delay = self._take_delay("response_url")
+        self.sleep(delay)
+        if fault is not None:
+            if fault.drop:
+                return Reply(drop=True)
+            return Reply(status=fault.status, body=fault.error.encode(), content_type="text/html")
+        if problems:
+            return Reply(status=400, body=b"invalid_blocks", content_type="text/html")
+        return Reply(status=200, body=b"ok", content_type="text/html")
+
+    # checks ----------------------------------------------------------------------------------------
+    def _check_catalog(self, method: str, args: Mapping[str, Any]) -> tuple[list[str], str | None]:
+        if self.catalog is None:
+            return [], None
+        entry = self.catalog.get(method)
+        if entry is None:
+            return ["method is not in Slack's method catalog"], "unknown_method"
+        spec: dict[str, Any] = entry.get("args") or {}
+        problems: list[str] = []
+        error: str | None = None
+        missing = [name for name, a in spec.items() if a.get("required") and name not in args]
+        if missing:
+            problems.append(f"missing required args {missing}")
+            error = "invalid_arguments"
+        unknown = sorted(set(args) - set(spec) - {"token"})
+        if unknown:
+            problems.append(f"args unknown to the method catalog {unknown}")
+        if self.scopes is not None:
+            needed = self._bot_scopes(method)
+            if needed and not (set(needed) & self.scopes):
+                problems.append(f"needs one of the bot scopes {needed}, granted {sorted(self.scopes)}")
+                error = error or "missing_scope"
+        return problems, error
+
+    def _bot_scopes(self, method: str) -> list[str]:
+        entry = (self.catalog or {}).get(method) or {}
+        bot = (entry.get("scopes") or {}).get("bot") or []
+        return [s["name"] for s in bot if isinstance(s, dict) and "name" in s]
+
+    def _scope_info(self, method: str) -> dict[str, str]:
+        return {"needed": ",".join(self._bot_scopes(method)), "provided": ",".join(sorted(self.scopes or ()))}
+
+    def _check_message(self, method: str, args: Mapping[str, Any]) -> tuple[list[str], str | None]:
+        problems, error = self._check_message_body(args)
+        has_content = any(args.get(k) for k in ("text", "blocks", "attachments", "markdown_text"))
+        if not has_content and method != "chat.update":
+            problems.append("no text, blocks, attachments or markdown_text")
+            error = error or "no_text"
+        return problems, error
+
+    def _check_message_body(self, body: Mapping[str, Any]) -> tuple[list[str], str | None]:
+        blocks = body.get("blocks")
+        if blocks is None:
+            return [], None
+        problems, error = check_blocks(blocks, max_blocks=MESSAGE_MAX_BLOCKS, schema_path=self.schema_path)
+        text = body.get("text")
+        if not (isinstance(text, str) and text.strip()):
+            problems.append("blocks without a non-empty top-level text fallback")
+            error = error or "invalid_blocks"
+        return problems, error
+
+    def _check_view(self, view: Any) -> tuple[list[str], str | None]:
+        if not isinstance(view, dict):
+            return [f"view must be a JSON object, got {type(view).__name__}"], "invalid_arguments"
+        problems, _ = check_blocks(view.get("blocks") or [], max_blocks=VIEW_MAX_BLOCKS, schema_path=self.schema_path)
+        try:
+            View(**view).validate_json()
+        except SlackObjectFormationError as exc:
+            problems.append(f"view: {exc}")
+        except Exception as exc:
+            problems.append(f"view: slack_sdk could not parse it: {exc!r}")
+        schema = _load_schema(self.schema_path) if self.schema_path is not None else None
+        validator = schema.views.get(str(view.get("type"))) if schema is not None else None
+        if validator is not None:
+            problem = _schema_problem(validator, view)
+            if problem:
+                problems.append(f"view: {problem}")
+        return problems, ("invalid_arguments" if problems else None)
+
+    # bookkeeping (callers hold self._cond) ---------------------------------------------------------
+    def _record(self, call: Call) -> None:
+        self._calls.append(call)
+        self._cond.notify_all()
+
+    def _take_fault(self, key: str, channel: str | None) -> _Fault | None:
+        for fault in self._faults:
+            if fault.key == key and fault.remaining > 0 and fault.channel in (None, channel):
+                fault.remaining -= 1
+                return fault
+        return None
+
+    def _take_delay(self, key: str) -> float:
+        total = 0.0
+        for d in self._delays:
+            if d.method == key and (d.remaining is None or d.remaining > 0):
+                total += d.seconds
+                if d.remaining is not None:
+                    d.remaining -= 1
+        return total
+
+    def _rate_limit(self, channel: str, now: float) -> int | None:
+        """Seconds to wait if this post breaks the per-channel or workspace limit, else None."""
+        gap = 1.0 / self.per_channel_per_sec if self.per_channel_per_sec > 0 else 0.0
+        last = self._post_times.get(channel)
+        if last is not None and now - last < gap:
+            return max(1, math.ceil(gap - (now - last)))
+        if self.workspace_per_min is not None:
+            self._workspace_posts = [t for t in self._workspace_posts if now - t < 60.0]
+            if len(self._workspace_posts) >= self.workspace_per_min:
+                return max(1, math.ceil(60.0 - (now - self._workspace_posts[0])))
+            self._workspace_posts.append(now)
+        self._post_times[channel] = now
+        return None
+
+    def _next_ts(self) -> str:
+        self._ts_counter += 1
+        return f"{1700000000 + self._ts_counter // 10000}.{(self._ts_counter % 10000) * 100:06d}"
+
+    # answers (callers hold self._cond) -------------------------------------------------------------
+    def _answer(self, call: Call) -> dict[str, Any]:
+        custom = self._custom.get(call.method)
+        if custom is not None:
+            return dict(custom(call) if callable(custom) else custom)
+        return self._handlers[call.method](call)
+
+    def _channel_error(self, channel: str | None, *, posting: bool = False) -> dict[str, Any] | None:
+        if not channel or channel in self.missing_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if posting and channel in self.archived_channels:
+            return {"ok": False, "error": "is_archived"}
+        if posting and channel in self.not_member_channels:
+            return {"ok": False, "error": "not_in_channel"}
+        return None
+
+    def _auth_test(self, call: Call) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://test.slack.com/",
+            "team": "Test Team",
+            "user": "papersbot",
+            "team_id": "T0001",
+            "user_id": "UBOT",
+            "bot_id": "BBOT",
+            "is_enterprise_install": False,
+        }
+
+    def _message(self, call: Call, ts: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": "UBOT",
+            "bot_id": "BBOT",
+            "app_id": "A0001",
+            "team": "T0001",
+            "text": call.args.get("text", ""),
+            "ts": ts,
+        }
+        for key in ("blocks", "attachments", "thread_ts", "metadata"):
+            if call.args.get(key) is not None:
+                message[key] = call.args[key]
+        return message
+
+    def _chat_post_message(self, call: Call) -> dict[str, Any]:
+        channel = call.channel
+        if (err := self._channel_error(channel, posting=True)) is not None:
+            return err
+        assert channel is not None
+        ts = self._next_ts()
+        message = self._message(call, ts)
+        self._messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _chat_post_ephemeral(self, call: Call) -> dict[str, Any]:
+        if (err := self._channel_error(call.channel)) is not None:
+            return err
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _chat_update(self, call: Call) -> dict[str, Any]:
+        channel, ts = call.channel, str(call.args.get("ts", ""))
+        if (err := self._channel_error(channel)) is not None:
+            return err
+        assert channel is not None
+        old = self._messages.get((channel, ts))
+        if old is None:
+            return {"ok": False, "error": "message_not_found"}
+        message = {**old, **self._message(call, ts), "edited": {"user": "UBOT", "ts": self._next_ts()}}
+        if "blocks" not in call.args:
+            message.pop("blocks", None)
+        self._messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "text": message["text"], "message": message}
+
+    def _chat_get_permalink(self, call: Call) -> dict[str, Any]:
+        channel, ts = call.channel, str(call.args.get("message_ts", ""))
+        if (err := self._channel_error(channel)) is not None:
+            return err
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
+
+    def _store_view(self, call: Call, view_id: str | None = None) -> dict[str, Any]:
+        view = call.args.get("view")
+        view = dict(view) if isinstance(view, dict) else {}
+        if view_id is None:
+            self._view_counter += 1
+            view_id = f"V{self._view_counter:08d}"
+        stored = {
+            "id": view_id,
+            "team_id": "T0001",
+            "app_id": "A0001",
+            "bot_id": "BBOT",
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{view_id}",
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            "private_metadata": "",
+            "callback_id": "",
+            "external_id": "",
+            **view,
+        }
+        self.views[view_id] = stored
+        return stored
+
+    def _views_open(self, call: Call) -> dict[str, Any]:
+        return {"ok": True, "view": self._store_view(call)}
+
+    def _views_update(self, call: Call) -> dict[str, Any]:
+        view_id = call.args.get("view_id")
+        if view_id is None and call.args.get("external_id"):
+            view_id = next(
+                (vid for vid, v in self.views.items() if v.get("external_id") == call.args["external_id"]), None
+            )
+        if not isinstance(view_id, str) or view_id not in self.views:
+            return {"ok": False, "error": "not_found"}
+        return {"ok": True, "view": self._store_view(call, view_id)}
+
+    def _views_publish(self, call: Call) -> dict[str, Any]:
+        user_id = str(call.args.get("user_id", ""))
+        previous = self.home_views.get(user_id)
+        view = self._store_view(call, previous["id"] if previous else None)
+        self.home_views[user_id] = view
+        return {"ok": True, "view": view}
+
+    def _channel_object(self, channel: str) -> dict[str, Any]:
+        private = channel in self.private_channels
+        return {
+            "id": channel,
+            "name": f"channel-{channel.lower()}",
+            "is_channel": not private,
+            "is_group": private,
+            "is_im": channel.startswith("D"),
+            "is_mpim": False,
+            "is_private": private,
+            "is_archived": channel in self.archived_channels,
+            "is_general": False,
+            "is_member": channel not in self.not_member_channels,
+            "created": 1700000000,
+            "creator": "U0001",
+            "context_team_id": "T0001",
+        }
+
+    def _conversations_info(self, call: Call) -> dict[str, Any]:
+        if (err := self._channel_error(call.channel)) is not None:
+            return err
+        assert call.channel is not None
+        return {"ok": True, "channel": self._channel_object(call.channel)}
+
+    def _conversations_join(self, call: Call) -> dict[str, Any]:
+        channel = call.channel
+        if (err := self._channel_error(channel)) is not None:
+            return err
+        assert channel is not None
+        if channel in self.private_channels:
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        if channel in self.archived_channels:
+            return {"ok": False, "error": "is_archived"}
+        self.not_member_channels.discard(channel)
+        return {"ok": True, "channel": self._channel_object(channel)}
+
+    def _users_info(self, call: Call) -> dict[str, Any]:
+        user_id = call.args.get("user")
+        if not isinstance(user_id, str) or not user_id:
+            return {"ok": False, "error": "user_not_found"}
+        user = {
+            "id": user_id,
+            "team_id": "T0001",
+            "name": f"user-{user_id.lower()}",
+            "real_name": f"User {user_id}",
+            "deleted": False,
+            "is_bot": False,
+            "is_admin": user_id in self.admins or user_id in self.owners,
+            "is_owner": user_id in self.owners,
+            "is_primary_owner": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "tz": "UTC",
+            "tz_label": "Coordinated Universal Time",
+            "tz_offset": 0,
+            "profile": {"display_name": f"user-{user_id.lower()}", "real_name": f"User {user_id}"},
+            **self.users.get(user_id, {}),
+        }
+        return {"ok": True, "user": user}
+
+
+def _decode_args(request: Incoming) -> dict[str, Any]:
+    """Query string + form or JSON body; JSON-encoded string arguments are decoded in place."""
+    args: dict[str, Any] = dict(request.query)
+    content_type = request.headers.get("content-type", "")
+    if request.body:
+        if "json" in content_type:
+            try:
+                data = json.loads(request.body)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                args.update(data)
+            else:
+                args["_invalid_json_body"] = request.body.decode("utf-8", "replace")
+        else:
+            args.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+    for key in _JSON_ARGS:
+        value = args.get(key)
+        if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+            with contextlib.suppress(ValueError):
+                args[key] = json.loads(value)
+    return args
