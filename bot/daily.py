@@ -106,7 +106,7 @@ class PostRunner:
         papers = []
         empty_weekday = False
         for day in wanted:
-            day_papers = self.feed.papers(day)
+            day_papers = self.feed.papers(day, now=now)
             if not day_papers:
                 empty_weekday = empty_weekday or day.weekday() < 5
                 continue

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -163,24 +163,28 @@ class DayFeed:
     for the one fetch in flight instead of starting their own.
     """
 
-    def __init__(self, client: HFClient, *, ttl: float = 600.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, client: HFClient, *, ttl: float = 600.0, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ):
         self._client = client
         self._ttl = ttl
         self._clock = clock
-        self._cache: dict[date, tuple[float, list[Paper]]] = {}
+        self._cache: dict[date, tuple[datetime, list[Paper]]] = {}
         self._locks: dict[date, threading.Lock] = {}
         self._guard = threading.Lock()
         self.last_success: float | None = None  # wall-clock time of the last successful fetch
 
-    def papers(self, day: date) -> list[Paper]:
+    def papers(self, day: date, *, now: datetime | None = None) -> list[Paper]:
+        """``now`` is the caller's clock (the post run's), so cache age follows the same time."""
+        now = now or self._clock()
         with self._guard:
             lock = self._locks.setdefault(day, threading.Lock())
         with lock:
             cached = self._cache.get(day)
-            if cached and self._clock() - cached[0] < self._ttl:
+            if cached and abs((now - cached[0]).total_seconds()) < self._ttl:
                 return cached[1]
             papers = self._client.daily_papers(day)
-            self._cache[day] = (self._clock(), papers)
+            self._cache[day] = (now, papers)
             self.last_success = time.time()
             return papers
 

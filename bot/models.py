@@ -51,6 +51,9 @@ class ChannelConfig:
     filter_text: str = ""  # the channel's topic filter in its canonical text form
     post_format: str = "full"  # "full" | "compact"
     last_day: date | None = None  # newest Hugging Face day this channel has had
+    # Slots before this instant (ISO UTC) are not owed: a channel subscribed at noon gets its first
+    # post at the next slot, not at once; downtime after it is still caught up.
+    active_since: str = ""
     subscribed_by: str = ""
     created_at: str = ""
     updated_at: str = ""

@@ -160,21 +160,24 @@ def due_local_date(now: datetime, config: ChannelConfig) -> date | None:
         return None
     local_today = now.astimezone(ZoneInfo(config.timezone)).date()
     slot = slot_utc(local_today, config)
-    if slot is not None and slot <= now:
+    if slot is not None and slot <= now and not _before_activation(slot, config):
         return local_today
     return None
 
 
+def _before_activation(slot: datetime, config: ChannelConfig) -> bool:
+    return bool(config.active_since) and slot < datetime.fromisoformat(config.active_since)
+
+
 def next_post_time(now: datetime, config: ChannelConfig, *, done_today: bool = False) -> datetime | None:
-    """The next slot after ``now`` in the channel's zone (skipping today if it already posted)."""
+    """When the channel's next post goes out, in its zone: ``now`` when it is due but not yet done."""
     zone = ZoneInfo(config.timezone)
+    if not done_today and due_local_date(now, config) is not None:
+        return now.astimezone(zone)
     local_today = now.astimezone(zone).date()
     for offset in range(0, 8):
-        day = local_today + timedelta(days=offset)
-        slot = slot_utc(day, config)
-        if slot is None or (offset == 0 and done_today):
-            continue
-        if slot > now or (offset == 0 and not done_today):
+        slot = slot_utc(local_today + timedelta(days=offset), config)
+        if slot is not None and slot > now and not (offset == 0 and done_today):
             return slot.astimezone(zone)
     return None
 

@@ -62,7 +62,7 @@ def build_services(
     store = store if store is not None else open_store(settings)
     hf_kwargs = {"sleep": hf_sleep} if hf_sleep else {}
     hf = HFClient(settings.hf_endpoint, token=settings.hf_token, **hf_kwargs)
-    feed = DayFeed(hf)
+    feed = DayFeed(hf, clock=clock)
     client = make_web_client(settings.slack_bot_token or "xoxb-not-configured", settings.slack_api_url)
     poster = SlackPoster(client)
     runner = PostRunner(store, feed, poster, clock=clock)

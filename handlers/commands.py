@@ -75,6 +75,7 @@ def subscribe(services: Services, call: Invocation) -> Reply:
             timezone=spec.timezone or (services.settings.timezone if fresh else config.timezone),
             weekdays=spec.weekdays or (DEFAULT_WEEKDAYS if fresh else config.weekdays),
             subscribed_by=call.user_id,
+            active_since=now_iso,
             created_at=config.created_at or now_iso,
             updated_at=now_iso,
         )

@@ -9,13 +9,16 @@ see research/reliability.md §1), so this module adds the three things it lacks:
 * One ``RLock`` per store serialises every public method, because Bolt runs listeners on a thread pool
   while the scheduler posts, and each TinyDB operation is an unguarded read-modify-write.
 
-Multi-table changes (``finish_run``, migrations) run inside a storage *batch*: TinyDB's table methods
-are used as usual, but their writes are deferred until the batch ends and then land as one file
-write. That keeps TinyDB's own table code doing the document bookkeeping while still giving "all or
-nothing" across tables. We chose the batch over hand-editing the raw dict because every write path
-(single- or multi-table) then goes through the same rollback: if anything raises inside a batch, the
-in-memory state is thrown away and re-read from the last committed copy, so TinyDB's in-place
-mutations of cached documents can never leak into later reads.
+Every public write runs inside a storage *batch*: TinyDB's table methods are used as usual, but their
+writes are deferred until the batch ends and then land as one file write, which is how ``finish_run``
+changes three tables "all or nothing". We chose the batch over hand-editing the raw dict in
+``finish_run`` because then every write path (single- or multi-table) shares one rollback rule: if
+anything raises after a change, the in-memory state is dropped and reloaded from the last committed
+copy, so a half-done change can never leak into later reads or writes.
+
+Speed (see ``_IncrementalEncoder``): the storage caches the parsed state and the JSON of each
+document, so a write re-encodes only what changed; what remains is TinyDB's O(n) table copy and
+writing the file itself.
 """
 
 from __future__ import annotations
@@ -58,9 +61,86 @@ _CHANNELS, _RUNS, _POSTED, _META = "channels", "runs", "posted", "meta"
 _DATA_TABLES = (_CHANNELS, _RUNS, _POSTED)
 
 
-def _dumps(data: RawData) -> str:
-    """Compact JSON: a 10,000-channel file is rewritten on every change, so every byte costs time."""
-    return json.dumps(data, separators=(",", ":"))
+_JSON = json.JSONEncoder(separators=(",", ":"))  # compact: the whole file is rewritten on every change
+
+
+class _IncrementalEncoder:
+    """Serialises TinyDB's state re-encoding only the documents that changed since the last write.
+
+    Encoding the whole state dominated the cost of a write (hundreds of ms for 10,000 channels),
+    while a write usually changes one document. A document's cached JSON is reused while the
+    *same dict object* is still in the table; that is sound only because documents are never
+    mutated in place here: ``_ReplaceOnlyTable`` swaps in a new dict on every change, TinyDB's
+    ``insert`` copies, and raw-data rewrites (migrations) call ``reset()``. Cache entries hold a
+    reference to their document, so an ``is`` check can never match a recycled object id.
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[str, tuple[dict[str, Any], bytes]] = {}
+        self._docs: dict[str, dict[str, tuple[dict[str, Any], bytes]]] = {}
+
+    def reset(self) -> None:
+        self._tables.clear()
+        self._docs.clear()
+
+    def encode(self, data: RawData) -> list[bytes]:
+        """The file as chunks, so megabytes of unchanged tables are written without being copied."""
+        chunks = [b"{"]
+        for name, table in data.items():
+            if len(chunks) > 1:
+                chunks.append(b",")
+            chunks += [_JSON.encode(name).encode(), b":{", self._table(name, table), b"}"]
+        chunks.append(b"}")
+        return chunks
+
+    def _table(self, name: str, table: dict[str, Any]) -> bytes:
+        cached = self._tables.get(name)
+        if cached is not None and cached[0] is table:
+            return cached[1]  # TinyDB gives a table a new dict whenever it changes that table
+        old = self._docs.get(name, {})
+        docs = {doc_id: self._doc(doc_id, doc, old.get(doc_id)) for doc_id, doc in table.items()}
+        body = b",".join([part for _, part in docs.values()])
+        self._docs[name], self._tables[name] = docs, (table, body)
+        return body
+
+    @staticmethod
+    def _doc(
+        doc_id: str, doc: dict[str, Any], cached: tuple[dict[str, Any], bytes] | None
+    ) -> tuple[dict[str, Any], bytes]:
+        if cached is not None and cached[0] is doc:
+            return cached
+        return doc, f"{_JSON.encode(doc_id)}:{_JSON.encode(doc)}".encode()
+
+
+class _ReplaceOnlyTable(Table):
+    """A TinyDB table whose documents are replaced, never edited in place.
+
+    ``_IncrementalEncoder`` relies on that, so TinyDB's merging ``update``/``upsert`` (which mutate
+    the stored dict) are disabled: using them by mistake fails loudly instead of writing stale JSON.
+    """
+
+    def replace(self, doc_id: int, doc: dict[str, Any]) -> None:
+        """Swap in a copy of ``doc`` as document ``doc_id`` (which must exist)."""
+
+        def swap(table: dict[int, Any]) -> None:
+            if doc_id not in table:
+                raise KeyError(f"{self.name} has no document {doc_id}")
+            table[doc_id] = dict(doc)
+
+        self._update_table(swap)
+
+    def update(self, *args: Any, **kwargs: Any) -> list[int]:
+        raise TypeError("documents are replace-only in TinyStore; use replace()")
+
+    def update_multiple(self, *args: Any, **kwargs: Any) -> list[int]:
+        raise TypeError("documents are replace-only in TinyStore; use replace()")
+
+    def upsert(self, *args: Any, **kwargs: Any) -> list[int]:
+        raise TypeError("documents are replace-only in TinyStore; use replace()")
+
+
+class _TinyDB(TinyDB):
+    table_class = _ReplaceOnlyTable
 
 
 class _CachedStorage(Storage):
@@ -78,7 +158,9 @@ class _CachedStorage(Storage):
         self._loaded = False
         self._batch_depth = 0
         self._dirty = False
-        self.commits = 0  # number of completed writes, for tests and diagnostics
+        self._encoder = _IncrementalEncoder()
+        self.commits = 0  # completed writes, for tests and diagnostics
+        self.rollbacks = 0  # times uncommitted state was dropped; callers rebuild what they derived from it
 
     def read(self) -> RawData | None:
         if not self._loaded:
@@ -104,7 +186,7 @@ class _CachedStorage(Storage):
         try:
             yield
         except BaseException:
-            if outer:
+            if outer and self._dirty:  # nothing written yet means the cache is still the committed state
                 self.forget()
             raise
         finally:
@@ -113,13 +195,18 @@ class _CachedStorage(Storage):
             self._dirty = False
             self._commit(self._data or {})
 
+    def reset_encoding_cache(self) -> None:
+        """Call after mutating documents in place (raw migrations), or stale JSON would be written."""
+        self._encoder.reset()
+
     def forget(self) -> None:
         """Drop uncommitted in-memory state; the next read reloads the last committed copy."""
         self._data, self._loaded, self._dirty = None, False, False
+        self.rollbacks += 1
 
     def _commit(self, data: RawData) -> None:
         try:
-            self._save(data)
+            self._save(self._encoder.encode(data))
         except BaseException:
             self.forget()
             raise
@@ -128,7 +215,7 @@ class _CachedStorage(Storage):
     def _load(self) -> RawData | None:
         raise NotImplementedError
 
-    def _save(self, data: RawData) -> None:
+    def _save(self, chunks: list[bytes]) -> None:
         raise NotImplementedError
 
 
@@ -147,8 +234,8 @@ class MemoryJSONStorage(_CachedStorage):
     def _load(self) -> RawData | None:
         return None if self._text is None else json.loads(self._text)
 
-    def _save(self, data: RawData) -> None:
-        self._text = _dumps(data)
+    def _save(self, chunks: list[bytes]) -> None:
+        self._text = b"".join(chunks).decode()
 
 
 class AtomicJSONStorage(_CachedStorage):
@@ -195,18 +282,17 @@ class AtomicJSONStorage(_CachedStorage):
         _check_shape(self.path, data)
         return data
 
-    def _save(self, data: RawData) -> None:
-        payload = _dumps(data).encode()
+    def _save(self, chunks: list[bytes]) -> None:
         try:
-            self._replace_with(payload)
+            self._replace_with(chunks)
         except OSError as exc:
             raise StoreError(f"Cannot write the database {self.path}: {exc.strerror or exc}") from exc
 
-    def _replace_with(self, payload: bytes) -> None:
+    def _replace_with(self, chunks: list[bytes]) -> None:
         fd, tmp = mkstemp(dir=self._dir, prefix=self._tmp_prefix, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
+                handle.writelines(chunks)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self.path)
@@ -247,11 +333,9 @@ class TinyStore:
         self.path = Path(path) if path is not None else None
         self._file_lock = self._acquire_process_lock(self.path) if self.path is not None else None
         try:
-            self._storage: _CachedStorage = (
-                AtomicJSONStorage(self.path) if self.path is not None else MemoryJSONStorage()
-            )
-            self._db = TinyDB(storage=lambda: self._storage)
-            self._tables = {name: self._db.table(name) for name in (*_DATA_TABLES, _META)}
+            self._storage = self._open_storage()
+            self._db = _TinyDB(storage=lambda: self._storage)
+            self._tables: dict[str, _ReplaceOnlyTable] = {name: self._db.table(name) for name in (*_DATA_TABLES, _META)}
             self._reindex()
             self._schema_version = self._open_schema()
         except BaseException:
@@ -281,17 +365,27 @@ class TinyStore:
     def schema_version(self) -> int:
         return self._schema_version
 
+    def _open_storage(self) -> _CachedStorage:
+        if self.path is None:
+            return MemoryJSONStorage()
+        try:
+            return AtomicJSONStorage(self.path)
+        except OSError as exc:
+            raise StoreError(f"Cannot open the database {self.path}: {exc}") from exc
+
     @staticmethod
     def _acquire_process_lock(path: Path) -> filelock.BaseFileLock:
-        path.parent.mkdir(parents=True, exist_ok=True)
         # thread_local=False: close() may run on a different thread (a signal handler's) than open.
         lock = filelock.FileLock(f"{path}.lock", thread_local=False)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             lock.acquire(timeout=0)
-        except filelock.Timeout as exc:
+        except filelock.Timeout as exc:  # before OSError: Timeout is a TimeoutError, hence an OSError
             raise StoreLockedError(
                 f"Another papers-bot process is already using {path}; stop it first (running two would post twice)."
             ) from exc
+        except OSError as exc:
+            raise StoreError(f"Cannot create the lock file for the database {path}: {exc}") from exc
         return lock
 
     def _release_process_lock(self) -> None:
@@ -340,6 +434,7 @@ class TinyStore:
             meta = data.setdefault(_META, {})
             meta.clear()
             meta["1"] = {"schema_version": SCHEMA_VERSION}
+            self._storage.reset_encoding_cache()  # the steps may have edited documents in place
             self._storage.write(data)
         self._after_raw_change()
 
@@ -351,11 +446,13 @@ class TinyStore:
     @contextmanager
     def _atomic(self) -> Iterator[None]:
         """One storage write for everything inside; on error nothing is written and indexes reload."""
+        rollbacks = self._storage.rollbacks
         try:
             with self._storage.batch():
                 yield
         except BaseException:
-            self._after_raw_change()
+            if self._storage.rollbacks != rollbacks:
+                self._after_raw_change()
             raise
 
     def _after_raw_change(self) -> None:
@@ -396,16 +493,6 @@ class TinyStore:
         if self._closed:
             raise StoreError(f"The database {self._where()} is closed.")
 
-    @staticmethod
-    def _replace_doc(table: Table, doc_id: int, doc: dict[str, Any]) -> None:
-        """Whole-document replace (TinyDB's ``update`` merges, which would keep stale keys)."""
-
-        def replace(current: dict[str, Any]) -> None:
-            current.clear()
-            current.update(doc)
-
-        table.update(replace, doc_ids=[doc_id])
-
     # ----- channels --------------------------------------------------------------------------------
 
     def get_channel(self, channel_id: str) -> ChannelConfig | None:
@@ -436,7 +523,7 @@ class TinyStore:
         if doc_id is None:
             self._channel_ids[config.channel_id] = table.insert(doc)
         else:
-            self._replace_doc(table, doc_id, doc)
+            table.replace(doc_id, doc)
         return ChannelConfig.from_doc(doc)
 
     def _advance_last_day(self, channel_id: str, newest: date) -> None:
@@ -466,7 +553,7 @@ class TinyStore:
         merged = dict(table.get(doc_id=doc_id)["keys"])
         for key in keys:
             merged.setdefault(key, stamp)
-        self._replace_doc(table, doc_id, {"channel_id": channel_id, "keys": merged})
+        table.replace(doc_id, {"channel_id": channel_id, "keys": merged})
 
     # ----- runs ------------------------------------------------------------------------------------
 
@@ -517,7 +604,7 @@ class TinyStore:
         if doc_id is None:
             by_date[doc["local_date"]] = table.insert(doc)
         else:
-            self._replace_doc(table, doc_id, doc)
+            table.replace(doc_id, doc)
 
     def runs(self, channel_id: str | None = None) -> list[RunRecord]:
         with self._reading():

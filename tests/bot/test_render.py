@@ -206,13 +206,9 @@ LIMIT_CASES = {
     "600 authors": [make_paper(authors=tuple(f"Author {i} " + "x" * 200 for i in range(600)))],
     "20000-char abstract": [make_paper(abstract="word " * 4000)],
     "20000-char summary": [make_paper(ai_summary="Sentence. " * 2000)],
-    "huge urls": [
-        make_paper(github_repo="https://github.com/" + "a&" * 2000, project_page="https://x/" * 400)
-    ],
+    "huge urls": [make_paper(github_repo="https://github.com/" + "a&" * 2000, project_page="https://x/" * 400)],
     "100 huge papers": [
-        make_paper(
-            n, title="T&" * 1000, abstract="A<" * 10000, authors=("N&" * 300,) * 600, organization="O" * 999
-        )
+        make_paper(n, title="T&" * 1000, abstract="A<" * 10000, authors=("N&" * 300,) * 600, organization="O" * 999)
         for n in range(100)
     ],
 }
@@ -239,9 +235,7 @@ def test_100_papers_split_into_messages_each_paper_once_in_order(compact: bool) 
     for page_no, message in enumerate(messages[1:], 2):
         assert message.blocks[0]["type"] == "context"
         assert f"(continued, {page_no}/{total})" in message.blocks[0]["elements"][0]["text"]
-    numbers = [
-        line.split(".", 1)[0].lstrip("*") for m in messages for s in sections(m) for line in s.split("\n")
-    ]
+    numbers = [line.split(".", 1)[0].lstrip("*") for m in messages for s in sections(m) for line in s.split("\n")]
     assert [n for n in numbers if n.isdigit()] == [str(i) for i in range(1, 101)]
 
 
@@ -263,9 +257,7 @@ def test_header_fits_with_long_title_and_many_days() -> None:
     header = message.blocks[0]["text"]["text"]
     assert len(header) <= 150 and header.endswith("…")
     [message] = render_digest([make_paper()], days=days)
-    assert (
-        message.blocks[0]["text"]["text"] == "📚 Catch-up: trending papers · Mon 1 Dec 2025 – Thu 29 Jan 2026"
-    )
+    assert message.blocks[0]["text"]["text"] == "📚 Catch-up: trending papers · Mon 1 Dec 2025 – Thu 29 Jan 2026"
 
 
 def test_fallback_text_is_capped() -> None:
@@ -298,10 +290,7 @@ def test_text_preview_is_plain_and_complete() -> None:
     assert " 1. A & B <x>[31m\n" in text and "\x1b" not in text
     assert "▲ 38 · Yudong Jin, Tao Xie, Qihang Zhang et al. · Ant Research" in text
     assert "Summary." in text and "Matched: topic" in text
-    assert (
-        "https://huggingface.co/papers/2608.20001" in text
-        and "https://github.com/ant-research/4DAnyone" in text
-    )
+    assert "https://huggingface.co/papers/2608.20001" in text and "https://github.com/ant-research/4DAnyone" in text
     assert "(no papers)" in render_text_preview([], days=[DAY])
 
 

@@ -28,7 +28,14 @@ def channel(**kw: object) -> ChannelConfig:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("08:30", "08:30"), ("8:30", "08:30"), ("9am", "09:00"), ("12am", "00:00"), ("5:15pm", "17:15"), ("23:59", "23:59")],
+    [
+        ("08:30", "08:30"),
+        ("8:30", "08:30"),
+        ("9am", "09:00"),
+        ("12am", "00:00"),
+        ("5:15pm", "17:15"),
+        ("23:59", "23:59"),
+    ],
 )
 def test_parse_time_accepts_common_forms(text: str, expected: str) -> None:
     assert parse_time(text) == expected
@@ -127,6 +134,10 @@ def test_settled_day_rolls_at_1800_utc() -> None:
 def test_candidate_days_after_a_weekend() -> None:
     monday_morning = datetime(2026, 8, 24, 9, 0, tzinfo=UTC)
     # Last had Thursday's list (posted Friday morning): Friday, Saturday and Sunday are owed.
-    assert candidate_days(monday_morning, date(2026, 8, 20)) == [date(2026, 8, 23), date(2026, 8, 22), date(2026, 8, 21)]
+    assert candidate_days(monday_morning, date(2026, 8, 20)) == [
+        date(2026, 8, 23),
+        date(2026, 8, 22),
+        date(2026, 8, 21),
+    ]
     assert candidate_days(monday_morning, date(2026, 8, 23)) == []
     assert len(candidate_days(monday_morning, None)) == 10

@@ -152,9 +152,7 @@ class FakeHF(HTTPFake):
                     delay += d.seconds
                     if d.remaining is not None:
                         d.remaining -= 1
-            fault = next(
-                (f for f in self._faults if f.remaining > 0 and request.path.startswith(f.prefix)), None
-            )
+            fault = next((f for f in self._faults if f.remaining > 0 and request.path.startswith(f.prefix)), None)
             if fault is not None:
                 fault.remaining -= 1
         self.sleep(delay)

@@ -78,6 +78,10 @@ _RESPONSE_URL_KEYS = frozenset(
         "mrkdwn",
     }
 )
+# Accepted by every method but absent from the per-method catalog: ``token`` (may travel in the body) and
+# ``team_id``, which slack_sdk adds to every call of a ``WebClient(team_id=…)``, the client bolt hands
+# each listener (org-wide installs need it; the catalog's ``team_not_found`` errors refer to it).
+_ANY_METHOD_ARGS = frozenset({"token", "team_id"})
 # Arguments that Slack documents as "a JSON … presented as a URL-encoded string".
 _JSON_ARGS = ("blocks", "attachments", "view", "metadata")
 _MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
@@ -499,9 +503,7 @@ class FakeSlack(HTTPFake):
         self.per_channel_per_sec = per_channel_per_sec
         self.workspace_per_min = workspace_per_min
         self.latency = latency
-        self.catalog: dict[str, dict[str, Any]] | None = (
-            _load_catalog(catalog_dir) if catalog_dir is not None else None
-        )
+        self.catalog: dict[str, dict[str, Any]] | None = _load_catalog(catalog_dir) if catalog_dir is not None else None
         self.schema_path = schema_path
         self.violations: list[str] = []
         self.unknown_calls: list[Call] = []
@@ -766,7 +768,7 @@ class FakeSlack(HTTPFake):
         if missing:
             problems.append(f"missing required args {missing}")
             error = "invalid_arguments"
-        unknown = sorted(set(args) - set(spec) - {"token"})
+        unknown = sorted(set(args) - set(spec) - _ANY_METHOD_ARGS)
         if unknown:
             problems.append(f"args unknown to the method catalog {unknown}")
         if self.scopes is not None:

@@ -1,0 +1,166 @@
+"""Shared fixtures: the fake Slack and Hugging Face servers, a controlled clock, and the real app
+served over HTTP and driven by signed slash commands."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.app import build_app
+from bot.config import Settings
+from bot.server import SlackHTTPServer
+from bot.services import Services, build_services
+from bot.store import Store
+from tests.fakes import FakeHF, FakeSlack, signed_headers, slash_command_body
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-test-token-0001"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+class Clock:
+    """A settable clock for the app (the scheduler tick and command replies read it)."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, now: datetime) -> None:
+        with self._lock:
+            self._now = now
+
+    def advance(self, **delta: float) -> datetime:
+        with self._lock:
+            self._now += timedelta(**delta)
+            return self._now
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+        assert fake.violations == [], fake.violations
+        assert fake.unknown_calls == []
+        assert fake.internal_errors == []
+
+
+@pytest.fixture
+def fake_hf() -> Iterator[FakeHF]:
+    with FakeHF() as fake:
+        yield fake
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 8, 21, 9, 0, tzinfo=UTC))  # a Friday
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF) -> Settings:
+    return Settings(
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.api_url,
+        hf_endpoint=fake_hf.base_url,
+        db_path=str(tmp_path / "papers-bot.json"),
+        timezone="UTC",
+    )
+
+
+@dataclass
+class CommandResult:
+    status: int
+    reply: dict[str, Any] | None  # what reached the response_url (the user's private answer)
+
+    @property
+    def text(self) -> str:
+        """Everything the user reads: the reply text plus the text in its blocks."""
+        if not self.reply:
+            return ""
+        parts = [self.reply.get("text") or ""]
+        parts.extend(_block_texts(self.reply.get("blocks") or []))
+        return "\n".join(parts)
+
+
+def _block_texts(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        found = [value["text"]] if isinstance(value.get("text"), str) else []
+        for key, item in value.items():
+            if key != "text" or not isinstance(item, str):
+                found.extend(_block_texts(item))
+        return found
+    if isinstance(value, list):
+        return [t for item in value for t in _block_texts(item)]
+    return []
+
+
+class RunningBot:
+    """The real Bolt app behind the real HTTP server, talking to the fakes."""
+
+    def __init__(self, services: Services, fake_slack: FakeSlack) -> None:
+        self.services = services
+        self.fake_slack = fake_slack
+        self.app = build_app(services)
+        self.server = SlackHTTPServer(self.app, port=0, host="127.0.0.1")
+        self.server.start_background()
+        self.url = f"http://127.0.0.1:{self.server.port}"
+        self.http = httpx.Client(base_url=self.url, timeout=10)
+        self._replies = 0
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    def post(self, body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> httpx.Response:
+        headers = signed_headers(body, secret, timestamp)
+        return self.http.post("/slack/events", content=body.encode(), headers=headers)
+
+    def command(self, text: str, *, channel: str = "C0001", user: str = "U0001", wait: bool = True) -> CommandResult:
+        """Send ``/papers <text>`` as Slack would and return the private reply that follows."""
+        self._replies += 1
+        name = f"r{self._replies}"
+        body = slash_command_body(
+            text, channel_id=channel, user_id=user, response_url=self.fake_slack.response_url(name)
+        )
+        response = self.post(body)
+        reply = None
+        if wait and response.status_code == 200:
+            reply = self.fake_slack.wait_for_responses(1, name=name)[0]
+        return CommandResult(response.status_code, reply)
+
+    def close(self) -> None:
+        self.http.close()
+        self.server.shutdown()
+        self.services.close()
+
+
+@pytest.fixture
+def bot(settings: Settings, clock: Clock, fake_slack: FakeSlack) -> Iterator[RunningBot]:
+    services = build_services(settings, clock=clock, hf_sleep=lambda _s: None)
+    running = RunningBot(services, fake_slack)
+    yield running
+    running.close()
+
+
+def texts_of(call_args: dict[str, Any]) -> str:
+    """All user-visible text of a posted message (fallback and blocks)."""
+    return "\n".join([call_args.get("text") or "", *_block_texts(call_args.get("blocks") or [])])
+
+
+def load_shared_json(name: str) -> Any:
+    path = SHARED / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the shared fixtures are only on the developers' machines)")
+    return json.loads(path.read_text())

@@ -1,0 +1,173 @@
+"""Requests as Slack sends them to the app: signed form bodies for commands and interactions.
+
+Why: the app must verify Slack's signature, so end-to-end tests have to sign exactly like Slack.
+The signature comes from slack_sdk's own ``SignatureVerifier`` (not our code); the field lists follow
+docs.slack.dev (slash commands: ``shared/research/slack.md`` §1; interactions: ``payload=<json>``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+__all__ = [
+    "block_actions_payload",
+    "interactive_body",
+    "signed_headers",
+    "slash_command_body",
+    "view_submission_payload",
+]
+
+# Port 9 (discard) on loopback: an unset response_url fails fast instead of reaching the internet.
+_UNSET_RESPONSE_URL = "http://127.0.0.1:9/response/unset"
+
+
+def signed_headers(body: bytes | str, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    """Headers Slack adds to every request; ``timestamp`` defaults to now (replay window is 5 min)."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    assert signature is not None
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature,
+    }
+
+
+def slash_command_body(
+    text: str,
+    *,
+    channel_id: str = "C0001",
+    user_id: str = "U0001",
+    team_id: str = "T0001",
+    response_url: str = _UNSET_RESPONSE_URL,
+    command: str = "/papers",
+    trigger_id: str = "123.456",
+    channel_name: str = "general",
+    user_name: str = "tester",
+) -> str:
+    """The urlencoded body of a slash command, every field Slack sends."""
+    return urlencode(
+        {
+            "token": "verification-token-deprecated",
+            "team_id": team_id,
+            "team_domain": "test",
+            "channel_id": channel_id,
+            "channel_name": channel_name,
+            "user_id": user_id,
+            "user_name": user_name,
+            "command": command,
+            "text": text,
+            "api_app_id": "A0001",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": trigger_id,
+        }
+    )
+
+
+def interactive_body(payload: dict[str, Any]) -> str:
+    """``payload=<json>`` form-encoded, as Slack posts block_actions and view_submission."""
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def _user(user_id: str, team_id: str) -> dict[str, str]:
+    return {"id": user_id, "username": "tester", "name": "tester", "team_id": team_id}
+
+
+def block_actions_payload(
+    action_id: str,
+    value: str = "",
+    *,
+    block_id: str = "b1",
+    channel_id: str | None = "C0001",
+    user_id: str = "U0001",
+    team_id: str = "T0001",
+    response_url: str = _UNSET_RESPONSE_URL,
+    message_ts: str = "1700000000.000100",
+    view: dict[str, Any] | None = None,
+    trigger_id: str = "123.456",
+) -> dict[str, Any]:
+    """A button click: in a message (``channel_id``) or, with ``view``, in a modal/Home tab."""
+    action = {
+        "action_id": action_id,
+        "block_id": block_id,
+        "text": {"type": "plain_text", "text": "Button", "emoji": True},
+        "value": value,
+        "type": "button",
+        "action_ts": f"{int(time.time())}.000001",
+    }
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": _user(user_id, team_id),
+        "api_app_id": "A0001",
+        "token": "verification-token-deprecated",
+        "trigger_id": trigger_id,
+        "team": {"id": team_id, "domain": "test"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "actions": [action],
+    }
+    if view is not None:
+        payload["container"] = {"type": "view", "view_id": view.get("id", "V0001")}
+        payload["view"] = view
+    else:
+        payload["container"] = {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel_id,
+            "is_ephemeral": False,
+        }
+        payload["channel"] = {"id": channel_id, "name": "general"}
+        payload["message"] = {"type": "message", "ts": message_ts, "text": "", "user": "UBOT", "bot_id": "BBOT"}
+        payload["response_url"] = response_url
+        payload["state"] = {"values": {}}
+    return payload
+
+
+def view_submission_payload(
+    callback_id: str,
+    values: dict[str, dict[str, Any]],
+    *,
+    private_metadata: str = "",
+    user_id: str = "U0001",
+    team_id: str = "T0001",
+    view_id: str = "V0001",
+    blocks: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A modal submit; ``values`` is ``view.state.values`` (block_id -> action_id -> state value)."""
+    return {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "test"},
+        "user": _user(user_id, team_id),
+        "api_app_id": "A0001",
+        "token": "verification-token-deprecated",
+        "trigger_id": "123.456",
+        "view": {
+            "id": view_id,
+            "team_id": team_id,
+            "type": "modal",
+            "blocks": blocks or [],
+            "private_metadata": private_metadata,
+            "callback_id": callback_id,
+            "state": {"values": values},
+            "hash": "1700000000.abcdef",
+            "title": {"type": "plain_text", "text": "Papers"},
+            "close": {"type": "plain_text", "text": "Cancel"},
+            "submit": {"type": "plain_text", "text": "Save"},
+            "clear_on_close": False,
+            "notify_on_close": False,
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            "app_id": "A0001",
+            "external_id": "",
+            "bot_id": "BBOT",
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }

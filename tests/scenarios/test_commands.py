@@ -1,0 +1,125 @@
+"""Signed ``/papers`` commands over real HTTP, answered through the response URL."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from tests.conftest import Clock, RunningBot
+from tests.fakes import FakeHF, FakeSlack, make_day, make_entry, slash_command_body
+
+
+def test_subscribe_with_defaults_stores_the_channel_and_announces_it(bot: RunningBot, fake_slack: FakeSlack) -> None:
+    result = bot.command("subscribe", channel="C0001", user="U0042")
+
+    assert result.status == 200
+    assert result.reply["response_type"] == "ephemeral"
+    assert "Subscribed" in result.text and "09:00 Mon–Fri (UTC)" in result.text
+    stored = bot.store.get_channel("C0001")
+    assert stored is not None and stored.subscribed
+    assert (stored.post_time, stored.timezone, stored.weekdays) == ("09:00", "UTC", (0, 1, 2, 3, 4))
+    assert stored.subscribed_by == "U0042"
+    announcement = fake_slack.posts("C0001")
+    assert len(announcement) == 1 and "<@U0042> subscribed this channel" in announcement[0].args["text"]
+
+
+def test_subscribe_with_schedule_and_status_shows_next_post_in_channel_zone(bot: RunningBot, clock: Clock) -> None:
+    clock.set(datetime(2026, 8, 21, 10, 0, tzinfo=UTC))  # Friday 12:00 in Berlin
+    bot.command("subscribe 08:30 Europe/Berlin mon-fri")
+
+    status = bot.command("status")
+
+    assert "08:30 Mon–Fri (Europe/Berlin)" in status.text
+    assert "Next post:* Mon 24 Aug 2026, 08:30 CEST" in status.text
+    stored = bot.store.get_channel("C0001")
+    assert stored.timezone == "Europe/Berlin" and stored.post_time == "08:30"
+
+
+def test_resubscribe_changes_only_what_is_given(bot: RunningBot) -> None:
+    bot.command("subscribe 07:15 Asia/Kolkata daily")
+    bot.command("subscribe 10:00")
+    stored = bot.store.get_channel("C0001")
+    assert (stored.post_time, stored.timezone, stored.weekdays) == ("10:00", "Asia/Kolkata", tuple(range(7)))
+
+
+def test_invalid_schedule_explains_and_stores_nothing(bot: RunningBot) -> None:
+    for text, expected in [
+        ("subscribe 25:00", "not a valid time"),
+        ("subscribe 09:00 Mars/Olympus", "not a time zone"),
+        ("subscribe 09:00 UTC mon-funday", "not a weekday"),
+    ]:
+        result = bot.command(text)
+        assert result.status == 200
+        assert expected in result.text
+        assert "Example: `/papers subscribe 08:30 Europe/Berlin mon-fri`" in result.text
+    assert bot.store.get_channel("C0001") is None
+
+
+def test_unsubscribe_stops_posts_and_keeps_settings(bot: RunningBot) -> None:
+    bot.command("subscribe 08:00 Europe/Paris")
+    result = bot.command("unsubscribe")
+    assert "Unsubscribed" in result.text
+    stored = bot.store.get_channel("C0001")
+    assert not stored.subscribed and stored.timezone == "Europe/Paris"
+    assert "not subscribed" in bot.command("status").text
+    assert "nothing to stop" in bot.command("unsubscribe").text
+
+
+def test_help_lists_every_command_with_an_example(bot: RunningBot) -> None:
+    text = bot.command("help").text
+    for name in ("subscribe", "unsubscribe", "status", "today", "help"):
+        assert f"`/papers {name}" in text
+    assert "Example: `/papers subscribe 08:30 Europe/Berlin mon-fri`" in text
+    assert bot.command("").text == text  # bare /papers shows help too
+
+
+def test_typo_gets_a_suggestion_not_silence(bot: RunningBot) -> None:
+    result = bot.command("subscibe 09:00")
+    assert result.status == 200
+    assert "Did you mean `/papers subscribe`?" in result.text
+    assert bot.store.get_channel("C0001") is None
+
+
+def test_hostile_command_text_is_escaped_in_the_reply(bot: RunningBot) -> None:
+    result = bot.command("<!channel> <@U999> <https://evil.example|click>")
+    assert "<!channel>" not in result.text and "<@U999>" not in result.text
+    assert "&lt;!channel&gt;" in result.text
+
+
+def test_today_previews_privately_in_upvote_order(bot: RunningBot, fake_hf: FakeHF, fake_slack: FakeSlack) -> None:
+    fake_hf.days["2026-08-20"] = [
+        make_entry("2608.00001", "Low votes", upvotes=3, day="2026-08-20"),
+        make_entry("2608.00002", "High votes", upvotes=90, day="2026-08-20"),
+    ]
+    result = bot.command("today")
+    assert result.reply["response_type"] == "ephemeral"
+    assert result.text.index("High votes") < result.text.index("Low votes")
+    assert "Only you can see this" in result.text
+    assert fake_slack.posts() == []  # nothing visible in the channel
+
+
+def test_private_channel_without_the_bot_is_told_how_to_invite_it(bot: RunningBot, fake_slack: FakeSlack) -> None:
+    fake_slack.not_member_channels.add("G0PRIVATE")
+    result = bot.command("subscribe", channel="G0PRIVATE")
+    assert "/invite @papers-bot" in result.text
+    assert bot.store.get_channel("G0PRIVATE").paused_reason == "not_in_channel"
+    assert "Paused" in bot.command("status", channel="G0PRIVATE").text
+
+
+def test_unsigned_wrong_or_stale_requests_get_401_and_change_nothing(bot: RunningBot) -> None:
+    body = slash_command_body("subscribe", channel_id="C0009")
+    assert bot.post(body, secret="wrong-secret").status_code == 401
+    assert bot.post(body, timestamp=int(time.time()) - 600).status_code == 401
+    assert bot.http.post("/slack/events", content=body.encode()).status_code == 401
+    assert bot.store.get_channel("C0009") is None
+
+
+def test_healthz_and_unknown_paths(bot: RunningBot) -> None:
+    assert bot.http.get("/healthz").status_code == 200
+    assert bot.http.get("/nope").status_code == 404
+
+
+def test_many_papers_in_today_stay_within_limits(bot: RunningBot, fake_hf: FakeHF) -> None:
+    fake_hf.days["2026-08-20"] = make_day("2026-08-20", 60)
+    result = bot.command("today")
+    assert result.status == 200 and "Advances in" in result.text
