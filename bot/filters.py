@@ -564,21 +564,6 @@ def _walk_phrases(
             j += 1
 
 
-@dataclass(frozen=True, slots=True)
-class _Qualifiers:
-    authors: frozenset[str]
-    orgs: frozenset[str]
-    min_upvotes: int
-    has_code: bool
-
-    def passes(self, paper: Paper, orgs: set[str], authors: frozenset[str]) -> bool:
-        if paper.upvotes < self.min_upvotes or (self.has_code and not paper.github_repo):
-            return False
-        return not (self.orgs and self.orgs.isdisjoint(orgs)) and not (
-            self.authors and self.authors.isdisjoint(authors)
-        )
-
-
 def _name_keys(names: Iterable[str]) -> frozenset[str]:
     """Every run of whole words of each name: ``author:lecun`` matches "Yann LeCun"."""
     out: set[str] = set()
@@ -601,7 +586,13 @@ class FilterIndex:
         self._term_ids: dict[str, int | None] = {}  # as typed; most channels share most terms
         users: dict[int, dict[str, list[int]]] = {}  # term id -> topic as typed -> filter ids
         self._excluders: dict[int, list[int]] = {}  # term id -> filter ids excluding it
-        self._qualifiers: dict[int, _Qualifiers] = {}  # only filters that have some
+        # Qualifiers, inverted too: the filters each one lets through, so checks are set operations.
+        self._min_upvotes: dict[int, set[int]] = {}  # threshold -> filter ids
+        self._need_code: set[int] = set()
+        self._orgs: dict[str, set[int]] = {}  # normalised org -> filter ids naming it
+        self._authors: dict[str, set[int]] = {}
+        self._org_filters: set[int] = set()
+        self._author_filters: set[int] = set()
         self._topics: list[tuple[str, ...]] = []
         self._open: list[int] = []  # filters without topics: every paper is a candidate
         self._channels: dict[str, int] = {}
@@ -614,7 +605,6 @@ class FilterIndex:
                 self._compile(fid, f, users)
             self._channels[channel] = fid
         self._users = {tid: [(topic, fids) for topic, fids in by_topic.items()] for tid, by_topic in users.items()}
-        self._authors_needed = any(q.authors for q in self._qualifiers.values())
 
     def _compile(self, fid: int, f: ChannelFilter, users: dict[int, dict[str, list[int]]]) -> None:
         self._topics.append(f.topics)
@@ -626,10 +616,17 @@ class FilterIndex:
             tid = self._term(term)
             if tid is not None:
                 self._excluders.setdefault(tid, []).append(fid)
-        if f.authors or f.orgs or f.min_upvotes > 0 or f.has_code:
-            authors = frozenset(" ".join(_words(a)) for a in f.authors)
-            orgs = frozenset(" ".join(_words(o)) for o in f.orgs)
-            self._qualifiers[fid] = _Qualifiers(authors, orgs, f.min_upvotes, f.has_code)
+        if f.min_upvotes > 0:
+            self._min_upvotes.setdefault(f.min_upvotes, set()).add(fid)
+        if f.has_code:
+            self._need_code.add(fid)
+        for names, index, named in (
+            (f.orgs, self._orgs, self._org_filters),
+            (f.authors, self._authors, self._author_filters),
+        ):
+            for name in names:
+                index.setdefault(" ".join(_words(name)), set()).add(fid)
+                named.add(fid)
         if not f.topics:
             self._open.append(fid)
 
@@ -642,8 +639,10 @@ class FilterIndex:
         """Every channel -> every paper its filter lets through, in the given order (not limited)."""
         per_filter: list[list[tuple[Paper, MatchResult]]] = [[] for _ in self._topics]
         for paper in papers:
-            for fid, result in self._match(paper):
-                per_filter[fid].append((paper, result))
+            for fids, result in self._match(paper):
+                item = (paper, result)
+                for fid in fids:
+                    per_filter[fid].append(item)
         handed_out: set[int] = set()
         out = {}
         for channel, fid in self._channels.items():  # copy only lists that channels share
@@ -651,47 +650,52 @@ class FilterIndex:
             handed_out.add(fid)
         return out
 
-    def _match(self, paper: Paper) -> list[tuple[int, MatchResult]]:
+    def _match(self, paper: Paper) -> list[tuple[Iterable[int], MatchResult]]:
+        """Groups of filter ids that let ``paper`` through, each group with its one explanation."""
         hits = self._vocab.scan(paper)
-        first: dict[int, tuple[str, int]] = {}  # filter id -> (topic, field mask)
-        more: dict[int, list[tuple[str, int]]] = {}  # filters with several topics hit
-        blocked: set[int] = set()
+        singles: list[tuple[tuple[str, int], list[int]]] = []
+        first: dict[int, tuple[str, int]] = {}  # filter id -> (topic, field mask) of its first hit
+        several: dict[int, list[tuple[str, int]]] = {}  # filters with more than one topic hit
+        rejected: set[int] = set()
         for tid, mask in hits.items():
             if mask & _EXCLUDABLE and tid in self._excluders:
-                blocked.update(self._excluders[tid])
+                rejected.update(self._excluders[tid])
             for topic, fids in self._users.get(tid, ()):
                 pair = (topic, mask)
                 for fid in first.keys() & fids:
-                    more.setdefault(fid, [first[fid]]).append(pair)
+                    several.setdefault(fid, [first[fid]]).append(pair)
                 first.update(dict.fromkeys(fids, pair))
-        candidates = [*first, *self._open]
-        if self._qualifiers:
+                singles.append((pair, fids))
+        for threshold, fids in self._min_upvotes.items():
+            if paper.upvotes < threshold:
+                rejected.update(fids)
+        if not paper.github_repo:
+            rejected.update(self._need_code)
+        if self._org_filters:
             orgs = {" ".join(_words(paper.organization_id)), " ".join(_words(paper.organization))}
-            authors = _name_keys(paper.authors) if self._authors_needed else frozenset()
-            blocked.update(
-                fid
-                for fid in candidates
-                if (q := self._qualifiers.get(fid)) is not None and not q.passes(paper, orgs, authors)
-            )
-        out = []
-        results = self._results
-        for fid in candidates:
-            if fid in blocked:
-                continue
-            if fid in more:
+            rejected.update(self._org_filters.difference(*(self._orgs.get(o, ()) for o in orgs)))
+        if self._author_filters:
+            names = _name_keys(paper.authors)
+            rejected.update(self._author_filters.difference(*(self._authors.get(n, ()) for n in names)))
+        groups: list[tuple[Iterable[int], MatchResult]] = []
+        for pair, fids in singles:
+            passing = set(fids).difference(rejected, several)
+            if passing:
+                groups.append((passing, self._result((pair,))))
+        for fid, pairs in several.items():
+            if fid not in rejected:
                 order = self._topics[fid]
-                key = tuple(sorted(more[fid], key=lambda pair: order.index(pair[0])))
-            elif fid in first:
-                key = (first[fid],)
-            else:
-                out.append((fid, _EVERYTHING))
-                continue
-            result = results.get(key)
-            if result is None:
-                found = tuple(Hit(topic, _WHERE[mask]) for topic, mask in key)
-                result = results[key] = MatchResult(found, any(mask & _STRONG for _, mask in key))
-            out.append((fid, result))
-        return out
+                groups.append(((fid,), self._result(tuple(sorted(pairs, key=lambda p: order.index(p[0]))))))
+        if self._open:
+            groups.append((set(self._open).difference(rejected), _EVERYTHING))
+        return groups
+
+    def _result(self, key: tuple[tuple[str, int], ...]) -> MatchResult:
+        result = self._results.get(key)
+        if result is None:
+            found = tuple(Hit(topic, _WHERE[mask]) for topic, mask in key)
+            result = self._results[key] = MatchResult(found, any(mask & _STRONG for _, mask in key))
+        return result
 
 
 @lru_cache(maxsize=256)
@@ -701,8 +705,7 @@ def _single(f: ChannelFilter) -> FilterIndex:
 
 def match_paper(f: ChannelFilter, paper: Paper) -> MatchResult | None:
     """Why ``paper`` matches ``f``, or ``None`` (excluded, no topic matched, or a qualifier failed)."""
-    found = _single(f)._match(paper)
-    return found[0][1] if found else None
+    return next((result for fids, result in _single(f)._match(paper) if fids), None)
 
 
 def choose_matches(matches: Iterable[tuple[Paper, MatchResult]], limit: int) -> list[tuple[Paper, MatchResult]]:
@@ -728,9 +731,9 @@ def select_papers(
         if paper.key in exclude_keys or paper.key in seen:
             continue
         seen.add(paper.key)
-        found = index._match(paper)
-        if found:
-            matches.append((paper, found[0][1]))
-        else:
+        result = next((result for fids, result in index._match(paper) if fids), None)
+        if result is None:
             dropped += 1
+        else:
+            matches.append((paper, result))
     return choose_matches(matches, limit), dropped

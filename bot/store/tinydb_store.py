@@ -253,7 +253,9 @@ class AtomicJSONStorage(_CachedStorage):
         self._tmp_prefix = f".{self.path.name}."
         self._dir.mkdir(parents=True, exist_ok=True)
         self.remove_stale_temp_files()
-        self.read()  # fail at open, not at the first query, when the file is unreadable
+        data = self.read()  # fail at open, not at the first query, when the file is unreadable
+        if data:
+            self._encoder.encode(data)  # warm the JSON cache now, so the first write is as fast as the rest
 
     def remove_stale_temp_files(self) -> list[Path]:
         """Delete temp files a killed process left behind; they never hold committed data."""

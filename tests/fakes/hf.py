@@ -255,13 +255,15 @@ def _parse_day(value: str) -> str | None:
         return None
 
 
-def _upvotes(entry: Mapping[str, Any]) -> float:
-    value = entry.get("paper", {}).get("upvotes", 0)
+def _upvotes(entry: Any) -> float:
+    """Malformed entries (tests serve some on purpose) sort last instead of breaking the fake."""
+    paper = entry.get("paper") if isinstance(entry, dict) else None
+    value = paper.get("upvotes", 0) if isinstance(paper, dict) else 0
     return value if isinstance(value, int | float) else 0
 
 
-def _list_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    paper = entry.get("paper")
+def _list_entry(entry: Any) -> Any:
+    paper = entry.get("paper") if isinstance(entry, dict) else None
     if isinstance(paper, dict) and any(k in paper for k in _DETAIL_ONLY):
         entry = {**entry, "paper": {k: v for k, v in paper.items() if k not in _DETAIL_ONLY}}
     return entry

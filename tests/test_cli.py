@@ -1,0 +1,206 @@
+"""``python -m bot`` as an operator runs it: real processes, real fakes, exit codes and output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.models import ChannelConfig
+from bot.store.tinydb_store import TinyStore
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.fakes import FakeHF, FakeSlack, make_entry, signed_headers, slash_command_body
+
+ROOT = Path(__file__).resolve().parents[1]
+THURSDAY = "2026-08-20"
+
+
+def bot_env(fake_slack: FakeSlack | None, fake_hf: FakeHF, db: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PAPERS_BOT_", "HF_"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        HF_ENDPOINT=fake_hf.base_url,
+        PAPERS_BOT_DB=str(db),
+        LOG_LEVEL="INFO",
+    )
+    if fake_slack is not None:
+        env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=fake_slack.api_url)
+    env.update(extra)
+    return env
+
+
+def run_bot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.fixture
+def thursday(fake_hf: FakeHF) -> None:
+    fake_hf.days[THURSDAY] = [
+        make_entry("2608.00001", "Second", upvotes=10, day=THURSDAY),
+        make_entry("2608.00002", "First <!channel>", upvotes=50, day=THURSDAY, authors=("Ada", "Bob")),
+    ]
+
+
+def test_preview_json_needs_no_slack_token(tmp_path: Path, fake_hf: FakeHF, thursday: None) -> None:
+    result = run_bot(
+        "preview", "--date", THURSDAY, "--json", env=bot_env(None, fake_hf, tmp_path / "db.json"), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    items = json.loads(result.stdout)
+    assert [(i["id"], i["title"], i["upvotes"]) for i in items] == [
+        ("2608.00002", "First <!channel>", 50),
+        ("2608.00001", "Second", 10),
+    ]
+    assert not (tmp_path / "db.json").exists()  # preview never touches the database
+
+
+def test_preview_text_and_limit(tmp_path: Path, fake_hf: FakeHF, thursday: None) -> None:
+    result = run_bot(
+        "preview", "--date", THURSDAY, "--limit", "1", env=bot_env(None, fake_hf, tmp_path / "db"), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "First" in result.stdout and "Second" not in result.stdout
+    assert "https://huggingface.co/papers/2608.00002" in result.stdout
+
+
+def test_preview_reports_hugging_face_down(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_ENDPOINT": "http://127.0.0.1:9"}
+    result = run_bot("preview", "--date", THURSDAY, env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("papers-bot: Hugging Face is unavailable")
+    assert "Traceback" not in result.stderr
+
+
+def test_post_now_posts_once_and_reports(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF, thursday: None
+) -> None:
+    db = tmp_path / "db.json"
+    with TinyStore(db) as store:
+        store.update_channel("C0001", lambda c: c.replace(subscribed=True))
+        store.update_channel("C0002", lambda c: c.replace(subscribed=True, timezone="Asia/Tokyo"))
+    env = bot_env(fake_slack, fake_hf, db)
+
+    first = run_bot("post-now", "--date", THURSDAY, env=env, cwd=tmp_path)
+    again = run_bot("post-now", "--date", THURSDAY, env=env, cwd=tmp_path)
+
+    assert first.returncode == 0, first.stderr
+    assert "C0001: posted" in first.stdout and "C0002: posted" in first.stdout
+    assert again.returncode == 0 and "C0001: skipped" in again.stdout
+    for channel in ("C0001", "C0002"):
+        [post] = fake_slack.posts(channel)
+        assert "First &lt;!channel&gt;" in json.dumps(post.args["blocks"])
+    # One fetch for both channels; the second run sees the ledger and fetches nothing.
+    assert fake_hf.count("/api/daily_papers") == 1
+
+
+def test_post_now_for_an_unsubscribed_channel_fails_clearly(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF
+) -> None:
+    result = run_bot("post-now", "--channel", "C0404", env=bot_env(fake_slack, fake_hf, tmp_path / "db"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "C0404: this channel is not subscribed" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("unset", "extra", "expected"),
+    [
+        ("SLACK_BOT_TOKEN", {}, "Set SLACK_BOT_TOKEN"),
+        ("", {"PAPERS_BOT_TIMEZONE": "Mars/Base"}, "PAPERS_BOT_TIMEZONE must be an IANA time zone"),
+        ("", {"PORT": "eighty"}, "PORT must be a port number"),
+        ("", {"SLACK_SIGNING_SECRET": ""}, "Set SLACK_SIGNING_SECRET"),
+    ],
+)
+def test_bad_configuration_stops_with_one_line(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF, unset: str, extra: dict[str, str], expected: str
+) -> None:
+    env = bot_env(fake_slack, fake_hf, tmp_path / "db", **{"SLACK_SIGNING_SECRET": SIGNING_SECRET, **extra})
+    env.pop(unset, None)
+    result = run_bot("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and expected in result.stderr
+    assert BOT_TOKEN not in result.stderr and SIGNING_SECRET not in result.stderr
+
+
+def test_rejected_token_stops_start_up(tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF) -> None:
+    env = bot_env(
+        fake_slack, fake_hf, tmp_path / "db", SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_BOT_TOKEN="xoxb-invalid"
+    )
+    result = run_bot("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2 and "Slack rejected SLACK_BOT_TOKEN (invalid_auth)" in result.stderr
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(env: dict[str, str], cwd: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        env={**env, "PORT": str(port)},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            try:
+                httpx.get(f"{url}/healthz", timeout=0.5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def test_serve_answers_health_and_commands_and_a_second_process_refuses(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF
+) -> None:
+    env = bot_env(fake_slack, fake_hf, tmp_path / "db.json", SLACK_SIGNING_SECRET=SIGNING_SECRET, LOG_LEVEL="DEBUG")
+    with serving(env, tmp_path) as (proc, url):
+        health = httpx.get(f"{url}/healthz").json()
+        assert health["ok"] is True and health["running"] is True and health["mode"] == "http"
+
+        body = slash_command_body("subscribe 08:00 Europe/Berlin", response_url=fake_slack.response_url("cli"))
+        response = httpx.post(f"{url}/slack/events", content=body, headers=signed_headers(body, SIGNING_SECRET))
+        assert response.status_code == 200
+        assert "Subscribed" in fake_slack.wait_for_responses(1, name="cli")[0]["text"]
+        bad = httpx.post(f"{url}/slack/events", content=body, headers=signed_headers(body, "not-the-secret"))
+        assert bad.status_code == 401
+
+        second = run_bot("serve", env={**env, "PORT": str(free_port())}, cwd=tmp_path)
+        assert second.returncode == 2
+        assert "Another papers-bot process is already using" in second.stderr
+    output = proc.stdout.read() if proc.stdout else ""
+    assert "papers-bot is listening" in output
+    for secret in (BOT_TOKEN, SIGNING_SECRET):
+        assert secret not in output  # not even at DEBUG
+    with TinyStore(tmp_path / "db.json") as store:
+        assert store.get_channel("C0001").timezone == "Europe/Berlin"
+
+
+def test_channel_config_round_trip_default_timezone_comes_from_settings(tmp_path: Path) -> None:
+    assert ChannelConfig("C1").timezone == "UTC"
