@@ -83,7 +83,7 @@ def test_connection_refused_is_an_hferror() -> None:
         dead.daily_papers(DAY)
 
 
-def test_malformed_entries_are_skipped_not_fatal(fake_hf: FakeHF, client: HFClient, caplog) -> None:  # noqa: ANN001
+def test_malformed_entries_are_skipped_not_fatal(fake_hf: FakeHF, client: HFClient, caplog) -> None:
     good = make_entry("2608.00001", "Good paper", upvotes=3, day=DAY)
     no_title = make_entry("2608.00002", "x", day=DAY)
     del no_title["paper"]["title"], no_title["title"]
