@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--topics", type=int, default=10)
     parser.add_argument("--papers", type=int, default=100)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--naive-channels", type=int, default=200)
+    parser.add_argument("--naive-channels", type=int, default=50)
     args = parser.parse_args(argv)
     pinned = "no"
     if hasattr(os, "sched_setaffinity"):
@@ -171,10 +171,11 @@ def main(argv: list[str] | None = None) -> None:
     vocab = vocabulary(rng)
     papers = [make_paper(rng, vocab, i) for i in range(args.papers)]
     filters = make_filters(rng, vocab, args.channels, args.topics)
+    words = statistics.mean(len(p.abstract.split()) for p in papers)
     print(f"machine: {machine()} | pinned to {pinned}")
     print(
-        f"workload: {len(vocab)} terms, {len(filters)} channels x {args.topics} topics, {len(papers)} papers "
-        f"(abstract ~{statistics.mean(len(p.abstract.split()) for p in papers):.0f} words), median of {args.runs} runs"
+        f"workload: {len(vocab):,} terms, {len(filters):,} channels x {args.topics} topics, {len(papers)} papers "
+        f"(abstracts ~{words:.0f} words); median of {args.runs} runs"
     )
 
     build, index = median_time(lambda: FilterIndex(filters), args.runs)
@@ -182,24 +183,28 @@ def main(argv: list[str] | None = None) -> None:
     match, result = median_time(lambda: index.match(papers), args.runs)
     assert isinstance(result, dict)
     pairs = sum(len(v) for v in result.values())
-
     rows = [
-        ("index build (10k channels)", f"{build * 1000:9.1f} ms", ""),
-        (f"match {len(papers)} papers", f"{match * 1000:9.1f} ms", f"{pairs:,} channel-paper matches"),
+        (f"index build ({len(filters):,} channels)", f"{build * 1000:8.1f} ms", ""),
+        (f"match {len(papers)} papers", f"{match * 1000:8.1f} ms", f"{pairs:,} channel-paper matches"),
     ]
-    per_paper = {}
+
+    walk_1x = 0.0
     for scale in (1, 4, 16):
         sized = [make_paper(random.Random(scale * 1000 + i), vocab, i, scale) for i in range(20)]
-        t, _ = median_time(lambda sized=sized: index.match(sized), args.runs)
-        # the text walk alone (private, for this benchmark only): what must grow linearly
-        scan, _ = median_time(lambda sized=sized: [index._vocab.scan(p) for p in sized], args.runs)
-        words = statistics.mean(len(p.abstract.split()) for p in sized)
-        per_paper[scale] = (t / len(sized), scan / len(sized))
+        t, matched = median_time(lambda sized=sized: index.match(sized), args.runs)
+        assert isinstance(matched, dict)
+        per = sum(map(len, matched.values())) / len(sized)
+        # The text walk alone (a private method, for this benchmark only): the part that must be linear.
+        walk, _ = median_time(lambda sized=sized: [index._vocab.scan(p) for p in sized], args.runs)
+        walk /= len(sized)
+        walk_1x = walk_1x or walk
+        size = statistics.mean(len(p.abstract.split()) for p in sized)
         rows.append(
             (
-                f"per paper, abstract {scale:>2}x ({words:,.0f} words)",
-                f"{t / len(sized) * 1000:9.2f} ms",
-                f"text walk {scan / len(sized) * 1000:.2f} ms ({scan / len(sized) / per_paper[1][1]:.1f}x of 1x)",
+                f"per paper, abstract {scale:>2}x ({size:,.0f} words)",
+                f"{t / len(sized) * 1000:8.2f} ms",
+                f"{per:,.0f} channels match; text walk {walk * 1000:.2f} ms"
+                f" ({walk / walk_1x:.1f}x, {walk / size * 1e6:.1f} µs/word)",
             )
         )
 
@@ -214,11 +219,12 @@ def main(argv: list[str] | None = None) -> None:
     rows.append(
         (
             f"naive regex, {len(subset)} channels",
-            f"{naive * 1000:9.1f} ms",
-            f"-> {naive_full:.1f} s for {len(filters):,} channels = {naive_full / match:.0f}x the index",
+            f"{naive * 1000:8.1f} ms",
+            f"-> ~{naive_full:.0f} s for {len(filters):,} channels = {naive_full / match:.0f}x the index",
         )
     )
-    sanity = sum(1 for f in subset.values() for p in papers[:10] if match_paper(f, p) is not None)
+    sanity = sum(1 for f in subset.values() for p in papers if match_paper(f, p) is not None)
+    assert sanity == sum(len(result[c]) for c in subset), "match_paper and FilterIndex disagree"
 
     width = max(len(r[0]) for r in rows)
     print()
@@ -226,8 +232,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {label:<{width}}  {value}  {note}")
     print()
     verdict = "OK" if match < 1.0 else "SLOW"
-    print(f"target: match 100 papers x 10k channels well under 1 s -> {match:.3f} s [{verdict}]")
-    print(f"(sanity: match_paper agrees on {sanity} subset matches; the naive regex does no stemming or abbreviations)")
+    print(f"target: {len(papers)} papers x {len(filters):,} channels well under 1 s -> {match:.3f} s [{verdict}]")
+    print("(the naive baseline does no stemming, compounds or abbreviations: it does less and is still slower)")
 
 
 if __name__ == "__main__":

@@ -209,10 +209,10 @@ def _build_groups() -> dict[str, tuple[_Phrase, ...]]:
     return groups
 
 
-_GROUPS = _build_groups()
-_GROUP_STARTS: dict[str, list[_Phrase]] = {}
-for _member_key in _GROUPS:
-    _GROUP_STARTS.setdefault(_member_key.split()[0], []).append(tuple(_member_key.split()))
+_GROUPS = _build_groups()  # stem key of each form -> every form of its abbreviation
+_GROUP_STARTS: dict[str, list[_Phrase]] = {}  # first stem -> stem keys starting with it, split
+for _stems in (tuple(key.split()) for key in _GROUPS):
+    _GROUP_STARTS.setdefault(_stems[0], []).append(_stems)
 
 
 def _variants(words: _Phrase, limit: int = 32) -> list[_Phrase]:
@@ -678,16 +678,16 @@ class FilterIndex:
             names = _name_keys(paper.authors)
             rejected.update(self._author_filters.difference(*(self._authors.get(n, ()) for n in names)))
         groups: list[tuple[Iterable[int], MatchResult]] = []
-        for pair, fids in singles:
-            passing = set(fids).difference(rejected, several)
-            if passing:
-                groups.append((passing, self._result((pair,))))
         for fid, pairs in several.items():
             if fid not in rejected:
                 order = self._topics[fid]
-                groups.append(((fid,), self._result(tuple(sorted(pairs, key=lambda p: order.index(p[0]))))))
+                ranked = sorted([(order.index(topic), topic, mask) for topic, mask in pairs])
+                groups.append(((fid,), self._result(tuple((topic, mask) for _, topic, mask in ranked))))
+        rejected.update(several)
+        # set - set walks the smaller side (CPython), so this stays proportional to each group.
+        groups.extend((passing, self._result((pair,))) for pair, fids in singles if (passing := set(fids) - rejected))
         if self._open:
-            groups.append((set(self._open).difference(rejected), _EVERYTHING))
+            groups.append((set(self._open) - rejected, _EVERYTHING))
         return groups
 
     def _result(self, key: tuple[tuple[str, int], ...]) -> MatchResult:

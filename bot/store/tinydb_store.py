@@ -253,9 +253,7 @@ class AtomicJSONStorage(_CachedStorage):
         self._tmp_prefix = f".{self.path.name}."
         self._dir.mkdir(parents=True, exist_ok=True)
         self.remove_stale_temp_files()
-        data = self.read()  # fail at open, not at the first query, when the file is unreadable
-        if data:
-            self._encoder.encode(data)  # warm the JSON cache now, so the first write is as fast as the rest
+        self.read()  # fail at open, not at the first query, when the file is unreadable
 
     def remove_stale_temp_files(self) -> list[Path]:
         """Delete temp files a killed process left behind; they never hold committed data."""
@@ -589,6 +587,10 @@ class TinyStore:
 
     def fail_run(self, record: RunRecord) -> None:
         with self._writing():
+            stored = self.get_run(record.channel_id, record.local_date)
+            if stored is not None and stored.state in (RunState.POSTED, RunState.NOTHING):
+                # FAILED would make a finished day claimable again, i.e. a second post.
+                raise ValueError(f"fail_run: the run of {record.channel_id} on {record.local_date} already finished")
             self._put_run(self._keep_attempts(record.replace(state=RunState.FAILED)))
 
     def _keep_attempts(self, record: RunRecord) -> RunRecord:

@@ -299,6 +299,16 @@ def test_run_methods_refuse_records_in_the_wrong_state(store: TinyStore) -> None
     assert store.runs() == []
 
 
+def test_a_finished_run_cannot_be_marked_failed(store: TinyStore) -> None:
+    """FAILED would let the day be claimed again: a second post."""
+    store.claim_run(claimed())
+    store.finish_run(posted(claimed(), (D1,), ("a",)))
+    with pytest.raises(ValueError, match="already finished"):
+        store.fail_run(claimed(error="late error"))
+    assert store.get_run("C1", D2).state == RunState.POSTED
+    assert not store.claim_run(claimed(run_id="run-2"))
+
+
 def test_runs_are_listed_oldest_first_and_per_channel(store: TinyStore) -> None:
     for channel_id, day in [("C2", D3), ("C1", D3), ("C1", D1), ("C2", D2)]:
         store.claim_run(claimed(channel_id=channel_id, local_date=day))
@@ -596,6 +606,7 @@ def _run_and_kill(db_path: Path, rng: random.Random) -> list[int]:
         out = proc.stdout.read().decode()
     finally:
         watchdog.cancel()
+        watchdog.join()
         proc.kill()
         proc.wait()
         for stream in (proc.stdout, proc.stderr):
