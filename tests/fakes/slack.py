@@ -341,6 +341,22 @@ def _text_of(obj: Any) -> str:
     return obj.get("text", "") if isinstance(obj, dict) and isinstance(obj.get("text"), str) else ""
 
 
+def _text_object_problems(value: Any) -> list[str]:
+    """Text objects must be ``plain_text`` or ``mrkdwn``; checked here so it holds without the schema."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        text = value.get("text")
+        if isinstance(text, dict) and "type" in text and text["type"] not in ("plain_text", "mrkdwn"):
+            found.append(f"unknown text object type {text['type']!r}")
+        for item in value.values():
+            if isinstance(item, dict | list):
+                found.extend(_text_object_problems(item))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_text_object_problems(item))
+    return found
+
+
 def check_blocks(
     blocks: Any, *, max_blocks: int = MESSAGE_MAX_BLOCKS, schema_path: Path | None = DEFAULT_BLOCK_KIT_SCHEMA
 ) -> tuple[list[str], str | None]:
@@ -384,6 +400,7 @@ def check_blocks(
             if block_id in block_ids:
                 problems.append(f"{label}: duplicate block_id {block_id!r}")
             block_ids.add(block_id)
+        problems.extend(f"{label}: {p}" for p in _text_object_problems(raw))
         kind = raw.get("type")
         if kind == "section":
             if len(_text_of(raw.get("text"))) > SECTION_TEXT_MAX:
