@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.models import ChannelConfig
 from bot.store.tinydb_store import TinyStore
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.fakes import FakeHF, FakeSlack, make_entry, signed_headers, slash_command_body
@@ -200,7 +199,3 @@ def test_serve_answers_health_and_commands_and_a_second_process_refuses(
         assert secret not in output  # not even at DEBUG
     with TinyStore(tmp_path / "db.json") as store:
         assert store.get_channel("C0001").timezone == "Europe/Berlin"
-
-
-def test_channel_config_round_trip_default_timezone_comes_from_settings(tmp_path: Path) -> None:
-    assert ChannelConfig("C1").timezone == "UTC"
