@@ -1,15 +1,20 @@
-"""Thin Bolt listeners. ``register`` wires them; each calls pure functions in ``bot/``."""
+"""Thin Bolt listeners. ``register`` wires them; each calls pure functions in ``bot/``.
+
+Each group of ``/papers`` subcommands lives in its own module and contributes a ``ROUTES`` table;
+``commands`` owns the one ``/papers`` listener that dispatches to them.
+"""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import commands, events
+from handlers import commands, events, filters, search, settings
 
 __all__ = ["register"]
 
 
 def register(app: App, services: Services) -> None:
-    commands.register(app, services)
-    events.register(app, services)
+    commands.register(app, services, {**filters.ROUTES, **search.ROUTES, **settings.ROUTES})
+    for module in (events, filters, search, settings):
+        module.register(app, services)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 
-from bot.commands import Command, parse_command
 from bot.errors import SlackError
 from bot.models import DEFAULT_POST_TIME, DEFAULT_WEEKDAYS, ChannelConfig, RunState
 from bot.render import render_digest
@@ -19,35 +16,11 @@ from bot.replies import PAUSE_ADVICE, help_text, schedule_text, status_text, unk
 from bot.schedule import next_post_time, parse_schedule_spec
 from bot.services import Services
 from handlers.replying import reply_errors
+from handlers.routing import Invocation, Reply, Route
 
 __all__ = ["register"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Reply:
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """The fields of a slash command the handlers use (everything else stays in Bolt's payload)."""
-
-    channel_id: str
-    user_id: str
-    team_id: str
-    command: Command
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> Invocation:
-        return cls(
-            channel_id=payload.get("channel_id", ""),
-            user_id=payload.get("user_id", ""),
-            team_id=payload.get("team_id", ""),
-            command=parse_command(payload.get("text", "")),
-        )
 
 
 def _now_iso(services: Services) -> str:
@@ -149,7 +122,7 @@ def unknown(services: Services, call: Invocation) -> Reply:
     return Reply(unknown_command_text(call.command))
 
 
-ROUTES: dict[str, Callable[[Services, Invocation], Reply]] = {
+ROUTES: dict[str, Route] = {
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
     "status": status,
@@ -159,15 +132,19 @@ ROUTES: dict[str, Callable[[Services, Invocation], Reply]] = {
 }
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, extra_routes: dict[str, Route] | None = None) -> None:
+    """Wire ``/papers``; each other handler module contributes its subcommands as ``extra_routes``."""
+    routes = {**ROUTES, **(extra_routes or {})}
+
     @app.command("/papers")
     def papers_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
         call = Invocation.from_payload(command)
-        route = ROUTES.get(call.command.name, unknown)
+        route = routes.get(call.command.name, unknown)
 
         def work() -> None:
             reply = route(services, call)
-            respond(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral")
+            if reply.text or reply.blocks:
+                respond(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral")
 
         reply_errors(respond, work)
