@@ -3,6 +3,7 @@
 PapersBotError
 ├── ConfigError        missing or invalid configuration (start-up stops with one line)
 ├── UserInputError     a slash command or setting the user can fix (shown to them, ephemeral)
+│   └── NotAllowedError    the user may not change this channel's settings
 ├── UpstreamError      a remote service failed after its retries
 │   ├── HFError        Hugging Face
 │   └── SlackError     Slack's Web API
@@ -15,6 +16,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "HFError",
+    "NotAllowedError",
     "PapersBotError",
     "SlackError",
     "StoreError",
@@ -39,6 +41,10 @@ class UserInputError(PapersBotError):
         super().__init__(message)
         self.message = message
         self.example = example
+
+
+class NotAllowedError(UserInputError):
+    """A refusal whose ``message`` the bot built itself as mrkdwn (it names who may help)."""
 
 
 class UpstreamError(PapersBotError):

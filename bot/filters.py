@@ -260,10 +260,10 @@ class ChannelFilter:
         return replace(self, topics=_remove(self.topics, topic, "topic"))
 
     def with_excluded(self, terms: Iterable[str]) -> ChannelFilter:
-        return replace(self, excluded=_merge(self.excluded, terms, "excluded term", MAX_EXCLUDED))
+        return replace(self, excluded=_merge(self.excluded, terms, "exclusion", MAX_EXCLUDED))
 
     def without_excluded(self, term: str) -> ChannelFilter:
-        return replace(self, excluded=_remove(self.excluded, term, "excluded term"))
+        return replace(self, excluded=_remove(self.excluded, term, "exclusion"))
 
 
 def _clean(text: str, what: str) -> str:
@@ -307,7 +307,8 @@ def _remove(old: tuple[str, ...], term: str, what: str) -> tuple[str, ...]:
     kept = tuple(t for t in old if _key(tuple(_words(t))) != key)
     if not key or len(kept) == len(old):
         listed = ", ".join(old) if old else "nothing yet"
-        message = f'"{term.strip()}" is not a {what} here. Current {what}s: {listed}.'
+        article = "an" if what[0] in "aeiou" else "a"
+        message = f'"{term.strip()}" is not {article} {what} here. Current {what}s: {listed}.'
         raise UserInputError(message, old[0] if old else "")
     return kept
 

@@ -31,6 +31,7 @@ __all__ = [
     "format_authors",
     "format_day",
     "format_days",
+    "mrkdwn_link",
     "render_digest",
     "render_paper_card",
     "render_text_preview",
@@ -173,6 +174,11 @@ def _link(url: str, label: str, max_label: int = 600) -> str:
     text = _escape_fit(label.replace("|", "¦"), max_label)
     safe = _safe_url(url)
     return f"<{escape_mrkdwn(safe)}|{text}>" if safe else text
+
+
+def mrkdwn_link(url: str, label: str) -> str:
+    """A link whose label is escaped here (pass raw text); an unsafe URL leaves only the label."""
+    return _link(url, label)
 
 
 def _paper_urls(paper: Paper) -> tuple[str, str, str]:

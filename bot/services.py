@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bot.access import ConfigAccess
+from bot.archive import Archive, archive_dir_for
 from bot.config import Settings
 from bot.daily import PostRunner
 from bot.hf import DayFeed, HFClient
-from bot.slack import SlackPoster, make_web_client
+from bot.slack import SlackPoster, is_workspace_admin, make_web_client
 from bot.store import Store
 
 if TYPE_CHECKING:
@@ -36,6 +38,8 @@ class Services:
     poster: SlackPoster
     runner: PostRunner
     clock: Callable[[], datetime] = utc_now
+    access: ConfigAccess = field(default_factory=lambda: ConfigAccess((), lambda _user: False))
+    archive: Archive = field(default_factory=Archive)  # every fetched day list, for search fallback
     scheduler: PostScheduler | None = field(default=None)
 
     def close(self) -> None:
@@ -57,13 +61,18 @@ def build_services(
     store: Store | None = None,
     clock: Callable[[], datetime] = utc_now,
     hf_sleep: Callable[[float], None] | None = None,
+    archive: Archive | None = None,
 ) -> Services:
     """Wire the real clients; ``store`` and ``clock`` are injectable for tests."""
     store = store if store is not None else open_store(settings)
     hf_kwargs = {"sleep": hf_sleep} if hf_sleep else {}
     hf = HFClient(settings.hf_endpoint, token=settings.hf_token, **hf_kwargs)
-    feed = DayFeed(hf, clock=clock)
+    if archive is None:
+        in_memory = getattr(store, "path", "") is None  # an in-memory store gets an in-memory archive
+        archive = Archive(None if in_memory else archive_dir_for(settings.db_path))
+    feed = DayFeed(hf, clock=clock, on_fetch=archive.record_day)
     client = make_web_client(settings.slack_bot_token or "xoxb-not-configured", settings.slack_api_url)
     poster = SlackPoster(client)
     runner = PostRunner(store, feed, poster, clock=clock)
-    return Services(settings, store, hf, feed, poster, runner, clock)
+    access = ConfigAccess(settings.config_admins, lambda user: is_workspace_admin(client, user))
+    return Services(settings, store, hf, feed, poster, runner, clock=clock, access=access, archive=archive)

@@ -7,10 +7,12 @@ which stop the whole run, which may be retried later.
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -18,13 +20,18 @@ from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.errors import SlackError
+from bot.pacing import Pacer
 
 __all__ = [
     "AUTH_ERRORS",
     "CHANNEL_ERRORS",
     "TOO_LONG_ERRORS",
+    "PacedRateLimitRetryHandler",
     "SlackPoster",
     "make_web_client",
 ]
@@ -64,11 +71,81 @@ def _refused(exc: BaseException) -> bool:
     return isinstance(exc, ConnectionRefusedError) or isinstance(reason, ConnectionRefusedError | socket.gaierror)
 
 
-class SlackPoster:
-    """Posts messages and reports failures as ``SlackError`` with Slack's error code."""
+def _retry_after(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            value = values[0] if isinstance(values, list) else values
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                break
+    return 1.0
 
-    def __init__(self, client: WebClient) -> None:
+
+def _channel_of(request: HttpRequest) -> str | None:
+    """The ``channel`` argument of a Web API request (slack_sdk sends JSON or a form)."""
+    data = request.data or b""
+    try:
+        body = json.loads(data)
+        if isinstance(body, dict) and isinstance(body.get("channel"), str):
+            return body["channel"]
+    except ValueError:
+        values = parse_qs(data.decode("utf-8", "replace")).get("channel")
+        if values:
+            return values[0]
+    return None
+
+
+class PacedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """Retries 429s of ``chat.postMessage`` through the shared ``Pacer`` instead of a private sleep.
+
+    slack_sdk's own handler sleeps ``Retry-After`` in the calling thread only, so the other posting
+    threads keep hitting the limit and collect 429s of their own. Here the 429 is reported to the
+    pacer (which pauses every channel when it was the workspace's limit) and the retry waits for a
+    fresh slot like any other post. Other methods keep slack_sdk's behaviour.
+    """
+
+    def __init__(self, pacer: Pacer, max_retry_count: int = 3) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.pacer = pacer
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None or not request.url.rstrip("/").endswith("chat.postMessage"):
+            super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
+            return
+        state.next_attempt_requested = True
+        channel = _channel_of(request)
+        retry_after = _retry_after(response)
+        logger.info("Slack rate-limited a post to %s; waiting %.0fs (shared by every channel)", channel, retry_after)
+        self.pacer.rate_limited(channel, retry_after)
+        self.pacer.acquire(channel)
+        state.increment_current_attempt()
+
+
+class SlackPoster:
+    """Posts messages and reports failures as ``SlackError`` with Slack's error code.
+
+    Every post first takes a slot from ``pacer`` (one per poster, shared by the post run's worker
+    threads), so a fan-out to many channels runs at Slack's posting rate without meeting its 429s.
+    The client's 429 retry handler is swapped for one that reports to the same pacer.
+    """
+
+    def __init__(self, client: WebClient, *, pacer: Pacer | None = None) -> None:
         self.client = client
+        self.pacer = pacer if pacer is not None else Pacer()
+        self.client.retry_handlers = [
+            PacedRateLimitRetryHandler(self.pacer, h.max_retry_count)
+            if type(h) is RateLimitErrorRetryHandler
+            else h
+            for h in self.client.retry_handlers
+        ]
 
     def post_message(
         self,
@@ -78,7 +155,8 @@ class SlackPoster:
         blocks: Sequence[dict[str, Any]] = (),
         metadata: dict[str, Any] | None = None,
     ) -> str:
-        """Post visibly, unfurls off; returns the message ``ts``."""
+        """Post visibly, unfurls off; returns the message ``ts``. Waits for a slot from the pacer."""
+        self.pacer.acquire(channel)
         try:
             response = self.client.chat_postMessage(
                 channel=channel,
@@ -106,3 +184,12 @@ class SlackPoster:
             return str(self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
         except (SlackApiError, SlackClientError, OSError):
             return ""
+
+
+def is_workspace_admin(client: WebClient, user_id: str) -> bool:
+    """``users.info``: admins and owners of the workspace (raises ``SlackError`` when Slack refuses)."""
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError as exc:
+        raise SlackError(str(exc.response.get("error") or "users_info_failed")) from None
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))

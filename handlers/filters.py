@@ -1,16 +1,225 @@
-"""/papers subcommands: filters."""
+"""``/papers follow|unfollow|exclude|include|topics|set|clear|preview``: a channel's filter from Slack.
+
+Listeners stay thin: the edits are pure functions in ``bot.filter_edits``, the texts in
+``bot.filter_replies``. Every change goes through ``change_channel``: it checks who may configure,
+applies the edit in one atomic store update and records who and when, so nothing is half-saved.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, timedelta
+from typing import Any
 
+from slack_bolt import Ack, App, Respond
+
+from bot.errors import HFError, NotAllowedError, UserInputError
+from bot.filter_edits import (
+    Edit,
+    apply_clear,
+    apply_exclude,
+    apply_follow,
+    apply_include,
+    apply_set,
+    apply_unfollow,
+    record_change,
+)
+from bot.filter_replies import DayPreview, change_reply, filter_overview, preview_blocks
+from bot.filters import select_papers
+from bot.models import ChannelConfig
+from bot.selection import channel_filter
 from bot.services import Services
-from handlers.routing import Route
+from handlers.replying import reply_errors
+from handlers.routing import Invocation, Reply, Route
 
-__all__ = ["ROUTES", "register"]
+__all__ = [
+    "CLEAR_CANCEL",
+    "CLEAR_CONFIRM",
+    "ROUTES",
+    "apply_edit",
+    "change_channel",
+    "check_may_configure",
+    "follow_topics",
+    "register",
+]
 
-ROUTES: dict[str, Route] = {}
+logger = logging.getLogger(__name__)
+
+CLEAR_CONFIRM = "papers_clear_confirm"
+CLEAR_CANCEL = "papers_clear_cancel"
+PREVIEW_DEFAULT_DAYS = 5
+PREVIEW_MAX_DAYS = 14
+
+
+def check_may_configure(services: Services, user_id: str) -> None:
+    if not services.access.may_configure(user_id):
+        raise NotAllowedError(services.access.refusal())
+
+
+def change_channel(
+    services: Services,
+    channel_id: str,
+    user_id: str,
+    summary: str,
+    change: Callable[[ChannelConfig], ChannelConfig],
+    *,
+    team_id: str = "",
+) -> ChannelConfig:
+    """Check permission, then read-change-write the channel atomically and record the change."""
+    config, _ = apply_edit(services, channel_id, user_id, lambda c: (change(c), summary), team_id=team_id)
+    return config
+
+
+def apply_edit(
+    services: Services, channel_id: str, user_id: str, edit: Callable[[ChannelConfig], Edit], *, team_id: str = ""
+) -> Edit:
+    """``change_channel`` for edits that name their own summary; returns what was stored and it."""
+    check_may_configure(services, user_id)
+    at = services.clock().astimezone(UTC).isoformat(timespec="seconds")
+    summaries: list[str] = []
+
+    def apply(config: ChannelConfig) -> ChannelConfig:
+        if not config.created_at:  # first contact: the channel starts from the deployment's defaults
+            config = config.replace(created_at=at, timezone=services.settings.timezone, team_id=team_id)
+        new, summary = edit(config)
+        summaries.append(summary)
+        return record_change(new, user_id, at, summary)
+
+    config = services.store.update_channel(channel_id, apply)
+    return config, summaries[-1]
+
+
+def _edit(services: Services, call: Invocation, edit: Callable[[ChannelConfig], Edit]) -> Reply:
+    config, summary = apply_edit(services, call.channel_id, call.user_id, edit, team_id=call.team_id)
+    return Reply(change_reply(config, summary))
+
+
+def follow_topics(services: Services, channel_id: str, user_id: str, topics: list[str]) -> ChannelConfig:
+    """Add topics as typed (one phrase each), e.g. from a search result's "Follow as topic" button."""
+    text = ", ".join('"' + " ".join(t.replace('"', " ").split()) + '"' for t in topics)
+    config, _ = apply_edit(services, channel_id, user_id, lambda c: apply_follow(c, text))
+    return config
+
+
+def follow(services: Services, call: Invocation) -> Reply:
+    return _edit(services, call, lambda c: apply_follow(c, call.command.args))
+
+
+def unfollow(services: Services, call: Invocation) -> Reply:
+    return _edit(services, call, lambda c: apply_unfollow(c, call.command.args))
+
+
+def exclude(services: Services, call: Invocation) -> Reply:
+    return _edit(services, call, lambda c: apply_exclude(c, call.command.args))
+
+
+def include(services: Services, call: Invocation) -> Reply:
+    return _edit(services, call, lambda c: apply_include(c, call.command.args))
+
+
+def set_setting(services: Services, call: Invocation) -> Reply:
+    return _edit(services, call, lambda c: apply_set(c, call.command.args))
+
+
+def topics(services: Services, call: Invocation) -> Reply:
+    return Reply(filter_overview(services.store.get_channel(call.channel_id)))
+
+
+def clear(services: Services, call: Invocation) -> Reply:
+    """Asks first: a cleared filter floods a focused channel with every trending paper."""
+    check_may_configure(services, call.user_id)
+    config = services.store.get_channel(call.channel_id)
+    if config is None or (not config.filter_text and not config.min_upvotes):
+        return Reply("This channel has no filter to clear: it already gets the day's top papers.")
+    question = (
+        "*Clear this channel's whole filter?* Every topic, exclusion and qualifier goes, and the next post "
+        "brings the day's top papers on any subject."
+    )
+    buttons = [
+        {
+            "type": "button",
+            "action_id": CLEAR_CONFIRM,
+            "style": "danger",
+            "text": {"type": "plain_text", "text": "Clear the filter"},
+            "value": call.channel_id,
+        },
+        {"type": "button", "action_id": CLEAR_CANCEL, "text": {"type": "plain_text", "text": "Keep it"}, "value": "-"},
+    ]
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": question}},
+        {"type": "actions", "elements": buttons},
+    ]
+    return Reply("Clear this channel's whole filter?", blocks)
+
+
+def _preview_days(args: str) -> int:
+    word = args.strip().removesuffix("days").removesuffix("d").strip()
+    if not word:
+        return PREVIEW_DEFAULT_DAYS
+    if not word.isdigit() or not 1 <= int(word) <= PREVIEW_MAX_DAYS:
+        raise UserInputError(f"Preview covers 1 to {PREVIEW_MAX_DAYS} days, not `{args.strip()}`.", "/papers preview 7")
+    return int(word)
+
+
+def preview(services: Services, call: Invocation) -> Reply:
+    """What the current filter would have posted over the last days (the ledger is ignored)."""
+    count = _preview_days(call.command.args)
+    config = services.store.get_channel(call.channel_id) or ChannelConfig(call.channel_id)
+    now = services.clock()
+    today = now.astimezone(UTC).date()
+    days = [today - timedelta(days=i) for i in range(count)]
+
+    def fetch(day: date) -> list[Any] | None:
+        try:
+            return services.feed.papers(day, now=now)
+        except HFError:
+            return None
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        lists = list(pool.map(fetch, days))
+    if all(papers is None for papers in lists):
+        raise HFError("no day list could be fetched for the preview")
+    wanted = channel_filter(config)
+    previews = []
+    for day, papers in zip(days, lists, strict=True):
+        if papers is None:
+            continue
+        chosen, dropped = select_papers(wanted, papers, config.max_papers)
+        reasons = {paper.key: result.explain() for paper, result in chosen if result.explain()}
+        previews.append(DayPreview(day, [paper for paper, _ in chosen], reasons, dropped))
+    missing = sum(1 for papers in lists if papers is None)
+    posted = sum(len(p.chosen) for p in previews)
+    return Reply(f"Preview: {posted} papers over the last {count} days", preview_blocks(config, previews, missing))
+
+
+ROUTES: dict[str, Route] = {
+    "follow": follow,
+    "unfollow": unfollow,
+    "exclude": exclude,
+    "include": include,
+    "set": set_setting,
+    "topics": topics,
+    "clear": clear,
+    "preview": preview,
+}
 
 
 def register(app: App, services: Services) -> None:
-    """Listeners for this group's buttons and modals."""
+    @app.action(CLEAR_CONFIRM)
+    def confirm_clear(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        user_id = (body.get("user") or {}).get("id", "")
+        channel_id = (body.get("channel") or {}).get("id", "")
+
+        def work() -> None:
+            config, summary = apply_edit(services, channel_id, user_id, apply_clear)
+            respond(text=change_reply(config, summary), replace_original=True, response_type="ephemeral")
+
+        reply_errors(respond, work)
+
+    @app.action(CLEAR_CANCEL)
+    def cancel_clear(ack: Ack, respond: Respond) -> None:
+        ack()
+        respond(text="Kept the filter; nothing changed.", replace_original=True, response_type="ephemeral")

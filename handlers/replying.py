@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt import Respond
 
-from bot.errors import HFError, UserInputError
+from bot.errors import HFError, NotAllowedError, UserInputError
 from bot.replies import error_text
 
 __all__ = ["reply_errors"]
@@ -21,6 +21,8 @@ def reply_errors(respond: Respond, work: Callable[[], Any]) -> None:
     """Run ``work``; a known error becomes an ephemeral explanation, an unknown one a reference id."""
     try:
         work()
+    except NotAllowedError as exc:
+        respond(text=exc.message, response_type="ephemeral", replace_original=False)
     except UserInputError as exc:
         respond(text=error_text(exc), response_type="ephemeral", replace_original=False)
     except HFError:

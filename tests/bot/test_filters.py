@@ -363,7 +363,7 @@ def test_caps() -> None:
     assert len(full.topics) == MAX_TOPICS
     with pytest.raises(UserInputError, match=r"at most 50 topics; this would make 52"):
         full.with_topics(["one more", "and another"])
-    with pytest.raises(UserInputError, match="at most 50 excluded terms"):
+    with pytest.raises(UserInputError, match="at most 50 exclusions"):
         ChannelFilter().with_excluded([f"x{i}" for i in range(MAX_EXCLUDED + 1)])
     with pytest.raises(UserInputError, match="at most 50 topics"):
         parse_filter(", ".join(f"t{i}" for i in range(MAX_TOPICS + 1)))
