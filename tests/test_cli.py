@@ -72,6 +72,19 @@ def test_preview_text_and_limit(tmp_path: Path, fake_hf: FakeHF, thursday: None)
     assert "https://huggingface.co/papers/2608.00002" in result.stdout
 
 
+def test_preview_topics_runs_the_channel_matcher_and_says_what_matched(
+    tmp_path: Path, fake_hf: FakeHF, thursday: None
+) -> None:
+    env = bot_env(None, fake_hf, tmp_path / "db.json")
+    result = run_bot("preview", "--date", THURSDAY, "--topics", "second, -channel", "--json", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [item] = json.loads(result.stdout)
+    assert item["title"] == "Second" and item["matched"] == "second (title)"
+
+    bad = run_bot("preview", "--date", THURSDAY, "--topics", "colour:blue", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "Unknown filter `colour:`" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_preview_reports_hugging_face_down(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_ENDPOINT": "http://127.0.0.1:9"}
     result = run_bot("preview", "--date", THURSDAY, env=env, cwd=tmp_path)
