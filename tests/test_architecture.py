@@ -24,6 +24,9 @@ ALLOWED = {
 PURE = [
     "bot/papers.py",
     "bot/filters.py",
+    "bot/filter_terms.py",
+    "bot/filter_query.py",
+    "bot/filter_match.py",
     "bot/filter_edits.py",
     "bot/filter_replies.py",
     "bot/render.py",
