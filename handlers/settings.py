@@ -1,16 +1,132 @@
-"""/papers subcommands: settings."""
+"""``/papers settings``: the whole channel configuration in one modal.
+
+The command opens the modal (``views.open`` needs the command's ``trigger_id``, valid for 3 seconds,
+so nothing slow happens first). The submit is validated before anything is saved: wrong fields
+come back inline (``response_action: "errors"``), a valid form is saved in one store update by
+``change_channel`` (which also checks who may configure and records the change), and only then does
+the user get the resulting configuration as an ephemeral message in the channel.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.errors import StoreError, UserInputError
+from bot.models import ChannelConfig, RunState
+from bot.schedule import next_post_time
 from bot.services import Services
-from handlers.routing import Route
+from bot.settings_form import (
+    CALLBACK_ID,
+    FIRST_BLOCK,
+    SettingsForm,
+    channel_from_metadata,
+    describe_changes,
+    parse_submission,
+    plain_message,
+    settings_text,
+    settings_view,
+)
+from handlers.filters import change_channel, check_may_configure
+from handlers.routing import Invocation, Reply, Route
 
-__all__ = ["ROUTES", "register"]
+__all__ = ["ROUTES", "open_settings", "register", "save_settings"]
 
-ROUTES: dict[str, Route] = {}
+logger = logging.getLogger(__name__)
+
+
+def _current(services: Services, channel_id: str) -> ChannelConfig:
+    """The stored config, or what a channel starts from (the deployment's time zone)."""
+    return services.store.get_channel(channel_id) or ChannelConfig(channel_id, timezone=services.settings.timezone)
+
+
+def open_settings(services: Services, call: Invocation) -> Reply:
+    """Open the modal prefilled with the channel's settings; people who may not configure are told so."""
+    check_may_configure(services, call.user_id)
+    view = settings_view(_current(services, call.channel_id))
+    try:
+        services.poster.client.views_open(trigger_id=call.trigger_id, view=view)
+    except SlackApiError as exc:
+        code = exc.response.get("error", "unknown_error")
+        logger.warning("views.open for the settings of %s failed: %s", call.channel_id, code)
+        return Reply(f":warning: Slack would not open the settings form ({code}). Run `/papers settings` again.")
+    except (SlackClientError, OSError):
+        logger.warning("views.open for the settings of %s failed", call.channel_id, exc_info=True)
+        return Reply(":warning: I couldn't reach Slack to open the settings form. Run `/papers settings` again.")
+    return Reply("")
+
+
+def save_settings(services: Services, channel_id: str, user_id: str, form: SettingsForm) -> ChannelConfig:
+    """Apply a validated form in one update (``change_channel`` checks permission and records it)."""
+    now_iso = services.clock().astimezone(UTC).isoformat(timespec="seconds")
+    before = _current(services, channel_id)  # only for the history line; the save reads again, atomically
+    summary = describe_changes(before, form.apply(before, now_iso=now_iso))
+    return change_channel(services, channel_id, user_id, summary, lambda c: form.apply(c, now_iso=now_iso))
+
+
+def _next_post_line(services: Services, config: ChannelConfig) -> str:
+    if not config.active:
+        return ""
+    now = services.clock()
+    run = services.store.get_run(config.channel_id, now.astimezone(ZoneInfo(config.timezone)).date())
+    moment: datetime | None = next_post_time(now, config, done_today=run is not None and run.state != RunState.FAILED)
+    return f"\n*Next post:* {moment:%a %d %b, %H:%M %Z}" if moment else ""
+
+
+def _tell(services: Services, channel_id: str, user_id: str, text: str) -> None:
+    """Ephemeral in the channel; where the bot can't post (a private channel it isn't in), a DM."""
+    client = services.poster.client
+    try:
+        client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        return
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        logger.info("settings confirmation in %s failed (%s); sending a DM", channel_id, type(exc).__name__)
+    try:
+        client.chat_postMessage(channel=user_id, text=text, unfurl_links=False, unfurl_media=False)
+    except (SlackApiError, SlackClientError, OSError):
+        logger.warning("could not confirm the saved settings of %s to %s", channel_id, user_id, exc_info=True)
 
 
 def register(app: App, services: Services) -> None:
-    """Listeners for this group's buttons and modals."""
+    """The modal's submit listener; the ``/papers settings`` route is in ``ROUTES``."""
+
+    @app.view(CALLBACK_ID)
+    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user_id = (body.get("user") or {}).get("id", "")
+        channel_id = channel_from_metadata(view.get("private_metadata", ""))
+        if not channel_id:
+            ack(
+                response_action="errors",
+                errors={FIRST_BLOCK: "This form lost its channel. Run /papers settings again."},
+            )
+            return
+        try:
+            check_may_configure(services, user_id)
+        except UserInputError as exc:
+            ack(response_action="errors", errors={FIRST_BLOCK: plain_message(exc.message)})
+            return
+        parsed = parse_submission((view.get("state") or {}).get("values") or {})
+        if isinstance(parsed, dict):
+            ack(response_action="errors", errors=parsed)
+            return
+        try:
+            config = save_settings(services, channel_id, user_id, parsed)
+        except UserInputError as exc:  # refused between the check and the save
+            ack(response_action="errors", errors={FIRST_BLOCK: plain_message(exc.message)})
+            return
+        except StoreError:
+            logger.exception("saving the settings of %s failed", channel_id)
+            ack(
+                response_action="errors", errors={FIRST_BLOCK: "I couldn't save right now; nothing changed. Try again."}
+            )
+            return
+        ack()
+        _tell(services, channel_id, user_id, settings_text(config) + _next_post_line(services, config))
+
+
+ROUTES: dict[str, Route] = {"settings": open_settings}

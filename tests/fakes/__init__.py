@@ -14,6 +14,7 @@ from .signing import (
     interactive_body,
     signed_headers,
     slash_command_body,
+    view_state_values,
     view_submission_payload,
 )
 from .slack import Call, FakeSlack, check_blocks
@@ -30,5 +31,6 @@ __all__ = [
     "make_entry",
     "signed_headers",
     "slash_command_body",
+    "view_state_values",
     "view_submission_payload",
 ]

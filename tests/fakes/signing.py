@@ -19,6 +19,7 @@ __all__ = [
     "interactive_body",
     "signed_headers",
     "slash_command_body",
+    "view_state_values",
     "view_submission_payload",
 ]
 
@@ -171,3 +172,33 @@ def view_submission_payload(
         "is_enterprise_install": False,
         "enterprise": None,
     }
+
+
+def view_state_values(view: dict[str, Any], changes: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """``view.state.values`` as Slack sends them when a user submits ``view`` after editing ``changes``.
+
+    Every input block keeps its initial value unless ``changes[block_id]`` gives the new one: the typed
+    text (text and number inputs, None when cleared), the chosen values (checkboxes: a list), the chosen
+    value (radio buttons and static selects, None for none) or the picked time (timepicker).
+    """
+    changes = changes or {}
+    values: dict[str, dict[str, Any]] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element, block_id = block["element"], block["block_id"]
+        kind, changed, new = element["type"], block_id in changes, changes.get(block_id)
+        if kind in ("plain_text_input", "number_input", "email_text_input", "url_text_input"):
+            state = {"type": kind, "value": new if changed else element.get("initial_value")}
+        elif kind in ("checkboxes", "multi_static_select"):
+            chosen = [o for o in element["options"] if o["value"] in new] if changed else element.get("initial_options")
+            state = {"type": kind, "selected_options": chosen or []}
+        elif kind in ("radio_buttons", "static_select"):
+            option = next((o for o in element["options"] if o["value"] == new), None)
+            state = {"type": kind, "selected_option": option if changed else element.get("initial_option")}
+        elif kind == "timepicker":
+            state = {"type": kind, "selected_time": new if changed else element.get("initial_time")}
+        else:
+            raise ValueError(f"view_state_values does not know {kind} elements yet")
+        values[block_id] = {element["action_id"]: state}
+    return values

@@ -1,0 +1,508 @@
+"""The ``/papers settings`` modal: building it from a channel's config and validating what comes back.
+
+Pure (no Slack, store or clock), so every rule is tested without a server. The modal shows the whole
+configuration at once; a submit is validated field by field and either becomes one ``SettingsForm``
+(saved in a single store update by the handler) or a ``{block_id: message}`` map that Slack shows
+next to each wrong field (``response_action: "errors"``). Nothing is ever half-saved.
+
+The filter fields are split up for the form, then put back together with ``bot.filters`` and stored
+in its canonical text (``format_filter``), so the form, ``/papers follow`` and ``/papers topics`` can
+never disagree about what a channel follows. The minimum upvotes are saved where every other command
+keeps them, ``ChannelConfig.min_upvotes`` (``bot.filter_edits.with_filter``), with the same limits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from bot.config import valid_timezone
+from bot.errors import UserInputError
+from bot.filter_edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT, with_filter
+from bot.filters import ChannelFilter, format_filter, parse_filter, parse_topic_list
+from bot.models import ChannelConfig
+from bot.render import escape_mrkdwn
+from bot.schedule import format_weekdays, parse_time
+from bot.selection import channel_filter
+
+__all__ = [
+    "BLOCK_AUTHORS",
+    "BLOCK_EXCLUDED",
+    "BLOCK_HAS_CODE",
+    "BLOCK_MAX_PAPERS",
+    "BLOCK_MIN_UPVOTES",
+    "BLOCK_ORGS",
+    "BLOCK_POST_FORMAT",
+    "BLOCK_POST_TIME",
+    "BLOCK_TIMEZONE",
+    "BLOCK_TOPICS",
+    "BLOCK_WEEKDAYS",
+    "CALLBACK_ID",
+    "FIRST_BLOCK",
+    "POST_FORMATS",
+    "SettingsForm",
+    "channel_from_metadata",
+    "describe_changes",
+    "metadata_for",
+    "parse_submission",
+    "plain_message",
+    "settings_text",
+    "settings_view",
+]
+
+CALLBACK_ID = "papers_settings"
+# One action per input block, so each block's action id is its block id: ``values[b][b]``.
+BLOCK_TOPICS = "settings_topics"
+BLOCK_EXCLUDED = "settings_excluded"
+BLOCK_AUTHORS = "settings_authors"
+BLOCK_ORGS = "settings_orgs"
+BLOCK_MIN_UPVOTES = "settings_min_upvotes"
+BLOCK_HAS_CODE = "settings_has_code"
+BLOCK_POST_TIME = "settings_post_time"
+BLOCK_TIMEZONE = "settings_timezone"
+BLOCK_WEEKDAYS = "settings_weekdays"
+BLOCK_MAX_PAPERS = "settings_max_papers"
+BLOCK_POST_FORMAT = "settings_post_format"
+FIRST_BLOCK = BLOCK_TOPICS  # where errors about the whole form (permission, lost channel) are shown
+
+POST_FORMATS = {"full": "Full: title, summary and links", "compact": "Compact: one line per paper"}
+HAS_CODE_VALUE = "code"
+_TEXT_MAX = 3000  # Slack's limit for a plain_text_input
+_DAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+_T = TypeVar("_T")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Building the modal
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _option(value: str, label: str) -> dict[str, Any]:
+    return {"text": _plain(label), "value": value}
+
+
+def _input(
+    block_id: str, label: str, element: dict[str, Any], *, hint: str = "", optional: bool = False
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": _plain(label),
+        "element": {**element, "action_id": block_id},
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = _plain(hint)
+    return block
+
+
+def _text_input(value: str, placeholder: str, *, multiline: bool = False) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "multiline": multiline,
+        "max_length": _TEXT_MAX,
+        "placeholder": _plain(placeholder),
+    }
+    if value:
+        element["initial_value"] = value[:_TEXT_MAX]
+    return element
+
+
+def _terms_text(terms: tuple[str, ...]) -> str:
+    """Terms as the user would type them: comma-separated, quoted only where the parser needs it."""
+    return format_filter(ChannelFilter(topics=terms))
+
+
+def _names_text(names: tuple[str, ...]) -> str:
+    return ", ".join(f'"{n}"' if "," in n else n for n in names)
+
+
+def metadata_for(channel_id: str) -> str:
+    """``private_metadata``: a modal opened from a slash command does not know its channel otherwise."""
+    return json.dumps({"channel_id": channel_id})
+
+
+def channel_from_metadata(text: str) -> str:
+    """The channel id the modal was opened for, or ``""`` when the metadata is missing or foreign."""
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return ""
+    channel = data.get("channel_id") if isinstance(data, dict) else None
+    return channel if isinstance(channel, str) else ""
+
+
+def settings_view(config: ChannelConfig) -> dict[str, Any]:
+    """The modal for ``views.open``, every field prefilled with the channel's current settings."""
+    f = channel_filter(config)  # includes a threshold set through ChannelConfig.min_upvotes
+    days = [_option(str(i), _DAY_LABELS[i]) for i in range(7)]
+    formats = [_option(value, label) for value, label in POST_FORMATS.items()]
+    code_option = _option(HAS_CODE_VALUE, "Only papers with code (a GitHub repo)")
+    state = "subscribed" if config.subscribed else "not subscribed (`/papers subscribe` starts the daily posts)"
+    if config.subscribed and config.paused_reason:
+        state = f"subscribed but paused ({config.paused_reason})"
+
+    weekdays: dict[str, Any] = {"type": "checkboxes", "options": days}
+    chosen = [days[d] for d in sorted(set(config.weekdays)) if 0 <= d < 7]
+    if chosen:
+        weekdays["initial_options"] = chosen
+    has_code: dict[str, Any] = {"type": "checkboxes", "options": [code_option]}
+    if f.has_code:
+        has_code["initial_options"] = [code_option]
+    post_format = config.post_format if config.post_format in POST_FORMATS else "full"
+
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"Settings for <#{config.channel_id}>: this channel is {state}."},
+        },
+        {"type": "header", "text": _plain("Which papers")},
+        _input(
+            BLOCK_TOPICS,
+            "Topics",
+            _text_input(_terms_text(f.topics), 'model merging, "process reward", LLM', multiline=True),
+            hint="Commas separate topics; a paper matching any of them is posted. Empty: the day's top papers.",
+            optional=True,
+        ),
+        _input(
+            BLOCK_EXCLUDED,
+            "Leave out papers mentioning",
+            _text_input(_terms_text(f.excluded), "medical, survey"),
+            hint="Commas separate terms; a paper mentioning any of them is never posted.",
+            optional=True,
+        ),
+        _input(
+            BLOCK_AUTHORS,
+            "Only by these authors",
+            _text_input(_names_text(f.authors), "Yann LeCun, Fei-Fei Li"),
+            hint="Commas separate names; any of them. Empty: any author.",
+            optional=True,
+        ),
+        _input(
+            BLOCK_ORGS,
+            "Only from these organizations",
+            _text_input(_names_text(f.orgs), "nvidia, google"),
+            hint="Hugging Face organization names, comma-separated; any of them. Empty: any organization.",
+            optional=True,
+        ),
+        _input(
+            BLOCK_MIN_UPVOTES,
+            "Minimum upvotes",
+            {
+                "type": "number_input",
+                "is_decimal_allowed": False,
+                "min_value": "0",
+                "max_value": str(MAX_UPVOTES_LIMIT),
+                "initial_value": str(f.min_upvotes),
+            },
+            hint="0 posts papers whatever their upvotes.",
+            optional=True,
+        ),
+        _input(BLOCK_HAS_CODE, "Code", has_code, optional=True),
+        {"type": "header", "text": _plain("When and how")},
+        _input(
+            BLOCK_POST_TIME,
+            "Post time",
+            {"type": "timepicker", "initial_time": config.post_time},
+            hint="In the time zone below, 24-hour.",
+        ),
+        _input(
+            BLOCK_TIMEZONE,
+            "Time zone",
+            _text_input(config.timezone, "Europe/Berlin"),
+            hint="An IANA name such as Europe/Berlin, America/New_York, Asia/Kolkata or UTC.",
+        ),
+        _input(BLOCK_WEEKDAYS, "Days", weekdays),
+        _input(
+            BLOCK_MAX_PAPERS,
+            "Papers per post",
+            {
+                "type": "number_input",
+                "is_decimal_allowed": False,
+                "min_value": "1",
+                "max_value": str(MAX_PAPERS_LIMIT),
+                "initial_value": str(config.max_papers),
+            },
+            hint=f"1 to {MAX_PAPERS_LIMIT}; the most upvoted matching papers are posted.",
+        ),
+        _input(
+            BLOCK_POST_FORMAT,
+            "Post format",
+            {
+                "type": "radio_buttons",
+                "options": formats,
+                "initial_option": formats[list(POST_FORMATS).index(post_format)],
+            },
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_ID,
+        "private_metadata": metadata_for(config.channel_id),
+        "title": _plain("Papers settings"),
+        "submit": _plain("Save"),
+        "close": _plain("Cancel"),
+        "blocks": blocks,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading a submit
+
+
+@dataclass(frozen=True)
+class SettingsForm:
+    """A fully validated submit: everything the form controls, ready to be saved in one update."""
+
+    filter: ChannelFilter
+    post_time: str
+    timezone: str
+    weekdays: tuple[int, ...]
+    max_papers: int
+    post_format: str
+
+    def schedule_changed(self, config: ChannelConfig) -> bool:
+        return (self.post_time, self.timezone, self.weekdays) != (config.post_time, config.timezone, config.weekdays)
+
+    def apply(self, config: ChannelConfig, *, now_iso: str) -> ChannelConfig:
+        """``config`` with the form's settings.
+
+        A new schedule counts from ``now_iso`` (as ``/papers subscribe`` does), so moving the time to
+        one that already passed today does not post at once: the change takes effect at the next slot.
+        """
+        changed = self.schedule_changed(config)
+        return with_filter(config, self.filter).replace(
+            post_time=self.post_time,
+            timezone=self.timezone,
+            weekdays=self.weekdays,
+            max_papers=self.max_papers,
+            post_format=self.post_format,
+            active_since=now_iso if changed and config.subscribed else config.active_since,
+        )
+
+
+def _state(values: Mapping[str, Any], block_id: str) -> dict[str, Any]:
+    block = values.get(block_id)
+    if not isinstance(block, Mapping):
+        return {}
+    state = block.get(block_id)
+    if not isinstance(state, dict):  # another action id: take the block's only element
+        state = next((v for v in block.values() if isinstance(v, dict)), {})
+    return state
+
+
+def _text(values: Mapping[str, Any], block_id: str) -> str:
+    value = _state(values, block_id).get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _selected(values: Mapping[str, Any], block_id: str) -> list[str]:
+    options = _state(values, block_id).get("selected_options") or []
+    return [str(o.get("value", "")) for o in options if isinstance(o, Mapping)]
+
+
+_ITEM_RE = re.compile(r'\s*(-?)\s*(?:"([^"]*)"|([^,"]*))\s*(?:,|$)')
+_CURLY = str.maketrans(dict.fromkeys("“”„‟«»＂", '"'))
+_QUALIFIER_RE = re.compile(r"^[^\W\d_][\w-]*:")
+
+
+def _items(text: str, *, dashes: bool) -> list[tuple[str, bool]]:
+    """Comma-separated items, each ``(text, quoted)``; a quoted item may contain commas.
+
+    With ``dashes`` a leading ``-`` is dropped (people paste exclusions from a filter); otherwise it
+    stays part of the item.
+    """
+    text, items, pos = text.translate(_CURLY), [], 0
+    while pos < len(text) and (m := _ITEM_RE.match(text, pos)) is not None and m.end() > pos:
+        dash = "" if dashes else m[1]
+        value = " ".join((m[2] if m[2] is not None else dash + m[3]).split())
+        if value:
+            items.append((value, m[2] is not None))
+        pos = m.end()
+    if pos < len(text.rstrip()):
+        raise UserInputError("Unclosed or misplaced quote. Separate the items with commas.")
+    return items
+
+
+def _names(text: str, qualifier: str) -> tuple[str, ...]:
+    """Names, validated (length, count, duplicates) by the filter parser itself.
+
+    Not ``parse_topic_list``: that de-duplicates by word stem, which is right for topics but would
+    merge two different surnames that differ by a final "s".
+    """
+    names = [name for name, _ in _items(text, dashes=False)]
+    if not names:
+        return ()
+    f = parse_filter(format_filter(ChannelFilter(**{qualifier: tuple(names)})))
+    return f.authors if qualifier == "authors" else f.orgs
+
+
+def _topics(text: str) -> tuple[str, ...]:
+    return tuple(parse_topic_list(text)) if text else ()
+
+
+def _excluded(text: str) -> tuple[str, ...]:
+    """Terms in the order typed, with or without a leading ``-``; counted and checked as exclusions."""
+    terms = []
+    for term, quoted in _items(text, dashes=True):
+        if not quoted and _QUALIFIER_RE.match(term):
+            raise UserInputError(
+                f"{term} is a qualifier: only terms go here. Use the author, organization, upvotes and code fields."
+            )
+        terms.append(term)
+    return ChannelFilter().with_excluded(terms).excluded
+
+
+def _min_upvotes(text: str) -> int:
+    """The limits of ``/papers set min-upvotes``, so both ways accept the same values."""
+    if not text:
+        return 0
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_UPVOTES_LIMIT:
+        raise UserInputError(f"Minimum upvotes is a whole number from 0 to {MAX_UPVOTES_LIMIT}, not {text[:20]}.")
+    return int(text)
+
+
+def _post_time(values: Mapping[str, Any]) -> str:
+    selected = _state(values, BLOCK_POST_TIME).get("selected_time")
+    if not isinstance(selected, str) or not selected.strip():
+        raise UserInputError("Pick the time of day for the post.")
+    return parse_time(selected)
+
+
+def _timezone(text: str) -> str:
+    zone = "UTC" if text.upper() in ("UTC", "GMT") else text
+    if not valid_timezone(zone):
+        shown = text[:60] or "(empty)"
+        raise UserInputError(
+            f"{shown} is not a time zone I know. Use an IANA name like Europe/Berlin, America/New_York or Asia/Kolkata."
+        )
+    return zone
+
+
+def _weekdays(values: Mapping[str, Any]) -> tuple[int, ...]:
+    days = {int(v) for v in _selected(values, BLOCK_WEEKDAYS) if v.isdigit() and int(v) < 7}
+    if not days:
+        raise UserInputError("Pick at least one day. To stop the posts, use `/papers unsubscribe`.")
+    return tuple(sorted(days))
+
+
+def _max_papers(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAPERS_LIMIT:
+        raise UserInputError(f"Papers per post is a whole number from 1 to {MAX_PAPERS_LIMIT}.")
+    return int(text)
+
+
+def _post_format(values: Mapping[str, Any]) -> str:
+    option = _state(values, BLOCK_POST_FORMAT).get("selected_option")
+    value = option.get("value") if isinstance(option, Mapping) else None
+    if value not in POST_FORMATS:
+        raise UserInputError("Choose full or compact.")
+    return str(value)
+
+
+def plain_message(text: str) -> str:
+    """An mrkdwn message made readable as plain text, the only kind Slack shows under a field."""
+    text = re.sub(r"<@(\w+)>", r"@\1", text)
+    text = re.sub(r"^:[a-z0-9_+-]+:\s*", "", text)
+    return text.replace("`", "").replace("*", "")
+
+
+def _message(error: UserInputError) -> str:
+    """Inline errors sit under their field, whose hint already shows the format: the message alone.
+
+    ``bot.filters`` examples are written for the one-line query language and would mislead here.
+    """
+    return error.message
+
+
+def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]:
+    """``view.state.values`` → the validated settings, or ``{block_id: message}`` for every bad field."""
+    errors: dict[str, str] = {}
+
+    def field(block_id: str, read: Callable[[], _T], default: _T) -> _T:
+        try:
+            return read()
+        except UserInputError as exc:
+            errors[block_id] = _message(exc)
+            return default
+
+    topics = field(BLOCK_TOPICS, lambda: _topics(_text(values, BLOCK_TOPICS)), ())
+    excluded = field(BLOCK_EXCLUDED, lambda: _excluded(_text(values, BLOCK_EXCLUDED)), ())
+    authors = field(BLOCK_AUTHORS, lambda: _names(_text(values, BLOCK_AUTHORS), "authors"), ())
+    orgs = field(BLOCK_ORGS, lambda: _names(_text(values, BLOCK_ORGS), "orgs"), ())
+    min_upvotes = field(BLOCK_MIN_UPVOTES, lambda: _min_upvotes(_text(values, BLOCK_MIN_UPVOTES)), 0)
+    has_code = HAS_CODE_VALUE in _selected(values, BLOCK_HAS_CODE)
+    post_time = field(BLOCK_POST_TIME, lambda: _post_time(values), "")
+    timezone = field(BLOCK_TIMEZONE, lambda: _timezone(_text(values, BLOCK_TIMEZONE)), "")
+    weekdays = field(BLOCK_WEEKDAYS, lambda: _weekdays(values), ())
+    max_papers = field(BLOCK_MAX_PAPERS, lambda: _max_papers(_text(values, BLOCK_MAX_PAPERS)), 0)
+    post_format = field(BLOCK_POST_FORMAT, lambda: _post_format(values), "")
+    if errors:
+        return errors
+    f = ChannelFilter(
+        topics=topics, excluded=excluded, authors=authors, orgs=orgs, min_upvotes=min_upvotes, has_code=has_code
+    )
+    try:  # the stored text must read back as this filter; each part was checked, so this is a safety net
+        f = parse_filter(format_filter(f))
+    except UserInputError as exc:
+        return {FIRST_BLOCK: _message(exc)}
+    return SettingsForm(f, post_time, timezone, weekdays, max_papers, post_format)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Telling the user
+
+
+def describe_changes(old: ChannelConfig, new: ChannelConfig) -> str:
+    """The history line for a save: which parts changed (``/papers topics`` shows it)."""
+    old_f, new_f = channel_filter(old), channel_filter(new)
+    parts = [
+        name
+        for name, before, after in (
+            ("topics", old_f.topics, new_f.topics),
+            ("exclusions", old_f.excluded, new_f.excluded),
+            ("authors", old_f.authors, new_f.authors),
+            ("organizations", old_f.orgs, new_f.orgs),
+            ("minimum upvotes", old_f.min_upvotes, new_f.min_upvotes),
+            ("code requirement", old_f.has_code, new_f.has_code),
+            ("schedule", (old.post_time, old.timezone, old.weekdays), (new.post_time, new.timezone, new.weekdays)),
+            ("papers per post", old.max_papers, new.max_papers),
+            ("post format", old.post_format, new.post_format),
+        )
+        if before != after
+    ]
+    return f"settings form: {', '.join(parts) if parts else 'saved without changes'}"
+
+
+def _listed(items: tuple[str, ...], empty: str) -> str:
+    return ", ".join(escape_mrkdwn(i) for i in items) if items else empty
+
+
+def settings_text(config: ChannelConfig) -> str:
+    """The saved configuration as the user reads it after a submit (every user string escaped)."""
+    f = channel_filter(config)
+    lines = [
+        f":white_check_mark: Saved the settings for <#{config.channel_id}>.",
+        f"*Schedule:* {config.post_time} {format_weekdays(config.weekdays)} ({escape_mrkdwn(config.timezone)})",
+        f"*Papers per post:* up to {config.max_papers}, {config.post_format} format",
+        f"*Topics:* {_listed(f.topics, 'none (the top papers of the day)')}",
+        f"*Left out:* {_listed(f.excluded, 'nothing')}",
+    ]
+    if f.authors:
+        lines.append(f"*Authors:* {_listed(f.authors, '')}")
+    if f.orgs:
+        lines.append(f"*Organizations:* {_listed(f.orgs, '')}")
+    if f.min_upvotes:
+        lines.append(f"*Minimum upvotes:* {f.min_upvotes}")
+    if f.has_code:
+        lines.append("*Code:* only papers with a GitHub repo")
+    if not config.subscribed:
+        lines.append("This channel is not subscribed yet: `/papers subscribe` starts the daily posts.")
+    return "\n".join(lines)
