@@ -33,6 +33,9 @@ PURE = [
     "bot/schedule.py",
     "bot/selection.py",
     "bot/commands.py",
+    "bot/settings_view.py",
+    "bot/settings_form.py",
+    "bot/access.py",
     "bot/replies.py",
 ]
 IO_MODULES = {"slack_sdk", "slack_bolt", "httpx", "tinydb", "apscheduler", "socket", "subprocess", "requests"}
