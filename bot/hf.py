@@ -30,6 +30,7 @@ PAGE_SIZE = 100
 MAX_PAGES = 10  # 1,000 papers a day is far beyond any day seen; stops a server that never ends pages
 _RATELIMIT_T_RE = re.compile(r"(?:^|;)\s*t=(\d+)")
 _MAX_RETRY_WAIT = 60.0
+FAILURE_TTL = 60.0  # seconds a failed day fetch is reused (one post run), see DayFeed
 
 
 def retry_wait_from_headers(headers: httpx.Headers) -> float | None:
@@ -91,14 +92,25 @@ class HFClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _get_json(self, path: str, params: dict[str, Any]) -> Any:
-        """GET with retries; returns parsed JSON or raises HFError (``status`` set for HTTP answers)."""
+    def _get_json(self, path: str, params: dict[str, Any], *, deadline: float | None = None) -> Any:
+        """GET with retries; returns parsed JSON or raises HFError (``status`` set for HTTP answers).
+
+        ``deadline`` (a ``time.monotonic()`` instant) bounds all attempts and waits together: a user
+        waiting on a slash command gets the archive's answer instead of a late one.
+        """
         last_error = "no attempt made"
         for attempt in range(1, self._attempts + 1):
             wait: float | None = None
+            timeout: httpx.Timeout | Any = httpx.USE_CLIENT_DEFAULT
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0.05:
+                    last_error = last_error if attempt > 1 else "timed out"
+                    break
+                timeout = httpx.Timeout(left, connect=min(left, 5.0))
             try:
                 self.requests_made += 1
-                response = self._client.get(path, params=params)
+                response = self._client.get(path, params=params, timeout=timeout)
             except httpx.TimeoutException:
                 last_error = "timed out"
             except httpx.TransportError as exc:
@@ -121,9 +133,11 @@ class HFClient:
             if attempt == self._attempts:
                 break
             delay = wait if wait is not None else self._backoff * 2 ** (attempt - 1) * (1 + random.random())
+            if deadline is not None and time.monotonic() + delay >= deadline:
+                break
             logger.info("Hugging Face %s %s; retry %d in %.1fs", path, last_error, attempt, delay)
             self._sleep(min(delay, _MAX_RETRY_WAIT))
-        raise HFError(f"Hugging Face {path}: {last_error} after {self._attempts} attempts")
+        raise HFError(f"Hugging Face {path}: {last_error} after {attempt} attempts")
 
     def daily_papers(self, day: date) -> list[Paper]:
         """The day's list, every page, parsed; malformed entries are skipped and logged."""
@@ -140,14 +154,17 @@ class HFClient:
                 break
         return parse_daily_list(entries, day=day)
 
-    def search(self, query: str, *, limit: int = 10) -> list[Paper]:
-        data = self._get_json("/api/papers/search", {"q": query, "limit": limit})
+    def search(self, query: str, *, limit: int = 10, deadline: float | None = None) -> list[Paper]:
+        """Relevance-ordered matches; ``deadline`` as in ``_get_json``."""
+        data = self._get_json("/api/papers/search", {"q": query, "limit": limit}, deadline=deadline)
+        if not isinstance(data, list):
+            raise HFError("Hugging Face /api/papers/search: response was not a list")
         return parse_daily_list(data)[:limit]
 
-    def paper(self, arxiv_id: str) -> Paper | None:
+    def paper(self, arxiv_id: str, *, deadline: float | None = None) -> Paper | None:
         """One paper by id, with its linked-repo counts; None when Hugging Face does not know it."""
         try:
-            data = self._get_json(f"/api/papers/{arxiv_id}", {})
+            data = self._get_json(f"/api/papers/{arxiv_id}", {}, deadline=deadline)
         except HFError as exc:
             if exc.status == 404:
                 return None
@@ -164,12 +181,21 @@ class DayFeed:
     """
 
     def __init__(
-        self, client: HFClient, *, ttl: float = 600.0, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        client: HFClient,
+        *,
+        ttl: float = 600.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_fetch: Callable[[date, list[Paper]], object] | None = None,
     ):
         self._client = client
         self._ttl = ttl
         self._clock = clock
+        self._on_fetch = on_fetch  # e.g. the search archive; its failure never fails the fetch
         self._cache: dict[date, tuple[datetime, list[Paper]]] = {}
+        # A failed fetch is remembered briefly, so the other channels of the same post run fail at
+        # once instead of each repeating every retry against an HF that is down or rate limiting us.
+        self._failed: dict[date, tuple[datetime, HFError]] = {}
         self._locks: dict[date, threading.Lock] = {}
         self._guard = threading.Lock()
         self.last_success: float | None = None  # wall-clock time of the last successful fetch
@@ -183,9 +209,22 @@ class DayFeed:
             cached = self._cache.get(day)
             if cached and abs((now - cached[0]).total_seconds()) < self._ttl:
                 return cached[1]
-            papers = self._client.daily_papers(day)
+            failed = self._failed.get(day)
+            if failed and abs((now - failed[0]).total_seconds()) < FAILURE_TTL:
+                raise HFError(str(failed[1]), retryable=failed[1].retryable, status=failed[1].status)
+            try:
+                papers = self._client.daily_papers(day)
+            except HFError as exc:
+                self._failed[day] = (now, exc)
+                raise
+            self._failed.pop(day, None)
             self._cache[day] = (now, papers)
             self.last_success = time.time()
+            if self._on_fetch is not None:
+                try:
+                    self._on_fetch(day, papers)
+                except Exception:
+                    logger.warning("the fetch hook failed for %s", day, exc_info=True)
             return papers
 
     @property

@@ -1,16 +1,283 @@
-"""/papers subcommands: search."""
+"""``/papers search`` (and ``/papers <anything that is not a subcommand>``) and its buttons.
+
+The command was acknowledged before any of this runs (``handlers/commands.py``); the answer goes
+through ``response_url``. Hugging Face gets ``SEARCH_DEADLINE`` seconds for all its attempts; after
+that (or on a 5xx) the bot answers from its archive of fetched day lists and says so, so the user
+hears back within about three seconds whatever Hugging Face does.
+
+Buttons on a result: **Share** posts the card visibly, **Follow** adds a topic to the channel's
+filter (through ``handlers.filters.follow_topics``, which checks who may), **More** replaces the
+private message with the next page.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import dataclasses
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
+from slack_bolt import Ack, App, Respond
+
+from bot.errors import HFError, SlackError
+from bot.models import RunState
+from bot.papers import ARXIV_ID_RE, Paper, arxiv_key
+from bot.render import escape_mrkdwn, truncate
+from bot.render_search import (
+    FOLLOW_ACTION,
+    MORE_ACTION,
+    SHARE_ACTION,
+    PagePosition,
+    PostedHit,
+    parse_more_value,
+    render_not_found,
+    render_paper_lookup,
+    render_posted_results,
+    render_results,
+    render_shared,
+)
+from bot.replies import help_text
+from bot.search import MAX_QUERY_CHARS, SearchQuery, find_arxiv_id, parse_search
 from bot.services import Services
-from handlers.routing import Route
+from handlers.filters import follow_topics
+from handlers.replying import reply_errors
+from handlers.routing import Invocation, Reply, Route
 
-__all__ = ["ROUTES", "register"]
+__all__ = ["FOLLOW_ACTION", "MORE_ACTION", "ROUTES", "SHARE_ACTION", "register", "search"]
 
-ROUTES: dict[str, Route] = {}
+logger = logging.getLogger(__name__)
+
+SEARCH_DEADLINE = 2.5  # seconds for Hugging Face, of Slack's patience of ~3 s for a useful answer
+PAGE_SIZE = 5
+MAX_RESULTS = 50  # Hugging Face returns at most ~120; ten pages is more than anyone clicks through
+POSTED_PAGE_SIZE = 10
+
+_SHARE_REFUSED = {
+    "not_in_channel": "I'm not a member of this private channel. Invite me with `/invite @papers-bot`, "
+    "then press Share again.",
+    "channel_not_found": "Slack says I can't see this channel (a private channel or a DM I'm not in).",
+    "is_archived": "This channel is archived.",
+}
+
+
+def _deadline() -> float:
+    return time.monotonic() + SEARCH_DEADLINE
+
+
+def _archive_note(services: Services) -> str:
+    count = len(services.archive)
+    return (
+        ":warning: Hugging Face search isn't answering right now, so these results come from my archive "
+        f"of the {count:,} papers in past daily lists. Try again later for a full search."
+    )
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+
+def _with_archived_details(services: Services, paper: Paper) -> Paper:
+    """Search hits lack GitHub, project page, organisation and Daily-Papers day; the archive may know them."""
+    archived = services.archive.get(paper.key)
+    if archived is None or archived is paper:
+        return paper
+    return dataclasses.replace(
+        paper,
+        day=paper.day or archived.day,
+        github_repo=paper.github_repo or archived.github_repo,
+        github_stars=paper.github_stars if paper.github_stars is not None else archived.github_stars,
+        project_page=paper.project_page or archived.project_page,
+        organization=paper.organization or archived.organization,
+        organization_id=paper.organization_id or archived.organization_id,
+    )
+
+
+def text_results(services: Services, position: PagePosition) -> Reply:
+    """One page of a text search: Hugging Face first, the archive when it fails or is too slow."""
+    if position.offset >= MAX_RESULTS:
+        return Reply(f"That's the last of the {MAX_RESULTS} results I show. Try a more specific search.")
+    want = min(position.offset + PAGE_SIZE + 1, MAX_RESULTS)  # one extra tells whether there is more
+    note = ""
+    try:
+        papers = services.hf.search(position.query, limit=want, deadline=_deadline())
+    except HFError as exc:
+        logger.warning("Hugging Face search failed (%s); answering from the archive", exc)
+        if not len(services.archive):
+            return Reply(
+                ":hourglass: Hugging Face search isn't answering right now and I have no archived papers to "
+                "search instead. Please try again in a few minutes."
+            )
+        papers = services.archive.search(position.query, limit=want)
+        note = _archive_note(services)
+    page = [_with_archived_details(services, p) for p in papers[position.offset : position.offset + PAGE_SIZE]]
+    more_after = len(papers) > position.offset + PAGE_SIZE and position.offset + PAGE_SIZE < MAX_RESULTS
+    message, _shown = render_results(position, page, more_after=more_after, note=note)
+    return Reply(message.text, message.blocks)
+
+
+def paper_lookup(services: Services, arxiv_id: str) -> Reply:
+    """``/papers 2406.12345`` (or a link): that paper's card with its linked models, datasets, Spaces."""
+    if not ARXIV_ID_RE.match(arxiv_id):  # old-style ids (hep-th/9901001) predate Hugging Face's pages
+        return Reply(render_not_found(arxiv_id))
+    note = ""
+    try:
+        paper = services.hf.paper(arxiv_id, deadline=_deadline())
+    except HFError as exc:
+        paper = services.archive.get(arxiv_id)
+        if paper is None:
+            raise
+        logger.warning("Hugging Face paper lookup failed (%s); answering from the archive", exc)
+        note = ":warning: Hugging Face isn't answering right now; this is my archived copy (no linked-repo counts)."
+    if paper is None:
+        return Reply(render_not_found(arxiv_id))
+    message = render_paper_lookup(paper, note=note)
+    return Reply(message.text, message.blocks)
+
+
+@dataclass(frozen=True)
+class _Post:
+    day: date
+    ts: str
+
+
+def _posted(services: Services, channel_id: str) -> dict[str, _Post]:
+    """Paper key → the newest post that carried it (a digest's link is its first message)."""
+    posted: dict[str, _Post] = {}
+    for run in services.store.runs(channel_id):  # oldest first, so newer posts overwrite
+        if run.state == RunState.POSTED and run.ts:
+            for key in run.paper_keys:
+                posted[key] = _Post(run.local_date, run.ts[0])
+    return posted
+
+
+def posted_results(services: Services, channel_id: str, position: PagePosition) -> Reply:
+    """``--posted``: search what this channel was sent (text from the archive), with links to the posts."""
+    posted = _posted(services, channel_id)
+    want = position.offset + POSTED_PAGE_SIZE + 1
+    papers: list[Paper]
+    named = find_arxiv_id(position.query)
+    if named:  # one paper asked for by id or link: was it posted here?
+        papers = [services.archive.get(named) or Paper(id=named, title=f"arXiv {named}")] if named in posted else []
+    elif position.query:
+        papers = services.archive.search(position.query, limit=want, keys=posted.keys())
+    else:
+        newest = sorted(posted, key=lambda k: posted[k].day, reverse=True)[:want]
+        papers = [services.archive.get(k) or Paper(id=k, title=f"arXiv {k}") for k in newest]
+    page = papers[position.offset : position.offset + POSTED_PAGE_SIZE]
+    links: dict[str, str] = {}
+    hits = []
+    for paper in page:
+        post = posted[paper.key]
+        if post.ts not in links:
+            links[post.ts] = services.poster.permalink(channel_id, post.ts)
+        hits.append(PostedHit(paper, post.day, links[post.ts]))
+    message = render_posted_results(position, hits, more_after=len(papers) > position.offset + POSTED_PAGE_SIZE)
+    return Reply(message.text, message.blocks)
+
+
+def search(services: Services, call: Invocation) -> Reply:
+    """The ``search`` route: help for an empty query, else a paper card, a posted search or results."""
+    query: SearchQuery = parse_search(call.command.args)
+    if query.empty and not query.posted:
+        return Reply(help_text())
+    if query.posted:
+        return posted_results(services, call.channel_id, PagePosition(query.text, 0, posted=True))
+    if query.arxiv_id:
+        return paper_lookup(services, query.arxiv_id)
+    reply = text_results(services, PagePosition(query.text))
+    if call.command.suggestion and reply.blocks:
+        hint = f"Searching for this. Did you mean `/papers {call.command.suggestion}`?"
+        reply.blocks.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
+    return reply
+
+
+ROUTES: dict[str, Route] = {"search": search}
+
+
+# --- buttons ------------------------------------------------------------------------------------
+
+
+def _channel_of(body: dict[str, Any]) -> str:
+    return str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
+
+
+def _value(body: dict[str, Any]) -> str:
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("value") or "")
+
+
+def _private(respond: Respond, text: str) -> None:
+    respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def share(services: Services, body: dict[str, Any], respond: Respond) -> None:
+    """Post the paper's card visibly in the channel the results were shown in."""
+    key = arxiv_key(_value(body))
+    channel, user = _channel_of(body), str((body.get("user") or {}).get("id") or "")
+    if not ARXIV_ID_RE.match(key) or not channel:
+        _private(respond, ":warning: I couldn't tell which paper to share. Please run the search again.")
+        return
+    paper = services.archive.get(key)
+    if paper is None:
+        try:
+            paper = services.hf.paper(key, deadline=_deadline())
+        except HFError:
+            _private(respond, ":hourglass: Hugging Face isn't answering right now, so I couldn't fetch that paper.")
+            return
+    if paper is None:
+        _private(respond, render_not_found(key))
+        return
+    message = render_shared(paper, user)
+    try:
+        services.poster.post_message(channel, text=message.text, blocks=message.blocks)
+    except SlackError as exc:
+        advice = _SHARE_REFUSED.get(exc.code, "Please try again in a moment.")
+        _private(respond, f":warning: Slack refused the post (`{escape_mrkdwn(exc.code)}`). {advice}")
+
+
+def follow(services: Services, body: dict[str, Any], respond: Respond) -> None:
+    """Add the search's query (or the paper's main keyword) to the channel's topics."""
+    try:
+        topic = json.loads(_value(body)).get("t", "")
+    except (ValueError, AttributeError):
+        topic = ""
+    if not isinstance(topic, str) or not topic.strip():
+        _private(respond, ":warning: I couldn't tell which topic to follow. Please run the search again.")
+        return
+    follow_topics(services, _channel_of(body), str((body.get("user") or {}).get("id") or ""), [topic])
+    _private(
+        respond,
+        f":white_check_mark: This channel now follows “{escape_mrkdwn(truncate(topic, 200))}”: the daily post "
+        "will include papers about it. See every topic with `/papers topics`.",
+    )
+
+
+def more(services: Services, body: dict[str, Any], respond: Respond) -> None:
+    """Replace the private results with the next page."""
+    position = parse_more_value(_value(body))
+    if position is None or len(position.query) > MAX_QUERY_CHARS:
+        _private(respond, ":warning: That button no longer works. Please run the search again.")
+        return
+    if position.posted:
+        reply = posted_results(services, _channel_of(body), position)
+    else:
+        reply = text_results(services, position)
+    respond(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral", replace_original=True)
+
+
+def _listener(services: Services, work: Callable[[Services, dict[str, Any], Respond], None]) -> Callable[..., None]:
+    def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        reply_errors(respond, lambda: work(services, body, respond))
+
+    return listener
 
 
 def register(app: App, services: Services) -> None:
-    """Listeners for this group's buttons and modals."""
+    """The three buttons of a search result; their action ids are constants in ``bot.render_search``."""
+    app.action(SHARE_ACTION)(_listener(services, share))
+    app.action(FOLLOW_ACTION)(_listener(services, follow))
+    app.action(MORE_ACTION)(_listener(services, more))
