@@ -96,6 +96,11 @@ def _channel_of(request: HttpRequest) -> str | None:
     return None
 
 
+# A refused (429) post never reached the channel, so retrying it cannot duplicate it; the pacer spaces the
+# retries, so a few more than slack_sdk's default are cheap and carry a post through a congested minute.
+PACED_RATE_LIMIT_RETRIES = 6
+
+
 class PacedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     """Retries 429s of ``chat.postMessage`` through the shared ``Pacer`` instead of a private sleep.
 
@@ -105,7 +110,7 @@ class PacedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     fresh slot like any other post. Other methods keep slack_sdk's behaviour.
     """
 
-    def __init__(self, pacer: Pacer, max_retry_count: int = 3) -> None:
+    def __init__(self, pacer: Pacer, max_retry_count: int = 6) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.pacer = pacer
 
@@ -141,7 +146,7 @@ class SlackPoster:
         self.client = client
         self.pacer = pacer if pacer is not None else Pacer()
         self.client.retry_handlers = [
-            PacedRateLimitRetryHandler(self.pacer, h.max_retry_count)
+            PacedRateLimitRetryHandler(self.pacer, max(h.max_retry_count, PACED_RATE_LIMIT_RETRIES))
             if type(h) is RateLimitErrorRetryHandler
             else h
             for h in self.client.retry_handlers
@@ -184,6 +189,19 @@ class SlackPoster:
             return str(self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
         except (SlackApiError, SlackClientError, OSError):
             return ""
+
+    def history(self, channel: str, *, oldest: str, cursor: str | None = None) -> dict[str, Any]:
+        """One page of ``conversations.history`` with message metadata (for ``bot/reconcile.py``);
+        raises ``SlackError`` when it cannot be read (``missing_scope``, ``not_in_channel``, network)."""
+        try:
+            response = self.client.conversations_history(
+                channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+            )
+        except SlackApiError as exc:
+            raise SlackError(str(exc.response.get("error") or f"http_{exc.response.status_code}")) from None
+        except (SlackClientError, OSError) as exc:
+            raise SlackError(f"connection_failed ({type(exc).__name__})") from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
 
 
 def is_workspace_admin(client: WebClient, user_id: str) -> bool:

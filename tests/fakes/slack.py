@@ -179,6 +179,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+class _Server(ThreadingHTTPServer):
+    """A listen backlog of 128, not socketserver's 5: a fan-out opens dozens of connections at once,
+    and a full backlog resets them (``ECONNRESET``), which the app must treat as a possible post."""
+
+    request_queue_size = 128
+
+
 class HTTPFake:
     """A ``ThreadingHTTPServer`` on 127.0.0.1:<ephemeral> in a daemon thread.
 
@@ -201,7 +208,7 @@ class HTTPFake:
         if self._server is not None:
             raise RuntimeError(f"{type(self).__name__} already started")
         handler = type(f"{type(self).__name__}Handler", (_Handler,), {"fake": self})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server = _Server(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         self._server = server
         self.port = server.server_address[1]
@@ -488,6 +495,14 @@ class FakeSlack(HTTPFake):
     ``not_in_channel`` until ``conversations.join``), ``admins`` and ``owners``; ``users[uid]`` dicts
     are merged into ``users.info`` answers. ``scopes`` (when not None) are the bot's granted scopes:
     a method whose catalog bot scopes are all missing is a violation answered ``missing_scope``.
+
+    Posting limits (``enforce_rate_limits=True``; Slack's ``chat.postMessage`` "Rate limiting": about
+    one message per second per channel, "several hundred messages per minute" per workspace, bursts
+    allowed): ``per_channel_per_sec`` with ``channel_burst``; the workspace either as
+    ``workspace_per_min`` (a sliding 60 s window) or as a token bucket of ``workspace_per_sec`` with
+    ``workspace_burst``, which keeps the shape when a benchmark scales the cap up. Beyond them the
+    post is refused with 429 ``ratelimited`` and an integer ``Retry-After``, as Slack does; refused
+    posts do not use up the budget.
     """
 
     def __init__(
@@ -504,6 +519,9 @@ class FakeSlack(HTTPFake):
         per_channel_per_sec: float = 1.0,
         workspace_per_min: int | None = None,
         latency: float = 0.0,
+        channel_burst: int = 1,
+        workspace_per_sec: float | None = None,
+        workspace_burst: int = 1,
         catalog_dir: Path | None = DEFAULT_CATALOG_DIR,
         schema_path: Path | None = DEFAULT_BLOCK_KIT_SCHEMA,
     ) -> None:
@@ -520,6 +538,9 @@ class FakeSlack(HTTPFake):
         self.per_channel_per_sec = per_channel_per_sec
         self.workspace_per_min = workspace_per_min
         self.latency = latency
+        self.channel_burst = channel_burst
+        self.workspace_per_sec = workspace_per_sec
+        self.workspace_burst = workspace_burst
         self.catalog: dict[str, dict[str, Any]] | None = _load_catalog(catalog_dir) if catalog_dir is not None else None
         self.schema_path = schema_path
         self.violations: list[str] = []
@@ -533,8 +554,9 @@ class FakeSlack(HTTPFake):
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
         self._custom: dict[str, Handler | Mapping[str, Any]] = {}
-        self._post_times: dict[str, float] = {}
+        self._post_times: dict[str, float] = {}  # per channel: GCRA theoretical arrival time
         self._workspace_posts: list[float] = []
+        self._workspace_tat = -math.inf  # GCRA theoretical arrival time of the workspace bucket
         self._ts_counter = 0
         self._view_counter = 0
         self._cond = threading.Condition()
@@ -550,6 +572,7 @@ class FakeSlack(HTTPFake):
             "conversations.info": self._conversations_info,
             "conversations.join": self._conversations_join,
             "users.info": self._users_info,
+            "conversations.history": self._conversations_history,
         }
 
     # URLs ------------------------------------------------------------------------------------------
@@ -614,6 +637,7 @@ class FakeSlack(HTTPFake):
             self._delays.clear()
             self._post_times.clear()
             self._workspace_posts.clear()
+            self._workspace_tat = -math.inf
             self.violations.clear()
             self.unknown_calls.clear()
             self.internal_errors.clear()
@@ -861,18 +885,34 @@ class FakeSlack(HTTPFake):
                     d.remaining -= 1
         return total
 
+    def rate_limited_count(self) -> int:
+        """How many calls were answered 429 (by the enforced limits or an injected fault)."""
+        with self._cond:
+            return sum(1 for c in self._calls if c.status == 429)
+
     def _rate_limit(self, channel: str, now: float) -> int | None:
-        """Seconds to wait if this post breaks the per-channel or workspace limit, else None."""
+        """Seconds to wait if this post breaks the per-channel or workspace limit, else None.
+
+        Both limits are GCRA token buckets: a post at ``now`` conforms when ``now >= tat - (burst-1)·T``
+        for the bucket's interval ``T``; a conforming post moves ``tat`` to ``max(tat, now) + T``.
+        """
         gap = 1.0 / self.per_channel_per_sec if self.per_channel_per_sec > 0 else 0.0
-        last = self._post_times.get(channel)
-        if last is not None and now - last < gap:
-            return max(1, math.ceil(gap - (now - last)))
+        channel_tat = self._post_times.get(channel, -math.inf)
+        channel_ready = channel_tat - (max(1, self.channel_burst) - 1) * gap
+        if now < channel_ready:
+            return max(1, math.ceil(channel_ready - now))
+        if self.workspace_per_sec is not None and self.workspace_per_sec > 0:
+            interval = 1.0 / self.workspace_per_sec
+            ready = self._workspace_tat - (max(1, self.workspace_burst) - 1) * interval
+            if now < ready:
+                return max(1, math.ceil(ready - now))
+            self._workspace_tat = max(self._workspace_tat, now) + interval
         if self.workspace_per_min is not None:
             self._workspace_posts = [t for t in self._workspace_posts if now - t < 60.0]
             if len(self._workspace_posts) >= self.workspace_per_min:
                 return max(1, math.ceil(60.0 - (now - self._workspace_posts[0])))
             self._workspace_posts.append(now)
-        self._post_times[channel] = now
+        self._post_times[channel] = max(channel_tat, now) + gap
         return None
 
     def _next_ts(self) -> str:
@@ -1039,6 +1079,23 @@ class FakeSlack(HTTPFake):
             return {"ok": False, "error": "is_archived"}
         self.not_member_channels.discard(channel)
         return {"ok": True, "channel": self._channel_object(channel)}
+
+    def _conversations_history(self, call: Call) -> dict[str, Any]:
+        """Every message the fake accepted in the channel, newest first; metadata only with
+        ``include_all_metadata`` (as Slack does). The fake's ``ts`` are counters, not times, so
+        ``oldest`` cannot be honoured and is ignored (callers filter what they look for anyway);
+        no paging either: the fake's channels are short."""
+        channel = call.channel
+        if (err := self._channel_error(channel, posting=True)) is not None:
+            return err  # like Slack, reading needs membership (not_in_channel) and an existing channel
+        with_metadata = str(call.args.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = [
+            {k: v for k, v in m.items() if with_metadata or k != "metadata"}
+            for (c, _ts), m in self._messages.items()
+            if c == channel
+        ]
+        messages.sort(key=lambda m: float(m["ts"]), reverse=True)
+        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
 
     def _users_info(self, call: Call) -> dict[str, Any]:
         user_id = call.args.get("user")
