@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     post = sub.add_parser("post-now", help="run the post job once for every subscribed channel (or one), then exit")
     post.add_argument("--channel", help="only this channel id (e.g. C0123456789)")
     post.add_argument("--date", type=_day, help="post this Hugging Face day (YYYY-MM-DD) instead of the newest")
+    sub.add_parser("worker", help="only the post scheduler, no HTTP server (PostgreSQL: a leader candidate)")
+    move = sub.add_parser(
+        "migrate-store", help="copy all state between a TinyDB file and PostgreSQL (either way), then verify"
+    )
+    move.add_argument("--from", dest="source", required=True, help="a TinyDB file, or a postgres:// URL")
+    move.add_argument("--to", dest="destination", required=True, help="an empty PostgreSQL database or a new file")
     preview = sub.add_parser("preview", help="print what a post would contain; needs no Slack token")
     preview.add_argument("--date", type=_day, help="Hugging Face day (YYYY-MM-DD); default: the newest settled")
     preview.add_argument("--limit", type=_positive, default=10, help="papers to show (default 10)")
@@ -81,12 +87,22 @@ def _dispatch(args: argparse.Namespace) -> int:
     command = args.command or ("socket" if os.environ.get("SLACK_APP_TOKEN", "").strip() else "serve")
     if command == "preview":
         return _preview(args, load_settings(mode="none"))
-    mode = {"serve": "http", "socket": "socket", "post-now": "web-api"}[command]
+    if command == "migrate-store":
+        return _migrate_store(args)
+    mode = {"serve": "http", "socket": "socket", "post-now": "web-api", "worker": "web-api"}[command]
     settings = load_settings(mode=mode)
     setup_logging(settings.log_level, settings.secrets)
     if command == "post-now":
         return _post_now(args, settings)
-    return _run(settings, socket_mode=command == "socket")
+    return _run(settings, socket_mode=command == "socket", worker=command == "worker")
+
+
+def _migrate_store(args: argparse.Namespace) -> int:
+    from bot.store.migrate import copy_store, describe
+
+    report = copy_store(args.source, args.destination)
+    print(f"Copied and verified {report}: {describe(args.source)} → {describe(args.destination)}")
+    return 0
 
 
 def _post_now(args: argparse.Namespace, settings: Settings) -> int:
@@ -146,8 +162,9 @@ def _preview(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _run(settings: Settings, *, socket_mode: bool) -> int:
+def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
     from bot.app import build_app
+    from bot.leader import make_leader
     from bot.scheduler import PostScheduler
     from bot.server import SlackHTTPServer
     from bot.services import build_services
@@ -160,8 +177,8 @@ def _run(settings: Settings, *, socket_mode: bool) -> int:
         stop.set()
 
     try:
-        app = build_app(services, socket_mode=socket_mode)
-        scheduler = services.scheduler = PostScheduler(services.runner, services.store)
+        app = None if worker else build_app(services, socket_mode=socket_mode)  # a worker answers no requests
+        scheduler = services.scheduler = PostScheduler(services.runner, services.store, make_leader(settings))
 
         def health() -> dict[str, object]:
             return {"ok": True, "mode": "socket" if socket_mode else "http", **scheduler.state()}
@@ -169,7 +186,10 @@ def _run(settings: Settings, *, socket_mode: bool) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         scheduler.start()
-        if socket_mode:
+        if worker:
+            logger.info("papers-bot worker is running (post scheduler only; state in %s)", settings.database_redacted)
+            stop.wait()
+        elif socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             handler = SocketModeHandler(app, settings.slack_app_token)

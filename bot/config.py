@@ -10,11 +10,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
 
-__all__ = ["Settings", "load_dotenv_file", "load_settings", "valid_timezone"]
+__all__ = [
+    "Settings",
+    "load_dotenv_file",
+    "load_settings",
+    "normalise_database_url",
+    "redact_url",
+    "valid_timezone",
+]
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
@@ -38,13 +46,41 @@ class Settings:
     log_level: str = "INFO"
     alert_channel: str = ""
     config_admins: tuple[str, ...] = ()
+    # PostgreSQL (``DATABASE_URL``), normalised to SQLAlchemy's ``postgresql+psycopg://``; empty: TinyDB.
+    database_url: str = field(default="", repr=False)
+    leader_check_seconds: float = 15.0  # how often a standby process tries to become the scheduler leader
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never be logged (used by the log redaction filter)."""
-        return tuple(
-            s for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.hf_token) if s
-        )
+        password = (urlsplit(self.database_url).password or "") if self.database_url else ""
+        tokens = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.hf_token)
+        return tuple(s for s in (*tokens, password, unquote(password)) if s)
+
+    @property
+    def database_redacted(self) -> str:
+        """Where the state lives, safe to log: the TinyDB path, or the database URL without its password."""
+        return redact_url(self.database_url) if self.database_url else self.db_path
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``: database URLs reach logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{parts.username or ''}:***@{host}{f':{parts.port}' if parts.port else ''}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def normalise_database_url(value: str) -> str:
+    """Heroku's ``postgres://`` and plain ``postgresql://`` become SQLAlchemy's psycopg 3 URL."""
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
+        raise ConfigError("DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/dbname.")
+    return f"postgresql+psycopg://{rest}"
 
 
 def valid_timezone(name: str) -> bool:
@@ -115,6 +151,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
     if not api_url.endswith("/"):
         api_url += "/"
     admins = tuple(a.strip() for a in get("PAPERS_BOT_CONFIG_ADMINS").split(",") if a.strip())
+    database_url = normalise_database_url(get("DATABASE_URL")) if get("DATABASE_URL") else ""
+    check_text = get("PAPERS_BOT_LEADER_CHECK_SECONDS") or "15"
+    try:
+        leader_check = float(check_text)
+    except ValueError:
+        leader_check = 0.0
+    if not 0.05 <= leader_check <= 60:
+        raise ConfigError("PAPERS_BOT_LEADER_CHECK_SECONDS must be a number of seconds from 0.05 to 60.")
     return Settings(
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,
@@ -128,4 +172,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         log_level=log_level,
         alert_channel=get("PAPERS_BOT_ALERT_CHANNEL"),
         config_admins=admins,
+        database_url=database_url,
+        leader_check_seconds=leader_check,
     )

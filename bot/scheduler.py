@@ -16,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.daily import PostRunner
+from bot.leader import AlwaysLeader, Leadership
 from bot.store import Store
 
 __all__ = ["PostScheduler"]
@@ -26,9 +27,11 @@ LEDGER_RETENTION = timedelta(days=120)
 
 
 class PostScheduler:
-    def __init__(self, runner: PostRunner, store: Store) -> None:
+    def __init__(self, runner: PostRunner, store: Store, leader: Leadership | None = None) -> None:
         self.runner = runner
         self.store = store
+        # Only the leader runs the jobs; other processes (PostgreSQL mode) keep ticking as standbys.
+        self.leader: Leadership = leader if leader is not None else AlwaysLeader()
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={
@@ -43,11 +46,15 @@ class PostScheduler:
         self.last_tick: datetime | None = None
 
     def _tick(self) -> None:
+        if not self.leader.is_leader():
+            return
         self.ticks += 1
         self.last_tick = datetime.now(UTC)
         self.runner.run_due()
 
     def _prune(self) -> None:
+        if not self.leader.is_leader():
+            return
         removed = self.store.prune((datetime.now(UTC) - LEDGER_RETENTION).date())
         if removed:
             logger.info("pruned %d old ledger rows", removed)
@@ -65,9 +72,15 @@ class PostScheduler:
             self._prune, CronTrigger(hour=3, minute=17, timezone=UTC), id="prune", replace_existing=True
         )
         self.scheduler.start()
-        self.scheduler.add_job(self._tick, id="startup-tick")
+        self.leader.start(on_elected=self._tick_soon)
+
+    def _tick_soon(self) -> None:
+        """On becoming leader (at start-up, or taking over from a dead one): catch up at once."""
+        if self.scheduler.running:
+            self.scheduler.add_job(self._tick, id="elected-tick", replace_existing=True)
 
     def shutdown(self) -> None:
+        self.leader.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
@@ -76,12 +89,15 @@ class PostScheduler:
         job = self.scheduler.get_job("tick") if self.scheduler.running else None
         last = self.runner.last_run
         return {
+            **self.leader.state(),
             "running": bool(self.scheduler.running),
             "next_tick": job.next_run_time.isoformat() if job and job.next_run_time else None,
             "last_tick": self.last_tick.isoformat() if self.last_tick else None,
             "ticks": self.ticks,
             "last_fetch": _iso(self.runner.feed.last_success),
             "last_post": self.runner.last_post_at.isoformat() if self.runner.last_post_at else None,
+            # Slack rejected the token: no post goes out until a restart with a working one.
+            "token_rejected": self.runner.token_rejected or None,
             "last_run": {
                 "outcomes": dict(last.outcomes),
                 "errors": dict(last.errors),

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.access import ConfigAccess
+from bot.alerts import Alerts
 from bot.archive import Archive, archive_dir_for
 from bot.config import Settings
 from bot.daily import PostRunner
@@ -50,6 +51,11 @@ class Services:
 
 
 def open_store(settings: Settings) -> Store:
+    """PostgreSQL when ``DATABASE_URL`` is set (state that survives a wiped disk), else the TinyDB file."""
+    if settings.database_url:
+        from bot.store.sql_store import SqlStore
+
+        return SqlStore(settings.database_url)
     from bot.store.tinydb_store import TinyStore
 
     return TinyStore(settings.db_path)
@@ -69,10 +75,11 @@ def build_services(
     hf = HFClient(settings.hf_endpoint, token=settings.hf_token, **hf_kwargs)
     if archive is None:
         in_memory = getattr(store, "path", "") is None  # an in-memory store gets an in-memory archive
-        archive = Archive(None if in_memory else archive_dir_for(settings.db_path))
+        archive = Archive(None if in_memory else archive_dir_for(settings.db_path), background=True)
     feed = DayFeed(hf, clock=clock, on_fetch=archive.record_day)
     client = make_web_client(settings.slack_bot_token or "xoxb-not-configured", settings.slack_api_url)
     poster = SlackPoster(client)
-    runner = PostRunner(store, feed, poster, clock=clock)
+    alerts = Alerts(store, poster, settings.alert_channel, clock=clock) if settings.alert_channel else None
+    runner = PostRunner(store, feed, poster, clock=clock, alerts=alerts)
     access = ConfigAccess(settings.config_admins, lambda user: is_workspace_admin(client, user))
     return Services(settings, store, hf, feed, poster, runner, clock=clock, access=access, archive=archive)

@@ -68,7 +68,15 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF) -> Settings:
+def store_backend() -> str:
+    """The store the app under test uses; ``tests/scenarios`` overrides this to run on both backends."""
+    return "tinydb"
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF, store_backend: str, request: pytest.FixtureRequest
+) -> Settings:
     return Settings(
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
@@ -76,6 +84,7 @@ def settings(tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF) -> Settings
         hf_endpoint=fake_hf.base_url,
         db_path=str(tmp_path / "papers-bot.json"),
         timezone="UTC",
+        database_url=request.getfixturevalue("pg_url") if store_backend == "postgres" else "",
     )
 
 
@@ -164,3 +173,40 @@ def load_shared_json(name: str) -> Any:
     if not path.exists():
         pytest.skip(f"{path} is absent (the shared fixtures are only on the developers' machines)")
     return json.loads(path.read_text())
+
+
+# ----- PostgreSQL (the second store backend) ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server's URL: ``$PAPERS_BOT_TEST_DATABASE_URL`` (``.ci/run`` starts one), else a
+    throwaway cluster started here when ``initdb`` exists, else the PostgreSQL tests skip."""
+    import os
+
+    from tests import pg
+
+    url = os.environ.get(pg.ENV_VAR, "").strip()
+    if url:
+        yield url
+        return
+    bin_dir = pg.find_pg_bin()
+    if bin_dir is None:
+        pytest.skip(f"PostgreSQL tests need initdb/pg_ctl (apt-get install postgresql) or ${pg.ENV_VAR}")
+    cluster = pg.PgCluster(bin_dir)
+    try:
+        cluster.start()
+    except Exception as exc:  # e.g. no postgres user, no runuser: say why instead of failing every test
+        cluster.stop()
+        pytest.skip(f"could not start a throwaway PostgreSQL cluster: {exc}")
+    yield cluster.url
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh, empty schema for one test; the URL confines every connection to it."""
+    from tests import pg
+
+    with pg.fresh_schema(pg_server) as url:
+        yield url

@@ -1,0 +1,105 @@
+"""``python -m bot migrate-store``: copy all state between a TinyDB file and PostgreSQL, then verify.
+
+Why a dedicated copier instead of replaying the ``Store`` methods: ``finish_run`` re-derives the posted
+ledger and ``last_day`` from a run, which would lose each posted key's first day and the keys of runs
+already pruned. So the copy moves the three collections as they are: channels (in order), runs
+(with their states and attempts) and the posted ledger (with days), in one write on either side, into
+an empty destination only. Afterwards both stores are read back and compared record by record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bot.config import normalise_database_url, redact_url
+from bot.errors import StoreError
+from bot.models import ChannelConfig, RunRecord
+from bot.store.base import Store
+from bot.store.sql_store import SqlStore
+from bot.store.tinydb_store import TinyStore
+
+__all__ = ["CopyReport", "copy_store", "open_any"]
+
+PostedLedger = dict[str, dict[str, date | None]]
+
+
+@dataclass(frozen=True)
+class CopyReport:
+    channels: int
+    runs: int
+    posted_keys: int
+
+    def __str__(self) -> str:
+        return f"{self.channels} channels, {self.runs} runs, {self.posted_keys} posted paper keys"
+
+
+def is_url(location: str) -> bool:
+    return "://" in location
+
+
+def describe(location: str) -> str:
+    return redact_url(location) if is_url(location) else location
+
+
+def open_any(location: str) -> TinyStore | SqlStore:
+    """A PostgreSQL URL (``postgres://…``) opens ``SqlStore``; anything else is a TinyDB file path."""
+    if is_url(location):
+        return SqlStore(normalise_database_url(location))
+    return TinyStore(location)
+
+
+def copy_store(source: str, destination: str) -> CopyReport:
+    """Copy everything from ``source`` to the empty ``destination`` and verify; raises ``StoreError``."""
+    if source == destination:
+        raise StoreError("--from and --to are the same database.")
+    with open_any(source) as src:
+        channels, runs, posted = src.channels(), src.runs(), _posted_ledger(src)
+        with open_any(destination) as dst:
+            if dst.channels() or dst.runs():
+                raise StoreError(f"{describe(destination)} is not empty; copy only into an empty database.")
+            _import(dst, channels, runs, posted)
+            _verify(src, dst, describe(destination))
+    return CopyReport(len(channels), len(runs), sum(len(keys) for keys in posted.values()))
+
+
+def _posted_ledger(store: Store) -> PostedLedger:
+    if isinstance(store, SqlStore):
+        return store.posted_ledger()
+    assert isinstance(store, TinyStore)
+    raw = store._storage.read() or {}  # the TinyDB layout is documented in tinydb_store: channel → {key: day}
+    return {
+        doc["channel_id"]: {k: date.fromisoformat(d) if d else None for k, d in doc["keys"].items()}
+        for doc in raw.get("posted", {}).values()
+    }
+
+
+def _import(store: Store, channels: list[ChannelConfig], runs: list[RunRecord], posted: PostedLedger) -> None:
+    if isinstance(store, SqlStore):
+        store.import_state(channels, runs, posted)
+        return
+    assert isinstance(store, TinyStore)
+    with store._writing():  # one batch: a single atomic file write, all or nothing
+        for config in channels:
+            store._put_channel(config)
+        for channel_id, keys in posted.items():
+            by_day: dict[date | None, list[str]] = {}
+            for key, day in keys.items():
+                by_day.setdefault(day, []).append(key)
+            for day, day_keys in by_day.items():
+                store._add_posted(channel_id, tuple(day_keys), day)
+        for record in runs:
+            store._put_run(record)
+
+
+def _verify(src: Store, dst: Store, where: str) -> None:
+    """Read both sides back: any difference means the copy is not trustworthy."""
+    checks = [
+        ("channels", src.channels(), dst.channels()),
+        ("runs", src.runs(), dst.runs()),
+        ("posted keys", _posted_ledger(src), _posted_ledger(dst)),
+    ]
+    for what, expected, actual in checks:
+        if expected != actual:
+            count = len(expected) if isinstance(expected, list) else sum(len(v) for v in expected.values())
+            raise StoreError(f"Verification failed: the {what} in {where} differ from the source ({count} expected).")

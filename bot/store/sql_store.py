@@ -1,0 +1,292 @@
+"""The PostgreSQL backend of ``Store`` (SQLAlchemy 2 Core, psycopg 3): state that outlives the disk.
+
+Behaviour is the TinyDB backend's, method for method (the same tests run on both). What differs is
+*who* enforces it: TinyDB relies on one process and a lock; here every guarantee is a database
+transaction or constraint, so any number of bot processes may share the database:
+
+* ``update_channel`` inserts the channel if missing, then ``SELECT … FOR UPDATE`` locks its row for
+  the read-change-write; concurrent changes (threads or processes) queue instead of losing updates.
+* ``claim_run`` relies on the primary key (channel_id, local_date): two racing processes cannot both
+  claim a day. Replacing a FAILED run locks the row first, so only one of them wins that too.
+* ``finish_run`` writes the run, the posted keys (primary key (channel_id, paper_key)) and
+  ``last_day`` in one transaction: all of it or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from bot.config import redact_url
+from bot.errors import StoreError
+from bot.models import ChannelConfig, RunRecord, RunState
+from bot.store.base import SCHEMA_VERSION
+from bot.store.sql_tables import channels_t, posted_t, runs_t
+
+__all__ = ["SqlStore"]
+
+
+class SqlStore:
+    """``Store`` on PostgreSQL. ``url`` is a SQLAlchemy URL (``postgresql+psycopg://…``).
+
+    The pool is small (at most 15 connections a process; hosted plans allow as few as 20 in all):
+    every call holds a connection for a few milliseconds, so Bolt's listener threads and the post
+    run's fan-out workers wait briefly for one rather than each holding its own.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 5, max_overflow: int = 10, migrate: bool = True) -> None:
+        self.url_redacted = redact_url(url)
+        self._closed = False
+        try:
+            self._engine = create_engine(
+                url,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_pre_ping=True,  # a server restart must not fail the next command
+                pool_timeout=60,
+                connect_args={"connect_timeout": 10},
+            )
+        except (SQLAlchemyError, ValueError, ImportError) as exc:
+            raise StoreError(f"Cannot use the database URL {self.url_redacted}: {exc}") from None
+        try:
+            if migrate:
+                from bot.store.migrations import upgrade
+
+                upgrade(self._engine, self.url_redacted)
+            else:
+                self._engine.connect().close()
+        except OperationalError as exc:
+            self._engine.dispose()
+            raise StoreError(f"Cannot connect to the database {self.url_redacted}: {_reason(exc)}") from None
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    # ----- lifecycle -------------------------------------------------------------------------------
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Every write is committed when its method returns, so closing only returns the connections."""
+        if not self._closed:
+            self._closed = True
+            self._engine.dispose()
+
+    @property
+    def schema_version(self) -> int:
+        return SCHEMA_VERSION
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        """One transaction; database failures become ``StoreError`` (callers' own errors pass through)."""
+        if self._closed:
+            raise StoreError(f"The database {self.url_redacted} is closed.")
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(f"The database {self.url_redacted} failed: {_reason(exc)}") from None
+
+    # ----- channels --------------------------------------------------------------------------------
+
+    def get_channel(self, channel_id: str) -> ChannelConfig | None:
+        with self._tx() as conn:
+            doc = conn.scalar(select(channels_t.c.doc).where(channels_t.c.channel_id == channel_id))
+        return None if doc is None else ChannelConfig.from_doc(doc)
+
+    def channels(self) -> list[ChannelConfig]:
+        with self._tx() as conn:
+            docs = conn.scalars(select(channels_t.c.doc).order_by(channels_t.c.seq)).all()
+        return [ChannelConfig.from_doc(doc) for doc in docs]
+
+    def update_channel(self, channel_id: str, change: Callable[[ChannelConfig], ChannelConfig]) -> ChannelConfig:
+        with self._tx() as conn:
+            created = _lock_channel(conn, channel_id)
+            current = None if created else _locked_doc(conn, channel_id)
+            new = change(current or ChannelConfig(channel_id))
+            if not isinstance(new, ChannelConfig) or new.channel_id != channel_id:
+                raise ValueError(f"update_channel({channel_id!r}): change must return that channel's config")
+            if current is not None and new == current:
+                return current
+            doc = new.to_doc()
+            _write_channel(conn, channel_id, doc)
+        return ChannelConfig.from_doc(doc)
+
+    # ----- posted ledger ---------------------------------------------------------------------------
+
+    def posted_keys(self, channel_id: str) -> set[str]:
+        with self._tx() as conn:
+            return set(conn.scalars(select(posted_t.c.paper_key).where(posted_t.c.channel_id == channel_id)))
+
+    # ----- runs ------------------------------------------------------------------------------------
+
+    def get_run(self, channel_id: str, local_date: date) -> RunRecord | None:
+        with self._tx() as conn:
+            doc = conn.scalar(select(runs_t.c.doc).where(*_run_key(channel_id, local_date)))
+        return None if doc is None else RunRecord.from_doc(doc)
+
+    def claim_run(self, record: RunRecord) -> bool:
+        _require_state(record, "claim_run", RunState.CLAIMED)
+        with self._tx() as conn:
+            inserted = conn.execute(
+                insert(runs_t).values(**_run_row(record)).on_conflict_do_nothing().returning(runs_t.c.state)
+            ).first()
+            if inserted is not None:
+                return True
+            existing = _locked_run(conn, record.channel_id, record.local_date)
+            if existing is None or existing.state != RunState.FAILED:
+                return False
+            _write_run(conn, record.replace(attempts=existing.attempts + 1))
+            return True
+
+    def finish_run(self, record: RunRecord) -> None:
+        _require_state(record, "finish_run", RunState.POSTED, RunState.NOTHING)
+        with self._tx() as conn:
+            stored = _locked_run(conn, record.channel_id, record.local_date)
+            _write_run(conn, _keep_attempts(record, stored))
+            newest = max(record.days) if record.days else None
+            if record.state == RunState.POSTED and record.paper_keys:
+                rows = [{"channel_id": record.channel_id, "paper_key": k, "day": newest} for k in record.paper_keys]
+                conn.execute(insert(posted_t).on_conflict_do_nothing(), rows)  # a re-post keeps the first day
+            if newest is not None:
+                self._advance_last_day(conn, record.channel_id, newest)
+
+    @staticmethod
+    def _advance_last_day(conn: Connection, channel_id: str, newest: date) -> None:
+        """``last_day`` only moves forward: a late or re-run post must not make old days new again."""
+        created = _lock_channel(conn, channel_id)
+        current = ChannelConfig(channel_id) if created else _locked_doc(conn, channel_id)
+        if current is not None and (current.last_day is None or newest > current.last_day):
+            _write_channel(conn, channel_id, current.replace(last_day=newest).to_doc())
+
+    def fail_run(self, record: RunRecord) -> None:
+        with self._tx() as conn:
+            stored = _locked_run(conn, record.channel_id, record.local_date)
+            if stored is not None and stored.state in (RunState.POSTED, RunState.NOTHING):
+                # FAILED would make a finished day claimable again, i.e. a second post.
+                raise ValueError(f"fail_run: the run of {record.channel_id} on {record.local_date} already finished")
+            _write_run(conn, _keep_attempts(record.replace(state=RunState.FAILED), stored))
+
+    def runs(self, channel_id: str | None = None) -> list[RunRecord]:
+        query = select(runs_t.c.doc)
+        if channel_id is not None:
+            query = query.where(runs_t.c.channel_id == channel_id)
+        with self._tx() as conn:
+            records = [RunRecord.from_doc(doc) for doc in conn.scalars(query)]
+        return sorted(records, key=lambda r: (r.local_date, r.claimed_at.timestamp(), r.channel_id))
+
+    def prune(self, before: date) -> int:
+        with self._tx() as conn:
+            return conn.execute(delete(runs_t).where(runs_t.c.local_date < before)).rowcount
+
+    # ----- bulk copy (``migrate-store``) ------------------------------------------------------------
+
+    def posted_ledger(self) -> dict[str, dict[str, date | None]]:
+        """Every channel's posted keys with the Hugging Face day each was first posted for."""
+        ledger: dict[str, dict[str, date | None]] = {}
+        with self._tx() as conn:
+            for channel_id, key, day in conn.execute(
+                select(posted_t.c.channel_id, posted_t.c.paper_key, posted_t.c.day)
+            ):
+                ledger.setdefault(channel_id, {})[key] = day
+        return ledger
+
+    def import_state(
+        self, channels: list[ChannelConfig], runs: list[RunRecord], posted: dict[str, dict[str, date | None]]
+    ) -> None:
+        """Load a whole copied state into this empty database in one transaction: all of it or none."""
+        with self._tx() as conn:
+            if conn.scalar(select(func.count()).select_from(channels_t)) or conn.scalar(
+                select(func.count()).select_from(runs_t)
+            ):
+                raise StoreError(f"The database {self.url_redacted} is not empty; copy only into an empty one.")
+            for config in channels:  # one by one: ``seq`` must follow the source's order
+                conn.execute(insert(channels_t).values(channel_id=config.channel_id, doc=config.to_doc()))
+            if runs:
+                conn.execute(insert(runs_t), [_run_row(r) for r in runs])
+            rows = [{"channel_id": c, "paper_key": k, "day": d} for c, keys in posted.items() for k, d in keys.items()]
+            if rows:
+                conn.execute(insert(posted_t), rows)
+
+
+# ----- statements shared by the methods ---------------------------------------------------------------
+
+
+def _lock_channel(conn: Connection, channel_id: str) -> bool:
+    """Make the row exist (so there is something to lock), then lock it; True when it was just created."""
+    created = conn.execute(
+        insert(channels_t)
+        .values(channel_id=channel_id, doc=ChannelConfig(channel_id).to_doc())
+        .on_conflict_do_nothing()
+        .returning(channels_t.c.channel_id)
+    ).first()
+    if created is None:
+        conn.execute(select(channels_t.c.channel_id).where(channels_t.c.channel_id == channel_id).with_for_update())
+    return created is not None
+
+
+def _locked_doc(conn: Connection, channel_id: str) -> ChannelConfig | None:
+    doc = conn.scalar(select(channels_t.c.doc).where(channels_t.c.channel_id == channel_id))
+    return None if doc is None else ChannelConfig.from_doc(doc)
+
+
+def _write_channel(conn: Connection, channel_id: str, doc: dict[str, Any]) -> None:
+    conn.execute(update(channels_t).where(channels_t.c.channel_id == channel_id).values(doc=doc, updated_at=func.now()))
+
+
+def _run_key(channel_id: str, local_date: date) -> tuple[Any, Any]:
+    return runs_t.c.channel_id == channel_id, runs_t.c.local_date == local_date
+
+
+def _run_row(record: RunRecord) -> dict[str, Any]:
+    return {
+        "channel_id": record.channel_id,
+        "local_date": record.local_date,
+        "state": record.state,
+        "attempts": record.attempts,
+        "doc": record.to_doc(),
+    }
+
+
+def _locked_run(conn: Connection, channel_id: str, local_date: date) -> RunRecord | None:
+    doc = conn.scalar(select(runs_t.c.doc).where(*_run_key(channel_id, local_date)).with_for_update())
+    return None if doc is None else RunRecord.from_doc(doc)
+
+
+def _write_run(conn: Connection, record: RunRecord) -> None:
+    row = _run_row(record)
+    statement = insert(runs_t).values(**row)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[runs_t.c.channel_id, runs_t.c.local_date],
+            set_={"state": row["state"], "attempts": row["attempts"], "doc": statement.excluded.doc},
+        )
+    )
+
+
+def _keep_attempts(record: RunRecord, stored: RunRecord | None) -> RunRecord:
+    """The caller's record predates ``claim_run``'s attempts bump; never count attempts down."""
+    if stored is None or stored.attempts <= record.attempts:
+        return record
+    return record.replace(attempts=stored.attempts)
+
+
+def _require_state(record: RunRecord, method: str, *allowed: str) -> None:
+    """A wrong state here is a caller bug that would break "at most one post a day": fail loudly."""
+    if record.state not in allowed:
+        raise ValueError(f"{method} needs a record in state {' or '.join(allowed)}, got {record.state!r}")
+
+
+def _reason(exc: OperationalError) -> str:
+    """psycopg's first line (server unreachable, auth failed…); never the URL, which may hold a password."""
+    return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__

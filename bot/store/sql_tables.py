@@ -1,0 +1,38 @@
+"""The PostgreSQL tables as SQLAlchemy Core sees them, for queries.
+
+The schema itself is created and changed only by the Alembic migrations (``migrations/versions``);
+these definitions mirror the newest revision and must change together with it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, MetaData, Table, Text
+from sqlalchemy.dialects.postgresql import JSONB
+
+__all__ = ["channels_t", "posted_t", "runs_t"]
+
+_meta = MetaData()
+channels_t = Table(
+    "channels",
+    _meta,
+    Column("channel_id", Text, primary_key=True),
+    Column("seq", BigInteger),
+    Column("doc", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True)),
+)
+runs_t = Table(
+    "runs",
+    _meta,
+    Column("channel_id", Text, primary_key=True),
+    Column("local_date", Date, primary_key=True),
+    Column("state", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("doc", JSONB, nullable=False),
+)
+posted_t = Table(
+    "posted",
+    _meta,
+    Column("channel_id", Text, primary_key=True),
+    Column("paper_key", Text, primary_key=True),
+    Column("day", Date),
+)

@@ -1,0 +1,164 @@
+"""SqlStore specifics: constraints that hold across processes, migrations, errors without passwords."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
+
+from bot.errors import StoreError
+from bot.models import ChannelConfig, RunRecord, RunState
+from bot.store.migrations import head_revision
+from bot.store.sql_store import SqlStore
+
+pytestmark = pytest.mark.postgres
+
+D1, D2 = date(2024, 5, 6), date(2024, 5, 7)
+
+
+def claimed(channel_id: str = "C1", run_id: str = "run-1") -> RunRecord:
+    return RunRecord(channel_id, D2, RunState.CLAIMED, run_id, datetime(2024, 5, 7, 9, tzinfo=UTC))
+
+
+def test_the_ledger_constraints_are_in_the_database(pg_url: str) -> None:
+    with SqlStore(pg_url) as store:
+        store.claim_run(claimed())
+        store.finish_run(claimed().replace(state=RunState.POSTED, days=(D1,), paper_keys=("2405.00001",)))
+    engine = create_engine(pg_url, poolclass=NullPool)
+    try:
+        for statement in (
+            "INSERT INTO posted (channel_id, paper_key) VALUES ('C1', '2405.00001')",
+            "INSERT INTO runs (channel_id, local_date, state, attempts, doc) "
+            "VALUES ('C1', '2024-05-07', 'claimed', 1, '{}')",
+        ):
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def test_stores_in_racing_processes_claim_each_day_once(pg_url: str) -> None:
+    """Separate stores have separate connections, exactly like separate processes."""
+    stores = [SqlStore(pg_url, pool_size=2) for _ in range(4)]
+    barrier = threading.Barrier(len(stores) * 5)
+    wins: list[str] = []
+    errors: list[BaseException] = []
+
+    def race(store: SqlStore, n: int) -> None:
+        try:
+            barrier.wait()
+            for channel in ("C1", "C2", "C3"):
+                if store.claim_run(claimed(channel, run_id=f"r{n}")):
+                    wins.append(channel)
+                    store.update_channel(channel, lambda c, n=n: c.replace(filter_text=f"{c.filter_text} w{n}".strip()))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=race, args=(s, i * 10 + j)) for i, s in enumerate(stores) for j in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert errors == []
+        assert sorted(wins) == ["C1", "C2", "C3"]
+        assert all(len(stores[0].get_channel(c).filter_text.split()) == 1 for c in ("C1", "C2", "C3"))
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_a_failed_run_is_reclaimed_by_only_one_racer(pg_url: str) -> None:
+    with SqlStore(pg_url) as first:
+        first.claim_run(claimed())
+        first.fail_run(claimed())
+    stores = [SqlStore(pg_url, pool_size=1) for _ in range(6)]
+    barrier = threading.Barrier(len(stores))
+    results: list[bool] = []
+
+    def race(store: SqlStore, n: int) -> None:
+        barrier.wait()
+        results.append(store.claim_run(claimed(run_id=f"r{n}")))
+
+    threads = [threading.Thread(target=race, args=(s, n)) for n, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert sorted(results) == [False] * 5 + [True]
+        assert stores[0].get_run("C1", D2).attempts == 2
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_processes_starting_together_migrate_once(pg_url: str) -> None:
+    opened: list[SqlStore] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(5)
+
+    def open_one() -> None:
+        try:
+            barrier.wait()
+            opened.append(SqlStore(pg_url, pool_size=1))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in opened:
+        store.close()
+    assert errors == []
+    engine = create_engine(pg_url, poolclass=NullPool)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head_revision()]
+    engine.dispose()
+
+
+def test_a_database_from_a_newer_papers_bot_is_refused(pg_url: str) -> None:
+    with SqlStore(pg_url) as store:
+        store.update_channel("C1", lambda c: c.replace(subscribed=True))
+    engine = create_engine(pg_url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="newer papers-bot"):
+        SqlStore(pg_url)
+
+
+def test_an_unreachable_server_is_one_line_without_the_password() -> None:
+    with pytest.raises(StoreError) as refused:
+        SqlStore("postgresql+psycopg://bot:s3cret-pw@127.0.0.1:1/papers")
+    message = str(refused.value)
+    assert "s3cret-pw" not in message
+    assert "bot:***@127.0.0.1:1/papers" in message
+    assert "\n" not in message
+
+
+def test_a_database_failure_mid_use_is_a_store_error(pg_url: str) -> None:
+    with SqlStore(pg_url) as store:
+        store.update_channel("C1", lambda c: c)
+        engine = create_engine(pg_url, poolclass=NullPool)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE channels CASCADE"))
+        engine.dispose()
+        with pytest.raises(Exception, match="channels"):
+            store.get_channel("C1")
+
+
+def test_channel_documents_are_jsonb_beside_key_columns(pg_url: str) -> None:
+    with SqlStore(pg_url) as store:
+        store.update_channel("C1", lambda c: c.replace(filter_text="llm", weekdays=(1,)))
+    engine = create_engine(pg_url, poolclass=NullPool)
+    with engine.connect() as conn:
+        doc = conn.execute(text("SELECT doc FROM channels WHERE channel_id = 'C1'")).scalar_one()
+    engine.dispose()
+    assert ChannelConfig.from_doc(doc) == ChannelConfig("C1", filter_text="llm", weekdays=(1,))

@@ -1,0 +1,29 @@
+"""The end-to-end scenarios run on both store backends: TinyDB and PostgreSQL (a fresh schema each).
+
+The PostgreSQL half needs a server (``$PAPERS_BOT_TEST_DATABASE_URL``, or ``initdb`` to start one);
+without one it skips with the reason. Deselect it with ``-m "not postgres"``.
+
+To keep CI within its time budget, two modules run on TinyDB only, being about other things than
+the store: the fan-out pacing tests (~14 s waiting out Slack's posting rate) and search (the day
+archive and Hugging Face's search API; the store is only read for the channel's settings).
+``test_multiprocess`` is PostgreSQL-only by nature.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+TINYDB_ONLY = {"test_fanout", "test_search"}
+OWN_BACKEND = {"test_multiprocess"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store_backend" not in metafunc.fixturenames:
+        return
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if module in OWN_BACKEND:
+        return
+    backends: list[object] = ["tinydb"]
+    if module not in TINYDB_ONLY:
+        backends.append(pytest.param("postgres", marks=pytest.mark.postgres))
+    metafunc.parametrize("store_backend", backends)
