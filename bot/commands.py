@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from dataclasses import dataclass
 
 __all__ = ["COMMANDS", "Command", "parse_command"]
@@ -73,7 +74,9 @@ def parse_command(text: str) -> Command:
     it is one word that looks like a mistyped subcommand (``/papers subscibe``): that gets a
     suggestion instead of a search nobody asked for.
     """
-    text = " ".join(text.split())
+    # Control characters (NUL, ESC, DEL, …) have no business in a command and would be stored in
+    # filters and echoed in replies; whitespace ones become spaces with the split below.
+    text = " ".join("".join(ch if unicodedata.category(ch) != "Cc" else " " for ch in text).split())
     if not text:
         return Command("help")
     word, _, args = text.partition(" ")

@@ -29,8 +29,8 @@ PAUSE_ADVICE = {
 def help_text() -> str:
     lines = ["*papers-bot* brings Hugging Face Daily Papers into this channel.", ""]
     for name, (args, example, what) in COMMANDS.items():
-        usage = f"`/papers {name}{' ' + args if args else ''}`"
-        lines.append(f"• {usage}: {what} Example: `{example}`")
+        usage = f"`/papers {name}{' ' + escape_mrkdwn(args) if args else ''}`"  # args hold <topic>
+        lines.append(f"• {usage}: {escape_mrkdwn(what)} Example: `{escape_mrkdwn(example)}`")
     return "\n".join(lines)
 
 

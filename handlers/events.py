@@ -1,4 +1,10 @@
-"""Events: the App Home tab."""
+"""Events: the App Home tab, and the workspace removing the app (``app_uninstalled``, ``tokens_revoked``).
+
+Why the removal events pause channels instead of deleting them: the scheduler decides from the store
+alone, so a paused channel simply stops being due, without a failed post per channel per tick against
+a dead token; the settings survive a reinstall, and ``/papers subscribe`` resumes a channel. Both
+events may be redelivered by Slack (``X-Slack-Retry-Num``); pausing twice changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +41,38 @@ def home_view() -> dict[str, Any]:
     }
 
 
+def pause_workspace(services: Services, team_id: str, reason: str) -> list[str]:
+    """Pause every subscribed channel of ``team_id`` (and channels stored without a team, which can
+    only belong to this single-workspace install); returns the channel ids paused now."""
+    paused = []
+    for config in services.store.channels():
+        if not config.subscribed or config.paused_reason == reason:
+            continue
+        if config.team_id and team_id and config.team_id != team_id:
+            continue
+        services.store.update_channel(config.channel_id, lambda c: c.replace(paused_reason=reason))
+        paused.append(config.channel_id)
+    return paused
+
+
 def register(app: App, services: Services) -> None:
+    @app.event("app_uninstalled")
+    def on_app_uninstalled(body: dict[str, Any]) -> None:
+        team_id = str(body.get("team_id") or "")
+        paused = pause_workspace(services, team_id, "app_uninstalled")
+        logger.warning("app uninstalled from workspace %s: paused %d channel(s)", team_id or "?", len(paused))
+
+    @app.event("tokens_revoked")
+    def on_tokens_revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
+        tokens = event.get("tokens") or {}
+        team_id = str(body.get("team_id") or "")
+        if not tokens.get("bot"):
+            # Only user tokens went; the bot token still works, so the schedules go on.
+            logger.info("user tokens revoked in workspace %s; the bot token is unaffected", team_id or "?")
+            return
+        paused = pause_workspace(services, team_id, "tokens_revoked")
+        logger.warning("bot token revoked in workspace %s: paused %d channel(s)", team_id or "?", len(paused))
+
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") == "home":

@@ -163,12 +163,28 @@ def test_down_at_post_time_posts_once_when_back_the_same_day(
 def test_crash_after_claim_never_reposts(bot: RunningBot, clock: Clock, fake_hf: FakeHF, fake_slack: FakeSlack) -> None:
     fake_hf.days[THURSDAY] = make_day(THURSDAY, 3)
     subscribe(bot, clock, "C0001")
-    # The process died after claiming the run, maybe after Slack had the message.
-    bot.store.claim_run(
-        RunRecord("C0001", date(2026, 8, 21), RunState.CLAIMED, "dead-run", FRIDAY_0900 - timedelta(minutes=1))
+    subscribe(bot, clock, "C0002")
+    # A process died after claiming both runs; Slack had C0001's (tagged) message, not C0002's.
+    for channel in ("C0001", "C0002"):
+        bot.store.claim_run(
+            RunRecord(
+                channel, date(2026, 8, 21), RunState.CLAIMED, f"dead-{channel}", FRIDAY_0900 - timedelta(minutes=1)
+            )
+        )
+    ts = bot.services.poster.post_message(
+        "C0001",
+        text="the digest",
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "the digest"}}],
+        metadata={"event_type": "papers_bot_digest", "event_payload": {"run_id": "dead-C0001"}},
     )
-    bot.services.runner.run_due(FRIDAY_0900 + timedelta(minutes=5))
-    assert digest_posts(fake_slack, "C0001") == []
+    runner = bot.services.runner
+    runner.run_due(FRIDAY_0900)  # within the claim lease: maybe still posting, leave it
+    assert len(digest_posts(fake_slack)) == 1
+    runner.run_due(FRIDAY_0900 + timedelta(minutes=5))  # the claims are orphans now: settled from history
+    runner.run_due(FRIDAY_0900 + timedelta(minutes=30))
+    assert len(digest_posts(fake_slack, "C0001")) == 1
+    assert bot.store.get_run("C0001", date(2026, 8, 21)).ts == (ts,)
+    assert len(digest_posts(fake_slack, "C0002")) == 1
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,183 @@
+"""Hostile and bad input: forged requests are refused with 401 and change nothing; hostile command
+text and paper data come back escaped, inert and within Slack's limits; bad settings are refused
+with a clear reason and nothing stored.
+
+The ``fake_slack`` fixture fails any test whose replies or posts break Slack's documented limits or
+Block Kit schema, so "valid" here is checked by the fake, not asserted by hand.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import SIGNING_SECRET, Clock, RunningBot, texts_of
+from tests.fakes import FakeHF, FakeSlack, make_entry, signed_headers, slash_command_body
+from tests.reliability.conftest import FRIDAY_0900, THURSDAY, digest_posts, subscribe
+from tests.reliability.test_slack_faults import event_body
+
+# ----- signatures ---------------------------------------------------------------------------------
+
+
+def _forgeries(body: str) -> dict[str, dict[str, str]]:
+    now = int(time.time())
+    good = signed_headers(body, SIGNING_SECRET, now)
+    return {
+        "no headers": {"Content-Type": "application/x-www-form-urlencoded"},
+        "no signature": {k: v for k, v in good.items() if k != "X-Slack-Signature"},
+        "no timestamp": {k: v for k, v in good.items() if k != "X-Slack-Request-Timestamp"},
+        "wrong secret": signed_headers(body, "not-the-signing-secret", now),
+        "stale (6 minutes)": signed_headers(body, SIGNING_SECRET, now - 360),
+        "from the future": signed_headers(body, SIGNING_SECRET, now + 360),
+        "non-numeric timestamp": {**good, "X-Slack-Request-Timestamp": "yesterday"},
+        "signature of another body": {
+            **good,
+            "X-Slack-Signature": signed_headers(body + "&x=1", SIGNING_SECRET, now)["X-Slack-Signature"],
+        },
+        "malformed signature": {**good, "X-Slack-Signature": "v0=zz"},
+    }
+
+
+@pytest.mark.parametrize("forgery", list(_forgeries("")))
+def test_forged_requests_get_401_and_change_nothing(
+    bot: RunningBot, clock: Clock, fake_slack: FakeSlack, forgery: str
+) -> None:
+    subscribe(bot, clock, "C0001")
+    fake_slack.reset()
+    before = bot.store.channels()
+    command = slash_command_body("unsubscribe", channel_id="C0001", response_url=fake_slack.response_url("x"))
+    uninstall = event_body({"type": "app_uninstalled"})
+    for body in (command, uninstall):
+        response = bot.http.post("/slack/events", content=body.encode(), headers=_forgeries(body)[forgery])
+        assert response.status_code == 401, (forgery, response.status_code)
+    time.sleep(0.2)  # give a wrongly accepted request time to act
+    assert bot.store.channels() == before  # still subscribed, not paused
+    assert fake_slack.calls() == [] and fake_slack.responses() == []
+
+
+# ----- slash-command text -------------------------------------------------------------------------
+
+HOSTILE = [
+    "",
+    "   \t ",
+    "x" * 10_000,
+    "search " + "word " * 2_000,
+    "ctl \x00\x01\x07\x1b[31mred\x1b[0m \x7f",
+    "\u202eevil\u202c \u200f\u200e rtl",
+    "📚🔥 emoji 👩‍🔬",
+    "<!channel>",
+    "<!here> <!everyone>",
+    "<@U123> <#C999> <!subteam^S1>",
+    "<https://evil.example|click me>",
+    "*bold* _it_ ~strike~ `code` ```block``` > quote",
+    "&amp; &lt; &gt; & < >",
+    "(a+)+$ [[ (?<x>",
+]
+SUBCOMMANDS = ["", "subscribe ", "follow ", "exclude ", "unfollow ", "set max-papers ", "preview ", "status "]
+_RAW = re.compile(r"<(?![a-z]+://(?:huggingface\.co|arxiv\.org|github\.com)/)[^<>]*>")  # any <…> we did not build
+
+
+@pytest.mark.parametrize("prefix", SUBCOMMANDS, ids=lambda p: p.strip() or "bare")
+def test_hostile_command_text_gets_an_escaped_sensible_private_reply(
+    bot: RunningBot, fake_slack: FakeSlack, fake_hf: FakeHF, prefix: str
+) -> None:
+    for text in HOSTILE:
+        result = bot.command(prefix + text)
+        shown = result.text
+        assert result.status == 200 and result.reply is not None, text[:40]
+        assert result.reply.get("response_type", "ephemeral") == "ephemeral"
+        assert shown.strip(), f"empty reply to {text[:40]!r}"
+        assert "Something went wrong" not in shown, (prefix, text[:40], shown[:300])
+        raw = [m for m in _RAW.findall(shown) if not m.startswith(("<@U0001>", "<#C0001>"))]
+        assert raw == [], (prefix, text[:40], raw)
+        assert len(shown) < 15_000, (prefix, len(shown))
+        assert "\x00" not in shown and "\x1b" not in shown
+    for post in fake_slack.posts():  # e.g. the subscription notice: it must not ping anyone either
+        assert not _RAW.findall(texts_of(post.args).replace("<@U0001>", ""))
+
+
+# ----- paper data ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("post_format", ["full", "compact"])
+def test_hostile_paper_data_posts_valid_and_inert(
+    bot: RunningBot, clock: Clock, fake_hf: FakeHF, fake_slack: FakeSlack, post_format: str
+) -> None:
+    fake_hf.days[THURSDAY] = [
+        make_entry(
+            "2608.00001",
+            "<!everyone> <script>alert(1)</script> & a|b> <https://evil.example|arxiv.org>",
+            upvotes=90,
+            day=THURSDAY,
+            authors=("<!here>", "Bob & <@U1>", *(f"Author {i}" for i in range(598))),
+            abstract=r"We show $\frac{a}{b} < c$ & $x > y$ with \textbf{<b>bold</b>} \\ and <!channel>.",
+            ai_summary="<!channel> *not bold* `tick` ~x~ <#C1>",
+            github_repo="https://github.com/o/r",
+        ),
+        make_entry("2608.00002", "T" * 2_000, upvotes=80, day=THURSDAY, abstract="Long. " * 2_000),
+        make_entry("2608.00003", "Ünïcødé ☃ \u202e RTL title", upvotes=70, day=THURSDAY),
+    ]
+    subscribe(bot, clock, "C0001")
+    bot.store.update_channel("C0001", lambda c: c.replace(post_format=post_format))
+
+    summary = bot.services.runner.run_due(FRIDAY_0900)
+
+    assert summary.ok
+    posts = digest_posts(fake_slack, "C0001")
+    assert posts, "nothing posted"
+    for post in posts:
+        text = texts_of(post.args)
+        assert _RAW.findall(text) == [], _RAW.findall(text)[:5]
+        assert "<script>" not in text and "&lt;script&gt;" in text
+        assert len(post.args["text"]) <= 40_000
+    assert all(f"papers/2608.0000{i}" in "".join(texts_of(p.args) for p in posts) for i in (1, 2, 3))
+
+
+# ----- settings -----------------------------------------------------------------------------------
+
+BAD_SETTINGS = [
+    ("subscribe 09:00 Mars/Olympus", "not a time zone"),
+    ("subscribe 09:00 ../../etc/passwd", "not a time zone"),
+    ("subscribe 25:00", "not a valid time"),
+    ("subscribe 12:61", "not a valid time"),
+    ("subscribe 24:00 UTC", "not a valid time"),
+    ("set max-papers -1", "from 1 to 50"),
+    ("set max-papers 10000", "from 1 to 50"),
+    ("set max-papers 0", "from 1 to 50"),
+    ("set max-papers 9" + "9" * 400, "from 1 to 50"),
+    ("set min-upvotes -3", "from 0 to"),
+    ("set colour blue", "max-papers"),
+    ("follow " + ", ".join(f"topic {i}" for i in range(500)), "at most 50 topics"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD_SETTINGS, ids=[t[:28] for t, _ in BAD_SETTINGS])
+def test_bad_settings_are_refused_clearly_and_store_nothing(
+    bot: RunningBot, clock: Clock, text: str, expected: str
+) -> None:
+    subscribe(bot, clock, "C0001", "08:00 Europe/Berlin")
+    before = bot.store.get_channel("C0001")
+    reply = bot.command(text).text
+    assert expected in reply, reply[:500]
+    assert len(reply) < 3_000  # the whole bad input is not echoed back
+    assert bot.store.get_channel("C0001") == before
+
+
+def test_duplicate_topics_are_stored_once(bot: RunningBot, clock: Clock) -> None:
+    bot.command("follow diffusion, Diffusion, DIFFUSION, diffusion")
+    bot.command("follow diffusion")
+    config = bot.store.get_channel("C0001")
+    assert config.filter_text.casefold().count("diffusion") == 1
+
+
+def test_a_full_topic_list_refuses_more_and_keeps_what_is_there(bot: RunningBot, clock: Clock) -> None:
+    assert "topic 49" in bot.command("follow " + ", ".join(f"topic {i}" for i in range(50))).text.replace('"', "")
+    before = bot.store.get_channel("C0001")
+    reply = bot.command("follow one more").text
+    assert "at most 50 topics" in reply
+    assert bot.store.get_channel("C0001").filter_text == before.filter_text
+    clock.advance(minutes=1)
+    assert timedelta(0) < timedelta(minutes=1)

@@ -1,0 +1,239 @@
+"""Operations: ``/healthz`` says what the scheduler did, every post run logs one structured line, a
+channel that fails for good is reported once in ``PAPERS_BOT_ALERT_CHANNEL``, and no secret ever
+reaches a log line or a reply."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.alerts import ALERT_PREFIX, Alerts
+from bot.config import Settings
+from bot.daily import MAX_ATTEMPTS, PostRunner
+from bot.logs import setup_logging
+from bot.store.tinydb_store import TinyStore
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, Clock, RunningBot
+from tests.fakes import FakeHF, FakeSlack, make_day
+from tests.reliability.conftest import (
+    ALERT_CHANNEL,
+    FRIDAY,
+    FRIDAY_0900,
+    THURSDAY,
+    alerts_posted,
+    digest_posts,
+    subscribe,
+    unpaced,
+)
+from tests.reliability.procs import HF_TOKEN, BotProcess, bot_env
+
+SECRETS = (BOT_TOKEN, SIGNING_SECRET, HF_TOKEN)
+# The alert dedupe lives in the store's ledger, so it is proven on both backends.
+BOTH_STORES = pytest.mark.parametrize("store_backend", ["tinydb", pytest.param("postgres", marks=pytest.mark.postgres)])
+
+
+# ----- the real process: /healthz, the run log line, the alert, no secrets ------------------------
+
+
+def _seed(db: Path, fake_hf: FakeHF, now: datetime) -> None:
+    """Two channels due today (slot 00:00 UTC, every day) and ten days of papers on Hugging Face."""
+    for back in range(11):
+        day = (now - timedelta(days=back)).date()
+        fake_hf.days[day.isoformat()] = make_day(day, 2, start_id=10001 + back * 10)
+    since = (now - timedelta(days=1)).isoformat()
+    with TinyStore(db) as store:
+        for channel in ("C0001", "C0002"):
+            store.update_channel(
+                channel,
+                lambda c: c.replace(
+                    subscribed=True, post_time="00:00", weekdays=tuple(range(7)), team_id="T0001", active_since=since
+                ),
+            )
+
+
+def _wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX process handling")
+def test_healthz_run_log_and_alert_from_the_real_process(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF
+) -> None:
+    db = tmp_path / "db.json"
+    _seed(db, fake_hf, datetime.now(UTC))
+    fake_slack.archived_channels.add("C0002")
+    env = bot_env(fake_slack, fake_hf, db, PAPERS_BOT_ALERT_CHANNEL=ALERT_CHANNEL, LOG_LEVEL="DEBUG")
+
+    bot = BotProcess("serve", env, tmp_path)
+    try:
+        bot.wait_healthy()
+        _wait_for(lambda: bot.health().get("last_post") is not None)
+        health = bot.health()
+    finally:
+        bot.stop()
+    output = bot.output
+
+    assert health["ok"] is True and health["running"] is True and health["mode"] == "http"
+    assert health["ticks"] >= 1 and health["last_tick"] and health["next_tick"]
+    assert health["last_fetch"] and health["last_post"]
+    assert health["last_run"]["outcomes"] == {"C0001": "posted", "C0002": "paused"}
+    assert health["last_run"]["errors"] == {"C0002": "is_archived"}
+    assert health["last_run"]["hf_requests"] >= 1 and health["last_run"]["duration_s"] >= 0
+    run_line = re.search(
+        r"post run: channels=2 posted=1 nothing=0 skipped=0 waiting=0 failed=0 paused=1 hf_requests=(\d+) "
+        r"duration=\d+\.\d\ds",
+        output,
+    )
+    assert run_line, output
+    [alert] = alerts_posted(fake_slack)
+    assert "<#C0002>" in alert and "is_archived" in alert
+    assert len(digest_posts(fake_slack, "C0001")) == 1
+    for secret in SECRETS:
+        assert secret not in output  # at DEBUG, through HTTP, Slack and HF traffic
+
+    again = BotProcess("serve", env, tmp_path)  # a restart the same day: nothing is said twice
+    try:
+        again.wait_healthy()
+        _wait_for(lambda: again.health().get("last_tick") is not None)
+    finally:
+        again.stop()
+    assert len(digest_posts(fake_slack, "C0001")) == 1 and len(alerts_posted(fake_slack)) == 1
+    assert all(secret not in again.output for secret in SECRETS)
+
+
+# ----- alerts, in process -------------------------------------------------------------------------
+
+
+def restarted_runner(bot: RunningBot, clock: Clock) -> PostRunner:
+    """What a restarted process builds over the same database: new runner, new in-memory counts."""
+    services = bot.services
+    alerts = Alerts(services.store, services.poster, ALERT_CHANNEL, clock=clock)
+    return PostRunner(services.store, services.runner.feed, services.poster, clock=clock, alerts=alerts)
+
+
+@BOTH_STORES
+def test_hugging_face_down_all_morning_is_alerted_once_even_across_a_restart(
+    alerting_bot: RunningBot, clock: Clock, fake_hf: FakeHF, fake_slack: FakeSlack
+) -> None:
+    bot = alerting_bot
+    fake_hf.days[THURSDAY] = make_day(THURSDAY, 2)
+    subscribe(bot, clock, "C0001")
+    fake_hf.fail("/api/daily_papers", status=503, times=10_000)
+    runner = bot.services.runner
+    for minutes in range(0, 60, 10):
+        runner.run_due(FRIDAY_0900 + timedelta(minutes=minutes))
+    [alert] = alerts_posted(fake_slack)
+    assert "<#C0001>" in alert and "Hugging Face" in alert and "503" in alert and "still retrying" in alert
+    assert "Fri 21 Aug 2026" in alert
+
+    runner = restarted_runner(bot, clock)
+    for minutes in range(60, 120, 10):
+        runner.run_due(FRIDAY_0900 + timedelta(minutes=minutes))
+    assert len(alerts_posted(fake_slack)) == 1
+    assert digest_posts(fake_slack) == []
+
+    fake_hf.reset()  # Hugging Face is back
+    runner.run_due(FRIDAY_0900 + timedelta(minutes=130))
+    assert len(digest_posts(fake_slack, "C0001")) == 1
+
+
+@BOTH_STORES
+def test_a_post_failing_every_retry_is_alerted_once_with_the_reason(
+    alerting_bot: RunningBot, clock: Clock, fake_hf: FakeHF, fake_slack: FakeSlack
+) -> None:
+    unpaced(alerting_bot)
+    bot = alerting_bot
+    fake_hf.days[THURSDAY] = make_day(THURSDAY, 2)
+    subscribe(bot, clock, "C0001")
+    subscribe(bot, clock, "C0002")
+    fake_slack.fail("chat.postMessage", "internal_error", status=500, channel="C0001", times=10_000)
+    runner = bot.services.runner
+    for minutes in range(0, 6 * 60, 15):
+        runner.run_due(FRIDAY_0900 + timedelta(minutes=minutes))
+        if minutes == 60:
+            runner = restarted_runner(bot, clock)
+    [alert] = alerts_posted(fake_slack)
+    assert "<#C0001>" in alert and f"internal_error after {MAX_ATTEMPTS} attempts" in alert
+    assert len(digest_posts(fake_slack, "C0002")) == 1  # the other channel never noticed
+    assert bot.store.get_run(f"{ALERT_PREFIX}C0001", FRIDAY).state == "posted"  # the dedupe record
+
+
+def test_an_unreachable_alert_channel_never_breaks_the_post_run(
+    alerting_bot: RunningBot, clock: Clock, fake_hf: FakeHF, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = alerting_bot
+    fake_hf.days[THURSDAY] = make_day(THURSDAY, 2)
+    for channel in ("C0001", "C0002"):
+        subscribe(bot, clock, channel)
+    fake_slack.missing_channels.update({ALERT_CHANNEL, "C0002"})
+
+    summary = bot.services.runner.run_due(FRIDAY_0900)
+
+    assert summary.outcomes == {"C0001": "posted", "C0002": "paused"}
+    assert f"could not post an alert about C0002 to {ALERT_CHANNEL}: channel_not_found" in caplog.text
+    # The alert may be tried again later (its ledger row is FAILED, not done).
+    fake_slack.missing_channels.discard(ALERT_CHANNEL)
+    assert bot.services.runner.alerts.channel_failed("C0002", FRIDAY, "channel_not_found; paused")
+    assert len(alerts_posted(fake_slack)) == 1
+
+
+def test_without_an_alert_channel_nothing_is_posted_anywhere_else(
+    bot: RunningBot, clock: Clock, fake_hf: FakeHF, fake_slack: FakeSlack
+) -> None:
+    fake_hf.days[THURSDAY] = make_day(THURSDAY, 2)
+    subscribe(bot, clock, "C0001")
+    fake_slack.archived_channels.add("C0001")
+    fake_slack.reset()
+    assert bot.services.runner.alerts is None
+    bot.services.runner.run_due(FRIDAY_0900)
+    assert [c.channel for c in fake_slack.calls("chat.postMessage")] == ["C0001"]
+
+
+# ----- secrets ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def real_logging(settings: Settings) -> Iterator[io.StringIO]:
+    """The production log set-up (with its redaction filter) writing into a buffer; pytest's own
+    handlers and levels are put back after."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    setup_logging("DEBUG", replace(settings, hf_token=HF_TOKEN).secrets)
+    buffer = io.StringIO()
+    [handler] = root.handlers
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(buffer)
+    yield buffer
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
+
+
+def test_a_crash_carrying_secrets_leaves_them_out_of_logs_and_replies(
+    bot: RunningBot, real_logging: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def leaky_plan(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"boom: token={BOT_TOKEN} secret={SIGNING_SECRET} hf={HF_TOKEN} xoxp-1234-abcd")
+
+    monkeypatch.setattr(bot.services.runner, "plan", leaky_plan)
+    reply = bot.command("today").text
+    bot.command("subscribe 25:00")  # an input error path too
+    bot.post("text=hi", secret="wrong-secret")  # a rejected signature is logged by Bolt
+    time.sleep(0.2)
+    logged = real_logging.getvalue()
+
+    assert "Something went wrong on my side (ref" in reply
+    assert "RuntimeError" in logged and "[redacted]" in logged  # the failure is logged, masked
+    for secret in (*SECRETS, "xoxp-1234-abcd"):
+        assert secret not in reply and secret not in logged
