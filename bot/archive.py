@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import json
 import logging
 import math
 import os
@@ -27,12 +26,12 @@ from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 from collections.abc import Collection, Iterable
-from contextlib import suppress
 from datetime import date
 from pathlib import Path
-from tempfile import mkstemp
 from typing import Any
 
+from bot.archive_files import date_or_none, day_file, decode_day, encode_day, read_paper_line
+from bot.atomic_file import replace_atomically
 from bot.papers import Paper, arxiv_key
 from bot.search import HIGH_WEIGHT, query_tokens, weighted_tokens
 
@@ -53,96 +52,6 @@ def archive_dir_for(db_path: str) -> Path | None:
         return None
     path = Path(db_path)
     return path.with_name(path.stem + ".archive") if path.suffix == ".json" else path.with_name(path.name + ".archive")
-
-
-# --- the file format ------------------------------------------------------------------------------
-
-
-def _paper_doc(paper: Paper) -> dict[str, Any]:
-    return {
-        "id": paper.key,
-        "title": paper.title,
-        "abstract": paper.abstract,
-        "authors": list(paper.authors),
-        "upvotes": paper.upvotes,
-        "day": paper.day.isoformat() if paper.day else None,
-        "published": paper.published.isoformat() if paper.published else None,
-        "ai_summary": paper.ai_summary,
-        "ai_keywords": list(paper.ai_keywords),
-        "github_repo": paper.github_repo,
-        "github_stars": paper.github_stars,
-        "project_page": paper.project_page,
-        "organization": paper.organization,
-        "organization_id": paper.organization_id,
-        "num_comments": paper.num_comments,
-    }
-
-
-def _date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def _paper_from_doc(doc: Any, day: date) -> Paper | None:
-    """Tolerant: a hand-edited or older file loses a paper, never the whole day."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not isinstance(doc.get("title"), str):
-        return None
-    stars = doc.get("github_stars")
-    return Paper(
-        id=doc["id"],
-        title=doc["title"],
-        abstract=str(doc.get("abstract") or ""),
-        authors=tuple(str(a) for a in doc.get("authors") or ()),
-        upvotes=int(doc.get("upvotes") or 0),
-        day=_date(doc.get("day")) or day,
-        published=_date(doc.get("published")),
-        ai_summary=str(doc.get("ai_summary") or ""),
-        ai_keywords=tuple(str(k) for k in doc.get("ai_keywords") or ()),
-        github_repo=str(doc.get("github_repo") or ""),
-        github_stars=int(stars) if isinstance(stars, int) else None,
-        project_page=str(doc.get("project_page") or ""),
-        organization=str(doc.get("organization") or ""),
-        organization_id=str(doc.get("organization_id") or ""),
-        num_comments=int(doc.get("num_comments") or 0),
-    )
-
-
-def _encode_day(day: date, papers: Iterable[Paper]) -> bytes:
-    """JSON Lines: a header, then one paper per line starting ``{"id": "…",`` so that one paper can be
-    read back without parsing its whole day (``Archive._paper_on``)."""
-    lines = [json.dumps({"day": day.isoformat()})] + [json.dumps(_paper_doc(p)) for p in papers]
-    return ("\n".join(lines) + "\n").encode()
-
-
-def _decode_day(raw: bytes, day: date) -> list[Paper]:
-    """Tolerant: a torn or hand-edited line loses that paper, never the whole day."""
-    papers = []
-    for line in raw.splitlines()[1:]:
-        try:
-            paper = _paper_from_doc(json.loads(line), day)
-        except ValueError:
-            paper = None
-        if paper is not None:
-            papers.append(paper)
-    return papers
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, ``os.replace``: readers see the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 # --- the archive ----------------------------------------------------------------------------------
@@ -196,13 +105,13 @@ class Archive:
         started = time.perf_counter()
         files = sorted(self.directory.glob("*.jsonl")) if self.directory.is_dir() else []
         for path in files:
-            day = _date(path.stem)
+            day = date_or_none(path.stem)
             try:
                 raw = path.read_bytes() if day is not None else b""
             except OSError:
                 logger.warning("skipping unreadable archive file %s", path)
                 continue
-            papers = _decode_day(raw, day) if day is not None else []
+            papers = decode_day(raw, day) if day is not None else []
             with self._lock:  # a day recorded while loading is newer than its file as read: keep it
                 if day is not None and papers and day not in self._day_digest:
                     self._set_day(day, tuple(papers), _digest(raw))
@@ -219,14 +128,15 @@ class Archive:
         new = tuple(papers)
         if not new:
             return False
-        body = _encode_day(day, new)
+        body = encode_day(day, new)
         digest = _digest(body)
         with self._lock:
             if self._day_digest.get(day) == digest:
                 return False
             if self.directory is not None:
                 try:
-                    _write_atomically(self.directory / f"{day.isoformat()}.jsonl", body)
+                    self.directory.mkdir(parents=True, exist_ok=True)
+                    replace_atomically(day_file(self.directory, day), [body])
                 except OSError:
                     logger.warning("could not write the archive for %s", day, exc_info=True)
             self._set_day(day, new, digest)
@@ -321,18 +231,11 @@ class Archive:
         if self.directory is None:
             return None
         try:
-            raw = (self.directory / f"{day.isoformat()}.jsonl").read_bytes()
+            raw = day_file(self.directory, day).read_bytes()
         except OSError:
             logger.warning("archive file for %s is gone or unreadable", day)
             return None
-        start = raw.find(b'\n{"id": ' + json.dumps(key).encode() + b",")
-        if start < 0:
-            return None
-        end = raw.find(b"\n", start + 1)
-        try:
-            return _paper_from_doc(json.loads(raw[start + 1 : end if end >= 0 else len(raw)]), day)
-        except ValueError:
-            return None
+        return read_paper_line(raw, key, day)
 
     def _paper(self, doc: int) -> Paper | None:
         return self._paper_on(self._doc_day[doc], self._doc_key[doc])

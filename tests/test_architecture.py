@@ -37,6 +37,10 @@ PURE = [
     "bot/settings_form.py",
     "bot/access.py",
     "bot/replies.py",
+    "bot/search.py",
+    "bot/render_search.py",
+    "bot/archive_files.py",
+    "bot/fanout.py",
 ]
 IO_MODULES = {"slack_sdk", "slack_bolt", "httpx", "tinydb", "apscheduler", "socket", "subprocess", "requests"}
 

@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
-from tempfile import mkstemp
 from types import TracebackType
 from typing import Any
 
@@ -39,6 +38,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
+from bot.atomic_file import replace_atomically, temp_prefix
 from bot.errors import StoreError, StoreLockedError
 from bot.models import ChannelConfig, RunRecord, RunState
 from bot.store.base import SCHEMA_VERSION
@@ -250,7 +250,7 @@ class AtomicJSONStorage(_CachedStorage):
         super().__init__()
         self.path = Path(path)
         self._dir = self.path.parent
-        self._tmp_prefix = f".{self.path.name}."
+        self._tmp_prefix = temp_prefix(self.path)
         self._dir.mkdir(parents=True, exist_ok=True)
         self.remove_stale_temp_files()
         self.read()  # fail at open, not at the first query, when the file is unreadable
@@ -289,27 +289,7 @@ class AtomicJSONStorage(_CachedStorage):
             raise StoreError(f"Cannot write the database {self.path}: {exc.strerror or exc}") from exc
 
     def _replace_with(self, chunks: list[bytes]) -> None:
-        fd, tmp = mkstemp(dir=self._dir, prefix=self._tmp_prefix, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.writelines(chunks)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(tmp)
-            raise
-        _fsync_dir(self._dir)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename itself durable; without it a power cut can bring back the old file."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        replace_atomically(self.path, chunks)
 
 
 def _check_shape(path: Path, data: Any) -> None:
