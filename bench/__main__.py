@@ -5,17 +5,14 @@
     .venv/bin/python -m bench --only fanout,ack --markdown results.md
 
 Each benchmark runs in a child process of its own, so one's memory, threads and CPU pinning cannot
-colour another's figures. A module joins the suite by defining ``run(quick: bool) -> bench.common.Result``;
-a module with only a ``main()`` (``bench_search``, written separately) is run as a script and its
-own report is shown as it printed it.
+colour another's figures. A module joins the suite by defining ``run(quick: bool) -> bench.common.Result``
+(a benchmark that needs something the machine lacks returns no rows and a note saying so).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import os
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -26,18 +23,16 @@ if __package__ in (None, ""):
 
 from bench.common import REPO, Result, Row, machine, render_table, run_child
 
-# (name, module, arguments for a quick run when the module has no run()); the order is the table's.
-BENCHES: list[tuple[str, str, list[str]]] = [
-    ("filters", "bench.bench_filters", []),
-    ("store", "bench.bench_store", []),
-    ("ack", "bench.bench_ack", []),
-    ("process", "bench.bench_process", []),
-    ("search", "bench.bench_search", ["--rounds", "1", "--papers", "2000", "--queries", "20"]),
-    ("store-pg", "bench.bench_store_pg", ["--channels", "100", "--updates", "20"]),
-    ("fanout", "bench.bench_fanout", []),
+# (name, module); the order is the table's.
+BENCHES: list[tuple[str, str]] = [
+    ("filters", "bench.bench_filters"),
+    ("store", "bench.bench_store"),
+    ("ack", "bench.bench_ack"),
+    ("process", "bench.bench_process"),
+    ("search", "bench.bench_search"),
+    ("store-pg", "bench.bench_store_pg"),
+    ("fanout", "bench.bench_fanout"),
 ]
-# Benchmarks that need something the machine may lack: skipped (and said so) without it.
-NEEDS = {"store-pg": lambda: bool(os.environ.get("PAPERS_BOT_TEST_DATABASE_URL") or shutil.which("initdb"))}
 MARK = "BENCH-RESULT "
 
 
@@ -48,30 +43,20 @@ def child(module: str, quick: bool) -> int:
     return 0
 
 
-def has_run(module: str) -> bool:
-    path = REPO / (module.replace(".", "/") + ".py")
-    return path.exists() and "\ndef run(" in path.read_text(encoding="utf-8")
-
-
-def run_one(name: str, module: str, quick_args: list[str], quick: bool) -> tuple[Result, str]:
-    """(table rows, verbatim report for script-only modules)."""
+def run_one(name: str, module: str, quick: bool) -> Result:
+    """One benchmark in a child process; its rows come back as one JSON line."""
     timeout = 300 if quick else 1800
-    if has_run(module):
-        proc = run_child("bench", ["--child", module, *(["--quick"] if quick else [])], timeout)
-        for line in reversed(proc.stdout.splitlines()):
-            if line.startswith(MARK):
-                return Result.from_json(line[len(MARK) :]), ""
-        raise RuntimeError(f"{name} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-    proc = run_child(module, quick_args if quick else [], timeout)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{name} failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
-    return Result(notes=[f"{name}: its own report follows."]), proc.stdout
+    proc = run_child("bench", ["--child", module, *(["--quick"] if quick else [])], timeout)
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(MARK):
+            return Result.from_json(line[len(MARK) :])
+    raise RuntimeError(f"{name} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny workloads: checks the suite runs, not speed")
-    parser.add_argument("--only", default="", help="comma-separated names: " + ",".join(n for n, _, _ in BENCHES))
+    parser.add_argument("--only", default="", help="comma-separated names: " + ",".join(n for n, _ in BENCHES))
     parser.add_argument("--markdown", type=Path, help="also write the table and notes to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -79,28 +64,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return child(args.child, args.quick)
 
     wanted = {n.strip() for n in args.only.split(",") if n.strip()}
-    unknown = wanted - {n for n, _, _ in BENCHES}
+    unknown = wanted - {n for n, _ in BENCHES}
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     rows: list[Row] = []
     notes: list[str] = []
-    reports: list[str] = []
     failed: list[str] = []
     header = f"machine: {machine()}"
     print(header, flush=True)
-    for name, module, quick_args in BENCHES:
+    for name, module in BENCHES:
         if wanted and name not in wanted:
             continue
         if not (REPO / (module.replace(".", "/") + ".py")).exists():
             notes.append(f"{name}: {module} not present, skipped")
             continue
-        if name in NEEDS and not NEEDS[name]():
-            notes.append(f"{name}: skipped (needs PostgreSQL: initdb on PATH or PAPERS_BOT_TEST_DATABASE_URL)")
-            continue
         started = time.perf_counter()
         print(f"running {name} ...", end=" ", flush=True)
         try:
-            result, report = run_one(name, module, quick_args, args.quick)
+            result = run_one(name, module, args.quick)
         except Exception as exc:  # one broken benchmark must not hide the others' figures
             print("FAILED", flush=True)
             failed.append(f"{name}: {exc}")
@@ -108,8 +89,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{time.perf_counter() - started:.0f} s", flush=True)
         rows += result.rows
         notes += result.notes
-        if report:
-            reports.append(f"### {name} (its own output)\n\n```\n{report.rstrip()}\n```")
 
     text = "\n".join(
         [
@@ -118,7 +97,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             render_table(rows),
             "",
             *(f"- {n}" for n in notes),
-            *(["", *reports] if reports else []),
             *(["", "FAILED:", *failed] if failed else []),
         ]
     )

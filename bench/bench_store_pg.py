@@ -1,72 +1,164 @@
-"""PostgreSQL next to TinyDB for the two store paths users feel: ``python -m bench.bench_store_pg``.
+"""PostgreSQL next to TinyDB for the two store paths users feel: ``python -m bench.bench_store_pg [--quick]``.
 
 * **Settings update latency**: one ``update_channel`` (what ``/papers settings`` and every filter edit
-  do) with 1,000 channels stored; median and p95 over many updates.
+  do) with 1,000 channels stored, and again with 100 and 10,000 to show how each backend scales. The
+  two stores hold the same data and take turns, update by update, so load from other jobs falls on
+  both alike. Median and p99 (nearest rank) over the updates.
 * **Post-run fan-out**: the store's share of one daily run to 1,000 channels, done the way
   ``PostRunner`` does it (a thread pool; per channel ``get_run``, ``posted_keys``, ``claim_run`` and
   ``finish_run``). Slack and Hugging Face are left out on purpose: their pace is set by the pacer
-  (300 posts a minute), so the question is only whether the store keeps up with it.
+  (300 posts a minute, 200 ms a post), so the question is only whether the store keeps up with it.
+  Repeated for the next days (each run claims a new day); median of the runs.
 
-PostgreSQL comes from ``$PAPERS_BOT_TEST_DATABASE_URL`` or a throwaway cluster started here (needs
-``initdb``; default durability settings, fsync on, as TinyDB fsyncs every write), on loopback: a
-managed database over a network adds its round trip to every figure.
+Both stores are seeded with the same state: channels with topic filters and a change history, half
+of them with yesterday's run and ten posted papers. TinyDB through its API in one batched write,
+PostgreSQL by ``migrate-store``'s copy of that file (``bot.store.migrate.copy_store``).
+
+PostgreSQL comes from ``$PAPERS_BOT_TEST_DATABASE_URL`` or a throwaway cluster started here with
+``initdb``/``pg_ctl`` (on ``PATH`` or under ``/usr/lib/postgresql/*/bin``; as root it runs as the
+``postgres`` user, see ``tests/pg.py``), default durability (fsync and synchronous commit on, as
+TinyDB fsyncs every write), on loopback and on the same disk as the TinyDB file: a managed database
+over a network adds its round trip to every PostgreSQL figure. Without PostgreSQL the benchmark is
+skipped and says so.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import Result, Row, machine, median, p99, render_table
 from bot.models import FilterChange, RunRecord, RunState
 from bot.store import Store
-from bot.store.sql_store import SqlStore
-from bot.store.tinydb_store import TinyStore
 
-TODAY = date(2026, 8, 21)
+NAME = "store-pg"
+FIRST_DAY = date(2026, 8, 21)
+SLACK_SLOT = 60 / 300  # s between two posts at the workspace rate the bot assumes (300 a minute)
 
 
-def seed(store: Store, channels: int) -> None:
+@dataclass(frozen=True)
+class Shape:
+    channels: int  # the main size: updates and fan-out
+    scales: tuple[int, ...]  # more sizes for the settings update only
+    updates: int
+    fanout_runs: int
+    workers: int = 8  # fan-out threads (PostRunner sizes its pool from the pacer: ~5 at Slack's rate, 20 at 25/s)
+
+
+FULL = Shape(channels=1_000, scales=(100, 10_000), updates=200, fanout_runs=3)
+QUICK = Shape(channels=100, scales=(), updates=20, fanout_runs=1)
+
+
+def postgres_available() -> bool:
+    from tests import pg
+
+    return bool(os.environ.get(pg.ENV_VAR)) or pg.find_pg_bin() is not None
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A server URL: ``$PAPERS_BOT_TEST_DATABASE_URL``, or a durable throwaway cluster for the run."""
+    from tests import pg
+
+    if os.environ.get(pg.ENV_VAR):
+        yield os.environ[pg.ENV_VAR]
+        return
+    bin_dir = pg.find_pg_bin()
+    if bin_dir is None:
+        raise RuntimeError(f"needs initdb/pg_ctl (apt-get install postgresql) or ${pg.ENV_VAR}")
+    cluster = pg.PgCluster(bin_dir, durable=True).start()  # fsync on, like TinyDB's every write
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+def channel_id(n: int) -> str:
+    return f"C{n:05d}"
+
+
+def seed_tinydb(path: Path, channels: int) -> None:
+    """Channels with filters and five history entries; every other one with yesterday's post of ten papers.
+
+    One batched write (a private API, for benchmarks and ``migrate-store`` only): through the public
+    API each change would rewrite the whole file, minutes at 10,000 channels.
+    """
+    from bot.store.tinydb_store import TinyStore
+
     history = tuple(FilterChange("U1", "2026-08-01T00:00:00+00:00", f"added topic {i}") for i in range(5))
-    for n in range(channels):
-        store.update_channel(
-            f"C{n:05d}",
-            lambda c, n=n: c.replace(subscribed=True, filter_text=f'"topic {n}", llm, -medical', history=history),
-        )
-        if n % 2 == 0:  # half the channels have some history in the ledger
-            record = RunRecord(f"C{n:05d}", date(2026, 8, 20), RunState.CLAIMED, f"old{n}", datetime.now(UTC))
-            store.claim_run(record)
-            keys = tuple(f"2608.{n:05d}{k}" for k in range(10))
-            store.finish_run(record.replace(state=RunState.POSTED, days=(date(2026, 8, 19),), paper_keys=keys))
+    store = TinyStore(path)
+    try:
+        with store._writing():
+            for n in range(channels):
+                store.update_channel(
+                    channel_id(n),
+                    lambda c, n=n: c.replace(
+                        subscribed=True, filter_text=f'"topic {n}", llm, -medical', history=history
+                    ),
+                )
+                if n % 2 == 0:
+                    yesterday = FIRST_DAY - timedelta(days=1)
+                    record = RunRecord(channel_id(n), yesterday, RunState.CLAIMED, f"old{n}", datetime.now(UTC))
+                    store.claim_run(record)
+                    keys = tuple(f"2608.{n:05d}{k}" for k in range(10))
+                    store.finish_run(
+                        record.replace(state=RunState.POSTED, days=(yesterday - timedelta(days=1),), paper_keys=keys)
+                    )
+    finally:
+        store.close()
 
 
-def settings_latency(store: Store, channels: int, updates: int) -> list[float]:
-    timings = []
+@contextmanager
+def both_stores(tmp: Path, server_url: str, channels: int) -> Iterator[tuple[Store, Store]]:
+    """(TinyDB, PostgreSQL) holding the same ``channels`` channels; the PostgreSQL schema is dropped after."""
+    from bot.store.migrate import copy_store
+    from bot.store.sql_store import SqlStore
+    from bot.store.tinydb_store import TinyStore
+    from tests import pg
+
+    path = tmp / f"store-{channels}.json"
+    seed_tinydb(path, channels)
+    with pg.fresh_schema(server_url) as url:
+        copy_store(str(path), url)  # migrate-store: copies and reads everything back to verify
+        with TinyStore(path) as tiny, SqlStore(url) as sql:
+            yield tiny, sql
+
+
+def settings_latency(stores: tuple[Store, ...], channels: int, updates: int) -> list[list[float]]:
+    """``updates`` settings changes on spread-out channels; the stores take turns, change by change."""
+    timings: list[list[float]] = [[] for _ in stores]
     for i in range(updates):
-        channel = f"C{(i * 7919) % channels:05d}"
-        started = time.perf_counter()
-        store.update_channel(channel, lambda c, i=i: c.replace(max_papers=1 + i % 20, post_time=f"{8 + i % 3:02d}:00"))
-        timings.append(time.perf_counter() - started)
+        channel = channel_id((i * 7919) % channels)
+        for store, out in zip(stores, timings, strict=True):
+            started = time.perf_counter()
+            store.update_channel(
+                channel, lambda c, i=i: c.replace(max_papers=1 + i % 20, post_time=f"{8 + i % 3:02d}:00")
+            )
+            out.append(time.perf_counter() - started)
     return timings
 
 
-def fan_out(store: Store, channels: int, workers: int) -> float:
+def fan_out(store: Store, channels: int, workers: int, day: date) -> float:
+    """The store calls of one post run to every channel, ``workers`` at a time; seconds for all of them."""
+
     def one(n: int) -> None:
-        channel = f"C{n:05d}"
-        if store.get_run(channel, TODAY) is not None:
+        channel = channel_id(n)
+        if store.get_run(channel, day) is not None:
             return
         store.posted_keys(channel)
-        record = RunRecord(channel, TODAY, RunState.CLAIMED, f"run{n}", datetime.now(UTC), days=(TODAY,))
+        record = RunRecord(channel, day, RunState.CLAIMED, f"run{n}", datetime.now(UTC), days=(day,))
         if store.claim_run(record):
             keys = tuple(f"2608.9{n:04d}{k}" for k in range(5))
             store.finish_run(record.replace(state=RunState.POSTED, paper_keys=keys, ts=("1.0",)))
@@ -74,61 +166,148 @@ def fan_out(store: Store, channels: int, workers: int) -> float:
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(one, range(channels)))
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    if sum(1 for r in store.runs() if r.local_date == day and r.state == RunState.POSTED) != channels:
+        raise RuntimeError(f"{type(store).__name__}: the fan-out did not record every channel's run")
+    return elapsed
 
 
-@contextmanager
-def postgres_url() -> Iterator[str]:
-    import os
-
-    from tests import pg
-
-    if os.environ.get(pg.ENV_VAR):
-        with pg.fresh_schema(os.environ[pg.ENV_VAR]) as url:
-            yield url
-        return
-    bin_dir = pg.find_pg_bin()
-    if bin_dir is None:
-        raise SystemExit(f"needs initdb/pg_ctl (apt-get install postgresql) or ${pg.ENV_VAR}")
-    cluster = pg.PgCluster(bin_dir, durable=True).start()  # fsync on, like TinyDB's every write
-    try:
-        with pg.fresh_schema(cluster.url) as url:
-            yield url
-    finally:
-        cluster.stop()
+@dataclass
+class Measured:
+    channels: int
+    updates: dict[str, list[float]] = field(default_factory=dict)  # backend → seconds per update
+    fanout: dict[str, list[float]] = field(default_factory=dict)  # backend → seconds per run
 
 
-def measure(name: str, open_store: Callable[[], Store], args: argparse.Namespace) -> dict[str, float]:
-    with open_store() as store:
-        seed(store, args.channels)
-        latencies = sorted(settings_latency(store, args.channels, args.updates))
-        fan = fan_out(store, args.channels, args.workers)
-        assert len([r for r in store.runs() if r.local_date == TODAY]) == args.channels
-    result = {
-        "update_p50_ms": statistics.median(latencies) * 1000,
-        "update_p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
-        "fanout_s": fan,
-        "fanout_per_channel_ms": fan / args.channels * 1000,
-    }
-    print(
-        f"{name:<10} settings update p50 {result['update_p50_ms']:7.2f} ms  p95 {result['update_p95_ms']:7.2f} ms   "
-        f"fan-out {args.channels} channels {result['fanout_s']:6.2f} s "
-        f"({result['fanout_per_channel_ms']:.2f} ms/channel)"
+BACKENDS = ("TinyDB", "PostgreSQL")
+
+
+def measure(shape: Shape, log: bool = False) -> list[Measured]:
+    out: list[Measured] = []
+    sizes = sorted({shape.channels, *shape.scales})
+    with postgres_server() as server, tempfile.TemporaryDirectory(prefix="bench-store-pg-") as tmp:
+        for channels in sizes:
+            m = Measured(channels)
+            with both_stores(Path(tmp), server, channels) as stores:
+                for name, timings in zip(BACKENDS, settings_latency(stores, channels, shape.updates), strict=True):
+                    m.updates[name] = timings
+                if channels == shape.channels:
+                    for run in range(shape.fanout_runs):
+                        day = FIRST_DAY + timedelta(days=run)
+                        for name, store in zip(BACKENDS, stores, strict=True):
+                            m.fanout.setdefault(name, []).append(fan_out(store, channels, shape.workers, day))
+            if log:
+                report(m, shape.workers)
+            out.append(m)
+    return out
+
+
+def report(m: Measured, workers: int) -> None:
+    for name in BACKENDS:
+        ms = [t * 1000 for t in m.updates[name]]
+        line = f"{m.channels:>6,} channels  {name:<10} settings update p50 {median(ms):6.2f} ms  p99 {p99(ms):7.2f} ms"
+        if name in m.fanout:
+            runs = ", ".join(f"{s:.2f}" for s in m.fanout[name])
+            line += (
+                f"   fan-out ({workers} threads) {median(m.fanout[name]):6.2f} s "
+                f"({median(m.fanout[name]) / m.channels * 1000:.2f} ms/channel; runs {runs} s)"
+            )
+        print(line, flush=True)
+
+
+def compare(tiny: float, sql: float) -> str:
+    """TinyDB's figure over PostgreSQL's, in words."""
+    ratio = tiny / sql
+    return f"PostgreSQL {ratio:.1f}x faster" if ratio >= 1 else f"PostgreSQL {1 / ratio:.1f}x slower"
+
+
+def rows(measured: list[Measured], shape: Shape) -> Result:
+    result = Result()
+    for m in measured:
+        tiny, sql = m.updates["TinyDB"], m.updates["PostgreSQL"]
+        bench = f"store-pg {m.channels:,} ch"
+        main_size = m.channels == shape.channels
+        if main_size:
+            result.rows.append(
+                Row(bench, "settings update, TinyDB", median(tiny), "s", p99=p99(tiny), samples=len(tiny))
+            )
+        result.rows.append(
+            Row(
+                bench,
+                "settings update, PostgreSQL",
+                median(sql),
+                "s",
+                p99=p99(sql),
+                samples=len(sql),
+                baseline=f"TinyDB {median(tiny) * 1000:.1f} ms (p99 {p99(tiny) * 1000:.1f} ms)",
+                ratio=f"{compare(median(tiny), median(sql))} (p99 {compare(p99(tiny), p99(sql)).split(' ', 1)[1]})",
+            )
+        )
+        if not m.fanout:
+            continue
+        tiny_fan, sql_fan = median(m.fanout["TinyDB"]), median(m.fanout["PostgreSQL"])
+        posting = m.channels * SLACK_SLOT
+        for name, value in (("TinyDB", tiny_fan), ("PostgreSQL", sql_fan)):
+            result.rows.append(
+                Row(
+                    bench,
+                    f"store side of a fan-out, {name}",
+                    value,
+                    "s",
+                    samples=len(m.fanout[name]),
+                    baseline=f"TinyDB {tiny_fan:.2f} s" if name == "PostgreSQL" else "",
+                    ratio=compare(tiny_fan, sql_fan) if name == "PostgreSQL" else "",
+                    note=f"{value / m.channels * 1000:.1f} ms/channel on {shape.workers} threads = "
+                    f"{value / posting:.1%} of the {posting:.0f} s the posts take at 300/min",
+                )
+            )
+    source = "$PAPERS_BOT_TEST_DATABASE_URL" if os.environ.get("PAPERS_BOT_TEST_DATABASE_URL") else "a local cluster"
+    result.notes.append(
+        f"store-pg: the same data in both stores (filters, history, half with yesterday's post); {shape.updates} "
+        "updates on spread-out channels, the two stores taking turns; fan-out = get_run, posted_keys, claim_run, "
+        f"finish_run per channel on {shape.workers} threads, median of {shape.fanout_runs} run(s). PostgreSQL: "
+        f"{source}, fsync on, over loopback, same disk as TinyDB."
     )
     return result
 
 
-def main() -> None:
+def skipped() -> Result:
+    return Result(notes=["store-pg: skipped (needs PostgreSQL: initdb/pg_ctl, or PAPERS_BOT_TEST_DATABASE_URL)"])
+
+
+def run(quick: bool = False) -> Result:
+    if not postgres_available():
+        return skipped()
+    shape = QUICK if quick else FULL
+    return rows(measure(shape), shape)
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--channels", type=int, default=1000)
-    parser.add_argument("--updates", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=8, help="fan-out threads (PostRunner uses ~5-32)")
-    args = parser.parse_args()
-    print(f"{args.channels} channels, {args.updates} settings updates, fan-out with {args.workers} threads")
-    with tempfile.TemporaryDirectory() as tmp:
-        measure("TinyDB", lambda: TinyStore(Path(tmp) / "bench.json"), args)
-    with postgres_url() as url:
-        measure("PostgreSQL", lambda: SqlStore(url), args)
+    parser.add_argument("--quick", action="store_true", help="the suite's smoke-run sizes")
+    parser.add_argument("--channels", type=int, help="channels for the updates and the fan-out")
+    parser.add_argument("--scales", help="more channel counts for the settings update, comma-separated")
+    parser.add_argument("--updates", type=int)
+    parser.add_argument("--runs", type=int, help="fan-out runs")
+    parser.add_argument("--workers", type=int, help="fan-out threads")
+    args = parser.parse_args(argv)
+    base = QUICK if args.quick else FULL
+    shape = Shape(
+        channels=args.channels or base.channels,
+        scales=tuple(int(s) for s in args.scales.split(",") if s.strip()) if args.scales is not None else base.scales,
+        updates=args.updates or base.updates,
+        fanout_runs=args.runs or base.fanout_runs,
+        workers=args.workers or base.workers,
+    )
+    print(f"# bench_store_pg · {machine()}")
+    if not postgres_available():
+        print(skipped().notes[0])
+        return
+    result = rows(measure(shape, log=True), shape)
+    print("\n## Rows for the suite\n")
+    print(render_table(result.rows))
+    for note in result.notes:
+        print(f"- {note}")
 
 
 if __name__ == "__main__":

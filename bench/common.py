@@ -33,6 +33,7 @@ __all__ = [
     "machine",
     "median",
     "p99",
+    "percentile",
     "render_table",
     "rss_kib",
     "timed",
@@ -101,12 +102,17 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else math.nan
 
 
-def p99(values: Sequence[float]) -> float:
-    """Nearest-rank 99th percentile: with fewer than 100 samples it is the maximum (said in the docs)."""
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile, ``q`` in 0..100: the smallest sample with at least q % of them at or below it."""
     if not values:
         return math.nan
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered) / 100) - 1))]
+
+
+def p99(values: Sequence[float]) -> float:
+    """Nearest-rank 99th percentile: with fewer than 100 samples it is the maximum (said in the docs)."""
+    return percentile(values, 99)
 
 
 def timed(fn: Callable[[], object], runs: int) -> list[float]:

@@ -10,6 +10,7 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.errors import ConfigError
+from bot.in_flight import InFlight
 from bot.services import Services
 
 __all__ = ["build_app"]
@@ -22,8 +23,18 @@ def _ignore_token_skipped(record: logging.LogRecord) -> bool:
     return "will be unused" not in record.getMessage()
 
 
-def build_app(services: Services, *, socket_mode: bool = False) -> App:
-    """Build the app on the services' WebClient; a rejected token stops start-up with one line."""
+def build_app(
+    services: Services,
+    *,
+    socket_mode: bool = False,
+    in_flight: InFlight | None = None,
+    listener_pool: ThreadPoolExecutor | None = None,
+) -> App:
+    """Build the app on the services' WebClient; a rejected token stops start-up with one line.
+
+    ``in_flight``: the HTTP server's count of unanswered requests (the same object is given to
+    ``SlackHTTPServer``); work after ``ack()`` lets them be answered first. ``listener_pool``: where
+    that work runs (tests pass one they can wait on)."""
     settings = services.settings
     client = services.poster.client
     try:
@@ -35,14 +46,18 @@ def build_app(services: Services, *, socket_mode: bool = False) -> App:
         raise ConfigError(f"Cannot reach Slack at {settings.slack_api_url}; check SLACK_API_URL.") from None
     bolt_logger = logging.getLogger("slack_bolt.App")
     bolt_logger.addFilter(_ignore_token_skipped)
+    # Listeners ack at once and hand their slow part (Hugging Face, the store, Slack) to this pool.
+    listener_pool = listener_pool or ThreadPoolExecutor(max_workers=32, thread_name_prefix="listener")
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         token_verification_enabled=False,  # done above, with a clearer message
         request_verification_enabled=not socket_mode,
-        # Listeners ack at once and then wait on Hugging Face; enough threads that a burst of
-        # commands never waits for a free one before its ack.
-        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="listener"),
+        # The HTTP response leaves as soon as a listener returns, on the request's own thread: no
+        # hand-over to a pool thread and no 10 ms polling for ack() (Bolt's default). So every
+        # listener acks and then gives its work to ``later`` (``handlers/later.py``).
+        process_before_response=True,
+        listener_executor=listener_pool,
         logger=bolt_logger,
     )
 
@@ -51,6 +66,7 @@ def build_app(services: Services, *, socket_mode: bool = False) -> App:
         logger.error("unhandled error in a listener (%s)", body.get("type") or body.get("command"), exc_info=error)
 
     from handlers import register
+    from handlers.later import on_pool
 
-    register(app, services)
+    register(app, services, on_pool(listener_pool, in_flight))
     return app

@@ -164,6 +164,7 @@ def _preview(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
     from bot.app import build_app
+    from bot.in_flight import InFlight
     from bot.leader import make_leader
     from bot.scheduler import PostScheduler
     from bot.server import SlackHTTPServer
@@ -177,7 +178,9 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
         stop.set()
 
     try:
-        app = None if worker else build_app(services, socket_mode=socket_mode)  # a worker answers no requests
+        in_flight = None if socket_mode else InFlight()  # HTTP requests accepted and not answered yet
+        # A worker answers no requests.
+        app = None if worker else build_app(services, socket_mode=socket_mode, in_flight=in_flight)
         scheduler = services.scheduler = PostScheduler(services.runner, services.store, make_leader(settings))
 
         def health() -> dict[str, object]:
@@ -198,7 +201,7 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
             stop.wait()
             handler.close()
         else:
-            server = SlackHTTPServer(app, port=settings.port, health=health)
+            server = SlackHTTPServer(app, port=settings.port, health=health, in_flight=in_flight)
             server.start_background()
             logger.info("papers-bot is listening on port %d (POST /slack/events, GET /healthz)", server.port)
             stop.wait()

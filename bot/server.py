@@ -1,13 +1,22 @@
 """HTTP mode: Bolt's ``POST /slack/events`` and ``GET /healthz`` on a threaded stdlib server.
 
 Bolt's own ``app.start()`` server handles one request at a time; slash commands must be acked within
-three seconds even when many arrive together, so each request gets its own thread here.
+three seconds even when many arrive together, so each connection gets its own thread here: an idle
+one from earlier connections when there is one, else a new one (never a queue, so a slow client
+cannot hold up another's acknowledgement). Reusing threads matters: starting one makes the accept
+loop wait for the new thread to get the GIL, and in a burst of 20 commands that wait was a third of
+the slowest acknowledgement (``bench/bench_ack.py``).
+
+With an ``InFlight``, a request counts from the moment its connection is accepted until its response
+is written (or the connection ends); the listeners' work after ``ack()`` waits for that count to
+reach zero (``handlers/later.py``), so a burst is acknowledged before it is answered.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +24,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from slack_bolt import App, BoltRequest
+
+from bot.in_flight import InFlight
 
 __all__ = ["SlackHTTPServer"]
 
@@ -26,9 +37,81 @@ MAX_BODY = 1024 * 1024  # Slack payloads are small; refuse anything absurd
 class _Server(ThreadingHTTPServer):
     """A listen backlog of 128 instead of socketserver's 5: when Slack delivers a burst of commands
     (20 at once in bench/bench_ack.py), a full backlog drops connection attempts and the client's
-    retransmit waits a whole second, a third of Slack's 3-second budget."""
+    retransmit waits a whole second, a third of Slack's 3-second budget.
+
+    A connection goes to an idle connection thread, or to a new one when none is idle; a thread
+    idle for ``idle_timeout`` seconds ends. ``server_close`` waits for every thread, as
+    ``ThreadingMixIn`` does."""
 
     request_queue_size = 128
+    idle_timeout = 60.0
+    in_flight: InFlight | None = None
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._connections: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0  # threads waiting for a connection that none has been promised to yet
+        self._workers: set[threading.Thread] = set()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Counted in flight at accept (on this thread), before a thread even picks it up."""
+        if self.in_flight is not None:
+            self.in_flight.enter()
+        try:
+            with self._lock:
+                if self._idle:
+                    self._idle -= 1
+                    self._connections.put((request, client_address))
+                    return
+            thread = threading.Thread(
+                target=self._serve_connections, args=(request, client_address), name="http-request", daemon=True
+            )
+            with self._lock:
+                self._workers.add(thread)
+            try:
+                thread.start()
+            except BaseException:
+                with self._lock:
+                    self._workers.discard(thread)
+                raise
+        except BaseException:
+            if self.in_flight is not None:
+                self.in_flight.leave()
+            raise
+
+    def _serve_connections(self, request: Any, client_address: Any) -> None:
+        try:
+            connection: tuple[Any, Any] | None = (request, client_address)
+            while connection is not None:
+                self.process_request_thread(*connection)  # handles errors and closes the socket
+                connection = self._next_connection()
+        finally:
+            with self._lock:
+                self._workers.discard(threading.current_thread())
+
+    def _next_connection(self) -> tuple[Any, Any] | None:
+        """The next connection for this thread, or None when it should end (idle too long, closing)."""
+        with self._lock:
+            self._idle += 1
+        while True:
+            try:
+                return self._connections.get(timeout=self.idle_timeout)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle:  # no connection is on its way to this thread: end it
+                        self._idle -= 1
+                        return None
+                # process_request promised a connection to an idle thread just now: take it
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._lock:
+            workers = list(self._workers)
+        for _ in workers:
+            self._connections.put(None)
+        for thread in workers:
+            thread.join()
 
 
 class SlackHTTPServer:
@@ -39,12 +122,14 @@ class SlackHTTPServer:
         port: int,
         host: str = "0.0.0.0",
         health: Callable[[], dict[str, Any]] | None = None,
+        in_flight: InFlight | None = None,
     ) -> None:
         self.app = app
         self.health = health or (lambda: {"ok": True})
+        self.in_flight = in_flight
         handler = _make_handler(self)
         self.httpd = _Server((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd.in_flight = in_flight
         self._thread: threading.Thread | None = None
 
     @property
@@ -64,8 +149,36 @@ class SlackHTTPServer:
 
 
 def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
+    in_flight = server.in_flight
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        _unanswered = False  # this connection's request is counted in ``in_flight``
+
+        def setup(self) -> None:
+            self._unanswered = in_flight is not None  # the server counted it at accept
+            try:
+                super().setup()
+            except BaseException:
+                self._answered()
+                raise
+
+        def parse_request(self) -> bool:
+            if in_flight is not None and not self._unanswered:  # a further request on a kept-alive connection
+                in_flight.enter()
+                self._unanswered = True
+            return super().parse_request()
+
+        def finish(self) -> None:
+            try:
+                super().finish()
+            finally:
+                self._answered()
+
+        def _answered(self) -> None:
+            if self._unanswered and in_flight is not None:
+                self._unanswered = False
+                in_flight.leave()
 
         def log_message(self, format: str, *args: Any) -> None:
             logger.debug("%s %s", self.address_string(), format % args)
@@ -80,6 +193,7 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+            self._answered()
 
         def do_GET(self) -> None:
             path = urlsplit(self.path).path

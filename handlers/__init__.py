@@ -10,11 +10,13 @@ from slack_bolt import App
 
 from bot.services import Services
 from handlers import commands, events, filters, search, settings
+from handlers.later import Later
 
 __all__ = ["register"]
 
 
-def register(app: App, services: Services) -> None:
-    commands.register(app, services, {**filters.ROUTES, **search.ROUTES, **settings.ROUTES})
+def register(app: App, services: Services, later: Later) -> None:
+    """``later`` runs a listener's work after its ``ack()`` (``handlers/later.py``)."""
+    commands.register(app, services, later, {**filters.ROUTES, **search.ROUTES, **settings.ROUTES})
     for module in (events, filters, search, settings):
-        module.register(app, services)
+        module.register(app, services, later)

@@ -15,6 +15,7 @@ from bot.render import render_digest
 from bot.replies import PAUSE_ADVICE, help_text, schedule_text, status_text, unknown_command_text
 from bot.schedule import next_post_time, parse_schedule_spec
 from bot.services import Services
+from handlers.later import Later
 from handlers.replying import reply_errors
 from handlers.routing import Invocation, Reply, Route
 
@@ -132,19 +133,23 @@ ROUTES: dict[str, Route] = {
 }
 
 
-def register(app: App, services: Services, extra_routes: dict[str, Route] | None = None) -> None:
+def register(app: App, services: Services, later: Later, extra_routes: dict[str, Route] | None = None) -> None:
     """Wire ``/papers``; each other handler module contributes its subcommands as ``extra_routes``."""
     routes = {**ROUTES, **(extra_routes or {})}
 
     @app.command("/papers")
     def papers_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        ack()
-        call = Invocation.from_payload(command)
-        route = routes.get(call.command.name, unknown)
+        ack()  # Slack gets its 200 when this listener returns; everything else happens later
 
-        def work() -> None:
-            reply = route(services, call)
-            if reply.text or reply.blocks:
-                respond(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral")
+        def answer() -> None:
+            call = Invocation.from_payload(command)
+            route = routes.get(call.command.name, unknown)
 
-        reply_errors(respond, work)
+            def work() -> None:
+                reply = route(services, call)
+                if reply.text or reply.blocks:
+                    respond(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral")
+
+            reply_errors(respond, work)
+
+        later(answer)

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 
 from bot.replies import help_text
 from bot.services import Services
+from handlers.later import Later
 
 __all__ = ["register"]
 
@@ -55,12 +56,17 @@ def pause_workspace(services: Services, team_id: str, reason: str) -> list[str]:
     return paused
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, later: Later) -> None:
+    """Bolt acknowledges an event when its listener returns, so each one hands its work to ``later``."""
+
+    def pause(team_id: str, reason: str, message: str) -> None:
+        paused = pause_workspace(services, team_id, reason)
+        logger.warning(message, team_id or "?", len(paused))
+
     @app.event("app_uninstalled")
     def on_app_uninstalled(body: dict[str, Any]) -> None:
         team_id = str(body.get("team_id") or "")
-        paused = pause_workspace(services, team_id, "app_uninstalled")
-        logger.warning("app uninstalled from workspace %s: paused %d channel(s)", team_id or "?", len(paused))
+        later(lambda: pause(team_id, "app_uninstalled", "app uninstalled from workspace %s: paused %d channel(s)"))
 
     @app.event("tokens_revoked")
     def on_tokens_revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -70,10 +76,9 @@ def register(app: App, services: Services) -> None:
             # Only user tokens went; the bot token still works, so the schedules go on.
             logger.info("user tokens revoked in workspace %s; the bot token is unaffected", team_id or "?")
             return
-        paused = pause_workspace(services, team_id, "tokens_revoked")
-        logger.warning("bot token revoked in workspace %s: paused %d channel(s)", team_id or "?", len(paused))
+        later(lambda: pause(team_id, "tokens_revoked", "bot token revoked in workspace %s: paused %d channel(s)"))
 
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") == "home":
-            client.views_publish(user_id=event["user"], view=home_view())
+            later(lambda: client.views_publish(user_id=event["user"], view=home_view()))

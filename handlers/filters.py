@@ -31,6 +31,7 @@ from bot.filters import select_papers
 from bot.models import ChannelConfig
 from bot.selection import channel_filter
 from bot.services import Services
+from handlers.later import Later
 from handlers.replying import reply_errors
 from handlers.routing import Invocation, Reply, Route
 
@@ -206,7 +207,7 @@ ROUTES: dict[str, Route] = {
 }
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, later: Later) -> None:
     @app.action(CLEAR_CONFIRM)
     def confirm_clear(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -217,9 +218,11 @@ def register(app: App, services: Services) -> None:
             config, summary = apply_edit(services, channel_id, user_id, apply_clear)
             respond(text=change_reply(config, summary), replace_original=True, response_type="ephemeral")
 
-        reply_errors(respond, work)
+        later(lambda: reply_errors(respond, work))
 
     @app.action(CLEAR_CANCEL)
     def cancel_clear(ack: Ack, respond: Respond) -> None:
         ack()
-        respond(text="Kept the filter; nothing changed.", replace_original=True, response_type="ephemeral")
+        later(
+            lambda: respond(text="Kept the filter; nothing changed.", replace_original=True, response_type="ephemeral")
+        )

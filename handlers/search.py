@@ -44,6 +44,7 @@ from bot.replies import help_text
 from bot.search import MAX_QUERY_CHARS, SearchQuery, find_arxiv_id, parse_search
 from bot.services import Services
 from handlers.filters import follow_topics
+from handlers.later import Later
 from handlers.replying import reply_errors
 from handlers.routing import Invocation, Reply, Route
 
@@ -268,16 +269,18 @@ def more(services: Services, body: dict[str, Any], respond: Respond) -> None:
     respond(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral", replace_original=True)
 
 
-def _listener(services: Services, work: Callable[[Services, dict[str, Any], Respond], None]) -> Callable[..., None]:
+def _listener(
+    services: Services, later: Later, work: Callable[[Services, dict[str, Any], Respond], None]
+) -> Callable[..., None]:
     def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        reply_errors(respond, lambda: work(services, body, respond))
+        later(lambda: reply_errors(respond, lambda: work(services, body, respond)))
 
     return listener
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, later: Later) -> None:
     """The three buttons of a search result; their action ids are constants in ``bot.render_search``."""
-    app.action(SHARE_ACTION)(_listener(services, share))
-    app.action(FOLLOW_ACTION)(_listener(services, follow))
-    app.action(MORE_ACTION)(_listener(services, more))
+    app.action(SHARE_ACTION)(_listener(services, later, share))
+    app.action(FOLLOW_ACTION)(_listener(services, later, follow))
+    app.action(MORE_ACTION)(_listener(services, later, more))

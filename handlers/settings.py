@@ -33,6 +33,7 @@ from bot.settings_form import (
     settings_view,
 )
 from handlers.filters import change_channel, check_may_configure
+from handlers.later import Later
 from handlers.routing import Invocation, Reply, Route
 
 __all__ = ["ROUTES", "open_settings", "register", "save_settings"]
@@ -92,7 +93,7 @@ def _tell(services: Services, channel_id: str, user_id: str, text: str) -> None:
         logger.warning("could not confirm the saved settings of %s to %s", channel_id, user_id, exc_info=True)
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, later: Later) -> None:
     """The modal's submit listener; the ``/papers settings`` route is in ``ROUTES``."""
 
     @app.view(CALLBACK_ID)
@@ -125,8 +126,8 @@ def register(app: App, services: Services) -> None:
                 response_action="errors", errors={FIRST_BLOCK: "I couldn't save right now; nothing changed. Try again."}
             )
             return
-        ack()
-        _tell(services, channel_id, user_id, settings_text(config) + _next_post_line(services, config))
+        ack()  # the modal closes when this listener returns; the confirmation follows
+        later(lambda: _tell(services, channel_id, user_id, settings_text(config) + _next_post_line(services, config)))
 
 
 ROUTES: dict[str, Route] = {"settings": open_settings}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from bot.app import build_app
 from bot.config import Settings
+from bot.in_flight import InFlight
 from bot.server import SlackHTTPServer
 from bot.services import Services, build_services
 from bot.store import Store
@@ -115,14 +117,33 @@ def _block_texts(value: Any) -> list[str]:
     return []
 
 
+class TrackedPool(ThreadPoolExecutor):
+    """The listener pool, remembering its work so a test can wait until everything after ack() ran."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=32, thread_name_prefix="listener")
+        self.futures: list[Future[Any]] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        self.futures.append(future)
+        return future
+
+    def settle(self, timeout: float = 10.0) -> None:
+        _, pending = wait(list(self.futures), timeout=timeout)
+        assert not pending, "listener work still running"
+
+
 class RunningBot:
     """The real Bolt app behind the real HTTP server, talking to the fakes."""
 
     def __init__(self, services: Services, fake_slack: FakeSlack) -> None:
         self.services = services
         self.fake_slack = fake_slack
-        self.app = build_app(services)
-        self.server = SlackHTTPServer(self.app, port=0, host="127.0.0.1")
+        in_flight = InFlight()  # wired as ``python -m bot serve`` wires it
+        self.listener_pool = TrackedPool()
+        self.app = build_app(services, in_flight=in_flight, listener_pool=self.listener_pool)
+        self.server = SlackHTTPServer(self.app, port=0, host="127.0.0.1", in_flight=in_flight)
         self.server.start_background()
         self.url = f"http://127.0.0.1:{self.server.port}"
         self.http = httpx.Client(base_url=self.url, timeout=10)
@@ -152,6 +173,7 @@ class RunningBot:
     def close(self) -> None:
         self.http.close()
         self.server.shutdown()
+        self.listener_pool.shutdown(wait=False, cancel_futures=True)
         self.services.close()
 
 

@@ -204,6 +204,7 @@ def test_uninstall_events_stop_that_workspaces_schedules(
     assert set(summary.outcomes) == {other}
     # Slack redelivers events; a second one changes nothing.
     assert post_event(bot, event) == 200
+    bot.listener_pool.settle()
     # Reinstalled: /papers subscribe resumes a channel with its settings.
     assert "Subscribed" in bot.command("subscribe", channel=seven_channels[0]).text
     assert bot.store.get_channel(seven_channels[0]).active
