@@ -1,6 +1,6 @@
 """``python -m bench``: every benchmark against the local fakes, one table. See BENCHMARKS.md.
 
-    .venv/bin/python -m bench                 # everything (~10 minutes on 2 cores)
+    .venv/bin/python -m bench                 # everything (~14 minutes on 2 cores)
     .venv/bin/python -m bench --quick         # a smoke run of every benchmark (seconds; used by the tests)
     .venv/bin/python -m bench --only fanout,ack --markdown results.md
 
