@@ -6,6 +6,8 @@ import difflib
 import unicodedata
 from dataclasses import dataclass
 
+from bot.filter_edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT
+
 __all__ = ["COMMANDS", "Command", "parse_command"]
 
 # subcommand → (arguments, example, what it does); the help text and the typo suggestions use it.
@@ -23,14 +25,23 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         '/papers follow model merging, "process reward", LLM',
         "Post only papers about these topics (any of them); qualifiers like `org:nvidia` narrow.",
     ),
-    "unfollow": ("<topic>", "/papers unfollow model merging", "Stop following a topic."),
+    "unfollow": (
+        "<topic>[, <topic> …]",
+        "/papers unfollow model merging, org:nvidia",
+        "Stop following topics, or drop qualifiers like `org:nvidia`; says which were not in the filter.",
+    ),
     "exclude": ("<term>[, <term> …]", "/papers exclude medical, survey", "Drop papers that mention a term."),
-    "include": ("<term>", "/papers include survey", "Undo an exclusion."),
+    "include": (
+        "<term>[, <term> …]",
+        "/papers include survey, medical",
+        "Undo exclusions; says which terms were not excluded.",
+    ),
     "topics": ("", "/papers topics", "Show this channel's filter in full, with who changed it and when."),
     "set": (
-        "max-papers <n> | min-upvotes <n>",
+        "max-papers <n> | min-upvotes <n> | format compact|full",
         "/papers set min-upvotes 10",
-        "Change how many papers a post has (1–50) or the upvotes a paper needs.",
+        f"Change how many papers a post has (1–{MAX_PAPERS_LIMIT}), the upvotes a paper needs "
+        f"(0–{MAX_UPVOTES_LIMIT}) or the post format (`full`: a card per paper, `compact`: a line each).",
     ),
     "clear": ("", "/papers clear", "Remove every topic, exclusion and qualifier (asks first)."),
     "preview": (
@@ -49,14 +60,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 _ALIASES = {
     "sub": "subscribe",
     "unsub": "unsubscribe",
-    "stop": "unsubscribe",
-    "start": "subscribe",
     "?": "help",
     "find": "search",
     "unexclude": "include",
-    "filter": "topics",
     "config": "settings",
 }
+# Everyday words that begin real queries ("stop words", "start tokens", "filter bubbles"): they are the
+# command only when typed alone, so ``/papers start`` subscribes but ``/papers start tokens`` searches.
+_BARE_ALIASES = {"stop": "unsubscribe", "start": "subscribe", "filter": "topics"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,11 @@ class Command:
     name: str  # a key of COMMANDS, or "unknown" (a likely typo of one)
     args: str = ""
     word: str = ""  # what the user typed as the subcommand
-    suggestion: str = ""  # closest subcommand for a typo
+    suggestion: str = ""  # closest subcommand for a typo, or the one a search began with
+
+
+def _takes_arguments(name: str) -> bool:
+    return bool(COMMANDS[name][0])
 
 
 def parse_command(text: str) -> Command:
@@ -72,7 +87,10 @@ def parse_command(text: str) -> Command:
 
     Text that does not start with a subcommand is a search (``/papers speculative decoding``), unless
     it is one word that looks like a mistyped subcommand (``/papers subscibe``): that gets a
-    suggestion instead of a search nobody asked for.
+    suggestion instead of a search nobody asked for. A subcommand that takes no arguments followed by
+    more words is a search too (``/papers stop words in transformers``, ``/papers status of RLHF``):
+    running ``unsubscribe`` or ``clear`` on words it would ignore is the worse mistake, and a search
+    changes nothing. ``help <subcommand>`` is still help.
     """
     # Control characters (NUL, ESC, DEL, …) have no business in a command and would be stored in
     # filters and echoed in replies; whitespace ones become spaces with the split below.
@@ -80,9 +98,17 @@ def parse_command(text: str) -> Command:
     if not text:
         return Command("help")
     word, _, args = text.partition(" ")
-    name = _ALIASES.get(word.lower(), word.lower())
+    key = word.lower()
+    if key in _BARE_ALIASES:
+        return Command(_BARE_ALIASES[key], "", word) if not args else Command("search", text)
+    name = _ALIASES.get(key, key)
     if name in COMMANDS:
-        return Command(name, args, word)
+        if not args or _takes_arguments(name):
+            return Command(name, args, word)
+        asked = args.lower()
+        if name == "help" and (asked in COMMANDS or asked in _ALIASES or asked in _BARE_ALIASES):
+            return Command("help", "", word)
+        return Command("search", text, "", name)
     close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.75)
     if close and not args:
         return Command("unknown", text, word, close[0])

@@ -1,20 +1,24 @@
-"""The changes ``/papers follow|unfollow|exclude|include|set|clear`` make to a channel. Pure.
+"""The changes ``/papers subscribe|unsubscribe|follow|unfollow|exclude|include|set|clear`` make to a
+channel. Pure.
 
 Each edit takes the stored config and the user's text and returns the new config plus a one-line
-summary for the change history, or raises ``UserInputError`` naming what was wrong, so nothing is
-stored half-changed. The channel's minimum upvotes live in one place, ``ChannelConfig.min_upvotes``:
-a ``min-upvotes:10`` typed into a filter moves there, so ``/papers set min-upvotes`` and the filter
-can never disagree.
+summary for the change history (``/papers topics`` shows it), or raises ``UserInputError`` naming what
+was wrong, so nothing is stored half-changed. The channel's minimum upvotes live in one place,
+``ChannelConfig.min_upvotes``: a ``min-upvotes:10`` typed into a filter moves there, so
+``/papers set min-upvotes`` and the filter can never disagree.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 
 from bot.errors import UserInputError
+from bot.filter_terms import MAX_UPVOTES
 from bot.filters import MAX_NAMES, ChannelFilter, format_filter, parse_filter, parse_topic_list
 from bot.models import ChannelConfig, FilterChange
+from bot.schedule import ScheduleSpec, format_weekdays
 from bot.selection import channel_filter
 
 __all__ = [
@@ -27,13 +31,18 @@ __all__ = [
     "apply_follow",
     "apply_include",
     "apply_set",
+    "apply_subscribe",
     "apply_unfollow",
+    "apply_unsubscribe",
+    "can_follow_topic",
+    "follow_text",
     "record_change",
+    "schedule_text",
     "with_filter",
 ]
 
 MAX_PAPERS_LIMIT = 50  # a Slack message holds 50 blocks; more papers would be unreadable anyway
-MAX_UPVOTES_LIMIT = 100_000
+MAX_UPVOTES_LIMIT = MAX_UPVOTES  # one cap for `set`, the settings form and the `min-upvotes:` qualifier
 MAX_HISTORY = 20
 SET_EXAMPLE = "/papers set max-papers 5"
 
@@ -76,7 +85,24 @@ def apply_follow(config: ChannelConfig, text: str) -> Edit:
     return with_filter(config, merged), f"followed {format_filter(typed)}"
 
 
+def follow_text(topics: Iterable[str]) -> str:
+    """The ``follow`` text that takes each topic exactly as given (a search query, a paper keyword):
+    one quoted phrase each, its own quotes (straight or curly) dropped so they cannot end the phrase."""
+    return ", ".join('"' + " ".join(t.translate(_NO_QUOTES).split()) + '"' for t in topics)
+
+
+def can_follow_topic(topic: str) -> bool:
+    """Whether following ``topic`` as given would be accepted (length, word count, letters), checked
+    by the parser itself so a **Follow as topic** button is only offered when pressing it works."""
+    try:
+        return len(parse_filter(follow_text([topic])).topics) == 1
+    except UserInputError:
+        return False
+
+
+_NO_QUOTES = str.maketrans(dict.fromkeys('"“”„‟«»＂', " "))
 _QUALIFIER_RE = re.compile(r"^\s*(author|org|has|min-upvotes|exclude)\s*:\s*(.*?)\s*$", re.IGNORECASE | re.DOTALL)
+_QUOTE_CHARS = frozenset('"“”„‟«»＂')
 
 
 def _unquote(value: str) -> str:
@@ -84,31 +110,121 @@ def _unquote(value: str) -> str:
     return value[1:-1].strip() if len(value) >= 2 and value[0] == value[-1] == '"' else value
 
 
-def apply_unfollow(config: ChannelConfig, text: str) -> Edit:
-    """``unfollow model merging`` drops a topic; ``unfollow org:nvidia`` or ``has:code`` a qualifier."""
-    if not text.strip():
-        raise UserInputError("Name the topic to stop following.", "/papers unfollow model merging")
-    current = channel_filter(config)
-    qualifier = _QUALIFIER_RE.match(text)
-    if qualifier is None:
-        (topic,) = parse_topic_list(text)[:1] or [text]
-        return with_filter(config, current.without_topic(topic)), f'unfollowed "{topic}"'
-    key, value = qualifier[1].casefold(), _unquote(qualifier[2])
-    if key == "exclude":
-        return apply_include(config, value)
-    if key == "has":
-        if not current.has_code:
+def _items(text: str) -> list[str]:
+    """Comma-separated items; a comma inside quotes (``author:"Smith, J"``) stays in its item."""
+    items, current, quoted = [], [], False
+    for ch in text:
+        if ch in _QUOTE_CHARS:
+            quoted = not quoted
+        if ch == "," and not quoted:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    items.append("".join(current))
+    return [item.strip() for item in items if item.strip()]
+
+
+# One removal: what to take out of the filter ("topic", "exclude", "author", "org", "has", "min-upvotes")
+# and the value, as typed.
+_Removal = tuple[str, str]
+_VERBS = {"unfollowed": "unfollowed {}", "removed": "removed {}", "included": "included {} again"}
+
+
+def _shown(removal: _Removal) -> str:
+    kind, value = removal
+    if kind in ("topic", "exclude"):  # an exclusion is named as typed: 'included "survey" again'
+        return f'"{value}"'
+    if kind in ("has", "min-upvotes"):
+        return "has:code" if kind == "has" else "min-upvotes"
+    return f'{kind}:"{value}"'
+
+
+def _without(f: ChannelFilter, removal: _Removal) -> tuple[ChannelFilter, str]:
+    """``f`` without one item, and the verb for the summary; ``UserInputError`` when it is not there."""
+    kind, value = removal
+    if kind == "topic":
+        return f.without_topic(value), "unfollowed"
+    if kind == "exclude":
+        return f.without_excluded(value), "included"
+    if kind == "has":
+        if not f.has_code:
             raise UserInputError("This channel does not require code (`has:code`); nothing changed.", "/papers topics")
-        return with_filter(config, replace(current, has_code=False)), "removed has:code"
-    if key == "min-upvotes":
-        return with_filter(config, replace(current, min_upvotes=0)), "removed min-upvotes"
-    names = current.authors if key == "author" else current.orgs
+        return replace(f, has_code=False), "removed"
+    if kind == "min-upvotes":
+        if not f.min_upvotes:
+            raise UserInputError("This channel has no minimum upvotes; nothing changed.", "/papers topics")
+        return replace(f, min_upvotes=0), "removed"
+    names = f.authors if kind == "author" else f.orgs
     kept = tuple(n for n in names if n.casefold() != value.casefold())
     if len(kept) == len(names):
         listed = _quoted_list(names) or "none"
-        raise UserInputError(f'"{value}" is not among this channel\'s {key}s ({listed}).', f"/papers unfollow {key}:…")
-    changed = replace(current, authors=kept) if key == "author" else replace(current, orgs=kept)
-    return with_filter(config, changed), f'removed {key}:"{value}"'
+        example = f"/papers unfollow {kind}:…"
+        raise UserInputError(f'"{value}" is not among this channel\'s {kind}s ({listed}).', example)
+    return (replace(f, authors=kept) if kind == "author" else replace(f, orgs=kept)), "removed"
+
+
+def _unique(removals: list[_Removal]) -> list[_Removal]:
+    """Each item once: topics and exclusions by their normalised form (``LLM, LLMs`` is one), the
+    other qualifiers ignoring case, so a repeat is not reported as missing after the first went."""
+    typed = ChannelFilter().with_topics(v for k, v in removals if k == "topic")
+    typed = typed.with_excluded(v for k, v in removals if k == "exclude")
+    others: dict[tuple[str, str], _Removal] = {}
+    for kind, value in removals:
+        if kind not in ("topic", "exclude"):
+            others.setdefault((kind, value.casefold()), (kind, value))
+    return [*(("topic", t) for t in typed.topics), *(("exclude", t) for t in typed.excluded), *others.values()]
+
+
+def _remove_all(config: ChannelConfig, removals: list[_Removal], nothing: str, absent: str) -> Edit:
+    """Take out every item that is there; the summary says what went and what was not there.
+
+    Only when none was there does it refuse: with one item, that item's own message (which lists what
+    the filter has), with several, ``nothing`` and the filter as it is. ``absent`` labels the items
+    that were not there in a summary that removed others.
+    """
+    current = channel_filter(config)
+    changed, done, missing = current, dict[str, list[str]](), list[tuple[_Removal, UserInputError]]()
+    for removal in _unique(removals):
+        try:
+            changed, verb = _without(changed, removal)
+        except UserInputError as exc:
+            missing.append((removal, exc))
+            continue
+        done.setdefault(verb, []).append(_shown(removal))
+    if not done:
+        if len(missing) == 1:
+            raise missing[0][1]
+        listed = ", ".join(_shown(r) for r, _ in missing)
+        raise UserInputError(f"{nothing} {listed}. The filter: {format_filter(current) or 'empty'}.", "/papers topics")
+    summary = "; ".join(_VERBS[verb].format(", ".join(shown)) for verb, shown in done.items())
+    if missing:
+        summary += f" ({absent}: {', '.join(_shown(r) for r, _ in missing)})"
+    return with_filter(config, changed), summary
+
+
+def apply_unfollow(config: ChannelConfig, text: str) -> Edit:
+    """``unfollow model merging, org:nvidia, has:code``: drops each topic or qualifier that is there.
+
+    Like ``follow``, commas separate items (a comma inside quotes does not); the reply names the items
+    that were not in the filter rather than failing the whole list for one of them.
+    """
+    if not text.strip():
+        raise UserInputError("Name the topic to stop following.", "/papers unfollow model merging")
+    removals: list[_Removal] = []
+    for item in _items(text):
+        qualifier = _QUALIFIER_RE.match(item)
+        if item.startswith("-"):  # undoes ``follow -medical``
+            removals += [("exclude", term) for term in _terms(item)]
+        elif qualifier is None:
+            removals += [("topic", topic) for topic in parse_topic_list(item)]
+        elif qualifier[1].casefold() == "exclude":
+            removals += [("exclude", term) for term in _terms(_unquote(qualifier[2]))]
+        else:
+            removals.append((qualifier[1].casefold(), _unquote(qualifier[2])))
+    return _remove_all(
+        config, removals, "None of these is in this channel's filter, so nothing changed:", "not in the filter"
+    )
 
 
 def _terms(text: str) -> list[str]:
@@ -129,11 +245,38 @@ def apply_exclude(config: ChannelConfig, text: str) -> Edit:
 
 
 def apply_include(config: ChannelConfig, text: str) -> Edit:
-    """Undo an exclusion (not a new topic: ``follow`` does that)."""
+    """``include survey, medical`` undoes exclusions (not a new topic: ``follow`` does that)."""
     if not text.strip():
         raise UserInputError("Name the excluded term to allow again.", "/papers include survey")
-    (term,) = _terms(text)[:1]
-    return with_filter(config, channel_filter(config).without_excluded(term)), f'included "{term}" again'
+    removals = [("exclude", term) for term in _terms(text)]
+    return _remove_all(config, removals, "None of these is excluded here, so nothing changed:", "not excluded")
+
+
+def schedule_text(config: ChannelConfig) -> str:
+    """``09:00 Mon–Fri (Europe/Berlin)``: replies and the change history say a schedule the same way."""
+    return f"{config.post_time} {format_weekdays(config.weekdays)} ({config.timezone})"
+
+
+def apply_subscribe(config: ChannelConfig, spec: ScheduleSpec, *, user_id: str, at: str, team_id: str = "") -> Edit:
+    """``subscribe [time] [zone] [days]``: posts start (or resume); only what is given changes."""
+    new = config.replace(
+        team_id=team_id or config.team_id,
+        subscribed=True,
+        paused_reason="",
+        post_time=spec.post_time or config.post_time,
+        timezone=spec.timezone or config.timezone,
+        weekdays=spec.weekdays or config.weekdays,
+        subscribed_by=user_id,
+        active_since=at,
+    )
+    return new, f"subscribed: {schedule_text(new)}"
+
+
+def apply_unsubscribe(config: ChannelConfig) -> Edit:
+    """Posts stop; every setting stays for a later ``subscribe``."""
+    if not config.subscribed:
+        raise UserInputError("This channel is not subscribed, so there is nothing to stop.", "/papers subscribe")
+    return config.replace(subscribed=False), "unsubscribed"
 
 
 _SETTINGS = {

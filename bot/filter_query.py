@@ -185,8 +185,11 @@ def parse_filter(text: str) -> ChannelFilter:
                 has_code = True
             else:
                 value = value.strip()
-                if not (value.isascii() and value.isdigit()) or int(value) > MAX_UPVOTES:
-                    raise UserInputError(f"`min-upvotes:` needs a whole number, not `{value}`.", "min-upvotes:10")
+                if not (value.isascii() and value.isdigit()) or len(value) > 9 or int(value) > MAX_UPVOTES:
+                    raise UserInputError(
+                        f"`min-upvotes:` needs a whole number from 0 to {MAX_UPVOTES}, not `{value[:20]}`.",
+                        "min-upvotes:10",
+                    )
                 min_upvotes = int(value)
     if phrase:
         topics.append(" ".join(phrase))

@@ -32,7 +32,9 @@ MAX_EXCLUDED = 50
 MAX_NAMES = 20  # author: and org: qualifiers, each
 MAX_TERM_LENGTH = 100
 MAX_TERM_WORDS = 12  # a Han or kana character counts as a word
-MAX_UPVOTES = 1_000_000
+# The one cap on a minimum-upvotes threshold: the `min-upvotes:` qualifier, `/papers set min-upvotes` and
+# the settings form all use it (no paper has come near 100,000 upvotes, so a higher value is a typo).
+MAX_UPVOTES = 100_000
 EXAMPLE = 'model merging, "process reward", -medical, org:nvidia, min-upvotes:10'
 TOPICS_EXAMPLE = 'model merging, "process reward", LLM'
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.filter_edits import can_follow_topic
 from bot.papers import ARXIV_ID_RE, Paper
 from bot.render import MAX_FALLBACK_CHARS, Message, escape_mrkdwn, format_day, render_paper_card, truncate
 
@@ -122,9 +123,16 @@ def _follow_value(topic: str) -> str:
     return json.dumps({"t": topic}, ensure_ascii=False)
 
 
+def _followable(topic: str) -> str:
+    """``topic`` if **Follow as topic** would be accepted for it, else "": a search may be 500
+    characters but a topic only ``MAX_TERM_LENGTH``, and a button that always fails is worse than none."""
+    return topic if topic and can_follow_topic(topic) and len(_follow_value(topic)) <= MAX_VALUE_CHARS else ""
+
+
 def _card_buttons(paper: Paper, topic: str) -> list[dict[str, Any]]:
+    """Share, and Follow when ``topic`` is not empty (callers pass it through ``_followable``)."""
     buttons = [_button("📣 Share in channel", SHARE_ACTION, paper.key, style="primary")]
-    if topic and len(_follow_value(topic)) <= MAX_VALUE_CHARS:
+    if topic:
         buttons.append(_button("➕ Follow as topic", FOLLOW_ACTION, _follow_value(topic)))
     return buttons
 
@@ -182,9 +190,9 @@ def render_results(
 
     ``papers`` are the candidates for this page; as many as fit are shown, the others start the next
     page. ``note`` (mrkdwn, already escaped) explains an archive answer. ``follow_topic`` is what
-    **Follow** adds: the query by default.
+    **Follow** adds: the query by default; the button is left out when that can't be a topic.
     """
-    topic = position.query if follow_topic is None else follow_topic
+    topic = _followable(position.query if follow_topic is None else follow_topic)
     first = position.offset + 1
     heading = f"🔎 Results for {_quote(position.query)}"
     blocks: list[dict[str, Any]] = [_context(heading + (f" · from result {first}" if position.offset else ""))]
@@ -213,7 +221,7 @@ def render_results(
 def render_paper_lookup(paper: Paper, *, note: str = "") -> Message:
     """One paper asked for by id or link: its card, its linked models/datasets/Spaces, the buttons."""
     blocks: list[dict[str, Any]] = [_context(note)] if note else []
-    blocks += render_paper_card(_dated(paper), buttons=_card_buttons(paper, main_keyword(paper)))
+    blocks += render_paper_card(_dated(paper), buttons=_card_buttons(paper, _followable(main_keyword(paper))))
     counts = [(paper.extra.get(k), word) for k, word in _COUNT_WORDS]
     if any(n is not None for n, _ in counts):
         listed = " · ".join(f"{n or 0} {word if (n or 0) == 1 else word + 's'}" for n, word in counts)

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from bot.commands import COMMANDS, Command
 from bot.errors import UserInputError
+from bot.filter_edits import schedule_text
 from bot.models import ChannelConfig, RunRecord, RunState
 from bot.render import escape_mrkdwn
-from bot.schedule import format_weekdays
 
 __all__ = [
     "error_text",
@@ -47,10 +47,6 @@ def error_text(error: UserInputError) -> str:
     if error.example:
         text += f"\nExample: `{escape_mrkdwn(error.example)}`"
     return text
-
-
-def schedule_text(config: ChannelConfig) -> str:
-    return f"{config.post_time} {format_weekdays(config.weekdays)} ({config.timezone})"
 
 
 def _when(moment: datetime | None) -> str:

@@ -177,7 +177,7 @@ def settings_view(config: ChannelConfig) -> dict[str, Any]:
                 "is_decimal_allowed": False,
                 "min_value": "0",
                 "max_value": str(MAX_UPVOTES_LIMIT),
-                "initial_value": str(f.min_upvotes),
+                "initial_value": str(min(f.min_upvotes, MAX_UPVOTES_LIMIT)),  # an older, higher threshold
             },
             hint="0 posts papers whatever their upvotes.",
             optional=True,

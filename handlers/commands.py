@@ -1,4 +1,9 @@
-"""``/papers``: acknowledged at once, answered through ``response_url`` (Slack's 3-second rule)."""
+"""``/papers``: acknowledged at once, answered through ``response_url`` (Slack's 3-second rule).
+
+``subscribe`` and ``unsubscribe`` change the channel like the filter commands do, through
+``handlers.filters.apply_edit``: the same permission check (``PAPERS_BOT_CONFIG_ADMINS``), one atomic
+store update, and a line in the change history that ``/papers topics`` shows.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,13 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, Respond
 
 from bot.errors import SlackError
-from bot.models import DEFAULT_POST_TIME, DEFAULT_WEEKDAYS, ChannelConfig, RunState
+from bot.filter_edits import apply_subscribe, apply_unsubscribe
+from bot.models import ChannelConfig, RunState
 from bot.render import render_digest
 from bot.replies import PAUSE_ADVICE, help_text, schedule_text, status_text, unknown_command_text
 from bot.schedule import next_post_time, parse_schedule_spec
 from bot.services import Services
+from handlers.filters import apply_edit
 from handlers.later import Later
 from handlers.replying import reply_errors
 from handlers.routing import Invocation, Reply, Route
@@ -36,25 +43,14 @@ def _next_post(services: Services, config: ChannelConfig) -> datetime | None:
 
 
 def subscribe(services: Services, call: Invocation) -> Reply:
-    spec = parse_schedule_spec(call.command.args.split())
+    words = call.command.args.split()
     now_iso = _now_iso(services)
 
-    def change(config: ChannelConfig) -> ChannelConfig:
-        fresh = not config.created_at
-        return config.replace(
-            team_id=call.team_id or config.team_id,
-            subscribed=True,
-            paused_reason="",
-            post_time=spec.post_time or (DEFAULT_POST_TIME if fresh else config.post_time),
-            timezone=spec.timezone or (services.settings.timezone if fresh else config.timezone),
-            weekdays=spec.weekdays or (DEFAULT_WEEKDAYS if fresh else config.weekdays),
-            subscribed_by=call.user_id,
-            active_since=now_iso,
-            created_at=config.created_at or now_iso,
-            updated_at=now_iso,
-        )
+    def edit(config: ChannelConfig) -> tuple[ChannelConfig, str]:
+        spec = parse_schedule_spec(words)  # inside the edit: who may configure is checked first
+        return apply_subscribe(config, spec, user_id=call.user_id, at=now_iso, team_id=call.team_id)
 
-    config = services.store.update_channel(call.channel_id, change)
+    config, _ = apply_edit(services, call.channel_id, call.user_id, edit, team_id=call.team_id)
     when = schedule_text(config)
     try:
         services.poster.post_message(
@@ -80,7 +76,7 @@ def unsubscribe(services: Services, call: Invocation) -> Reply:
     existing = services.store.get_channel(call.channel_id)
     if existing is None or not existing.subscribed:
         return Reply("This channel is not subscribed, so there is nothing to stop.")
-    services.store.update_channel(call.channel_id, lambda c: c.replace(subscribed=False, updated_at=_now_iso(services)))
+    apply_edit(services, call.channel_id, call.user_id, apply_unsubscribe, team_id=call.team_id)
     return Reply(
         ":wave: Unsubscribed: no more daily posts here. Your settings are kept; `/papers subscribe` resumes them."
     )

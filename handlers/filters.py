@@ -24,6 +24,7 @@ from bot.filter_edits import (
     apply_include,
     apply_set,
     apply_unfollow,
+    follow_text,
     record_change,
 )
 from bot.filter_replies import DayPreview, change_reply, filter_overview, preview_blocks
@@ -99,7 +100,7 @@ def _edit(services: Services, call: Invocation, edit: Callable[[ChannelConfig], 
 
 def follow_topics(services: Services, channel_id: str, user_id: str, topics: list[str]) -> ChannelConfig:
     """Add topics as typed (one phrase each), e.g. from a search result's "Follow as topic" button."""
-    text = ", ".join('"' + " ".join(t.replace('"', " ").split()) + '"' for t in topics)
+    text = follow_text(topics)  # the same text ``can_follow_topic`` checks before offering the button
     config, _ = apply_edit(services, channel_id, user_id, lambda c: apply_follow(c, text))
     return config
 

@@ -7,17 +7,24 @@ import pytest
 from bot.errors import UserInputError
 from bot.filter_edits import (
     MAX_HISTORY,
+    MAX_UPVOTES_LIMIT,
     apply_clear,
     apply_exclude,
     apply_follow,
     apply_include,
     apply_set,
+    apply_subscribe,
     apply_unfollow,
+    apply_unsubscribe,
+    can_follow_topic,
+    follow_text,
     record_change,
 )
 from bot.filter_replies import change_reply, filter_overview
+from bot.filter_terms import MAX_TERM_LENGTH, MAX_TERM_WORDS, MAX_UPVOTES
 from bot.filters import MAX_TOPICS, parse_filter
 from bot.models import ChannelConfig
+from bot.schedule import parse_schedule_spec
 from bot.selection import channel_filter
 
 BASE = ChannelConfig("C1")
@@ -57,6 +64,91 @@ def test_unfollow_removes_a_topic_or_a_qualifier_and_names_what_exists_on_a_miss
     assert summary == "removed has:code"
     with pytest.raises(UserInputError, match=r'"robotics" is not a topic here\. Current topics: LLM'):
         apply_unfollow(config, "robotics")
+
+
+def test_unfollow_takes_a_comma_list_and_names_what_was_not_there() -> None:
+    config, _ = apply_follow(BASE, 'LLM, speech, "model merging", org:nvidia, author:"Smith, J", has:code, -survey')
+    config, summary = apply_unfollow(config, 'speech, Models Merged, robotics, author:"Smith, J", -survey, org:meta')
+    f = channel_filter(config)
+    assert f.topics == ("LLM",) and f.authors == () and f.excluded == () and f.orgs == ("nvidia",) and f.has_code
+    assert summary == (
+        'unfollowed "speech", "Models Merged"; included "survey" again; removed author:"Smith, J" '
+        '(not in the filter: "robotics", org:"meta")'
+    )
+    assert "Unfollowed" in change_reply(config, summary) and "robotics" in change_reply(config, summary)
+    config, summary = apply_unfollow(config, "org:NVIDIA, has:code, LLM, LLMs")  # LLMs is LLM: said once
+    assert channel_filter(config).is_empty()
+    assert summary == 'unfollowed "LLM"; removed org:"NVIDIA", has:code'
+
+
+def test_unfollow_of_only_missing_items_changes_nothing_and_shows_the_filter() -> None:
+    config, _ = apply_follow(BASE, "LLM, org:nvidia")
+    with pytest.raises(UserInputError) as error:
+        apply_unfollow(config, "robotics, vision, has:code, min-upvotes:")
+    message = error.value.message
+    assert message.startswith("None of these is in this channel's filter, so nothing changed:")
+    assert '"robotics", "vision", has:code, min-upvotes' in message and "The filter: LLM, org:nvidia." in message
+    with pytest.raises(UserInputError, match="is not among this channel's orgs"):
+        apply_unfollow(config, "org:meta")  # one item keeps its own message
+
+
+def test_include_takes_a_comma_list_and_names_terms_that_were_not_excluded() -> None:
+    config, _ = apply_exclude(BASE, "medical, survey, case study")
+    config, summary = apply_include(config, "survey, medical, robotics")
+    assert channel_filter(config).excluded == ("case study",)
+    assert summary == 'included "survey", "medical" again (not excluded: "robotics")'
+    with pytest.raises(UserInputError, match='None of these is excluded here, so nothing changed: "a", "b"'):
+        apply_include(config, "a, b")
+
+
+def test_one_upvotes_cap_for_the_qualifier_and_set() -> None:
+    assert MAX_UPVOTES == MAX_UPVOTES_LIMIT == 100_000
+    config, _ = apply_follow(BASE, "LLM, min-upvotes:100000")
+    assert config.min_upvotes == 100_000
+    with pytest.raises(UserInputError, match="from 0 to 100000, not `500000`"):
+        apply_follow(BASE, "LLM, min-upvotes:500000")
+    assert apply_set(BASE, "min-upvotes 100000")[0].min_upvotes == 100_000
+    with pytest.raises(UserInputError, match="from 0 to 100000"):
+        apply_set(BASE, "min-upvotes 100001")
+
+
+def test_subscribe_changes_only_what_is_given_and_unsubscribe_keeps_the_settings() -> None:
+    at = "2026-08-21T09:00:00+00:00"
+    config, summary = apply_subscribe(BASE, parse_schedule_spec([]), user_id="U1", at=at, team_id="T1")
+    assert config.subscribed and (config.subscribed_by, config.active_since, config.team_id) == ("U1", at, "T1")
+    assert summary == "subscribed: 09:00 Mon–Fri (UTC)"
+    paused = config.replace(paused_reason="is_archived")
+    config, summary = apply_subscribe(paused, parse_schedule_spec(["8am", "Europe/Berlin"]), user_id="U2", at=at)
+    assert summary == "subscribed: 08:00 Mon–Fri (Europe/Berlin)" and config.paused_reason == ""
+    assert config.team_id == "T1"  # kept when the command carries none
+    config, summary = apply_unsubscribe(config)
+    assert not config.subscribed and summary == "unsubscribed" and config.timezone == "Europe/Berlin"
+    with pytest.raises(UserInputError, match="nothing to stop"):
+        apply_unsubscribe(config)
+
+
+@pytest.mark.parametrize(
+    ("topic", "followable"),
+    [
+        ("speculative decoding", True),
+        ("x" * MAX_TERM_LENGTH, True),
+        ("x" * (MAX_TERM_LENGTH + 1), False),
+        (" ".join(["word"] * MAX_TERM_WORDS), True),
+        (" ".join(["word"] * (MAX_TERM_WORDS + 1)), False),
+        ('he said “hi”, then "bye"', True),  # quotes are dropped, commas stay inside the phrase
+        ("org:nvidia -survey", True),  # taken as typed, not as qualifiers
+        ("!!!", False),
+        ("", False),
+    ],
+)
+def test_can_follow_topic_agrees_with_what_follow_accepts(topic: str, followable: bool) -> None:
+    assert can_follow_topic(topic) is followable
+    if followable:
+        config, _ = apply_follow(BASE, follow_text([topic]))
+        assert len(channel_filter(config).topics) == 1
+    else:
+        with pytest.raises(UserInputError):
+            apply_follow(BASE, follow_text([topic]))
 
 
 def test_exclude_accepts_dashes_and_the_exclude_prefix_and_include_undoes_it() -> None:

@@ -317,6 +317,9 @@ def test_format_round_trips_random_filters() -> None:
         ("llm, foo:bar", "`foo:`"),
         ("min-upvotes:abc", "whole number"),
         ("min-upvotes:-3", "whole number"),
+        ("min-upvotes:100001", "from 0 to 100000"),  # the cap of `/papers set min-upvotes` and the form
+        ("min-upvotes:500000", "from 0 to 100000"),
+        ("min-upvotes:" + "9" * 5000, "from 0 to 100000"),  # beyond int()'s 4300-digit limit
         ('"process reward', "Unclosed quote"),
         ("has:pdf", "`code`"),
         ("-org:nvidia", "negated"),
@@ -331,6 +334,10 @@ def test_bad_input_gets_a_message_and_an_example(text: str, fragment: str) -> No
         parse_filter(text)
     assert fragment in error.value.message
     assert error.value.example
+
+
+def test_min_upvotes_up_to_the_cap_is_accepted() -> None:
+    assert parse_filter("min-upvotes:100000").min_upvotes == 100_000
 
 
 def test_parse_topic_list() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
+from bot.filter_terms import MAX_TERM_LENGTH, MAX_TERM_WORDS
 from bot.papers import Paper, parse_daily_list
 from bot.render import (
     Message,
@@ -24,6 +25,15 @@ from bot.render import (
     render_text_preview,
     truncate,
 )
+from bot.render_search import (
+    FOLLOW_ACTION,
+    MORE_ACTION,
+    SHARE_ACTION,
+    PagePosition,
+    render_paper_lookup,
+    render_results,
+)
+from bot.search import MAX_QUERY_CHARS
 
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "hf"
 DAY = date(2026, 8, 21)  # a Friday
@@ -338,3 +348,36 @@ def test_recorded_daily_papers_render_to_valid_messages() -> None:
             assert hf_keys_in_order(messages) == [p.key for p in papers], path.name
         for paper in papers:
             assert_valid_blocks(render_paper_card(paper, include_counts=True))
+
+
+# --- search results: the Follow as topic button ----------------------------------------------------
+
+
+def _action_ids(message: Message) -> list[str]:
+    return [e["action_id"] for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "offered"),
+    [
+        ("x" * MAX_TERM_LENGTH, True),  # the longest topic follow accepts
+        ("x" * (MAX_TERM_LENGTH + 1), False),  # a valid search (up to 500 characters), but no topic
+        ("y" * MAX_QUERY_CHARS, False),
+        (" ".join(["word"] * (MAX_TERM_WORDS + 1)), False),  # short enough, but too many words
+        ("!!! ???", False),  # nothing to match on
+    ],
+)
+def test_follow_as_topic_is_offered_only_for_queries_follow_accepts(query: str, offered: bool) -> None:
+    message, shown = render_results(PagePosition(query), [make_paper(1), make_paper(2)], more_after=True)
+    assert shown == 2
+    ids = _action_ids(message)
+    assert ids.count(SHARE_ACTION) == 2 and MORE_ACTION in ids
+    assert ids.count(FOLLOW_ACTION) == (2 if offered else 0)
+    assert_valid_blocks(message.blocks)
+
+
+def test_a_lookup_offers_follow_only_for_a_keyword_that_can_be_a_topic() -> None:
+    short = render_paper_lookup(make_paper(1, ai_keywords=("speculative decoding",)))
+    assert _action_ids(short) == [SHARE_ACTION, FOLLOW_ACTION]
+    long = render_paper_lookup(make_paper(1, ai_keywords=("k" * (MAX_TERM_LENGTH + 1),)))
+    assert _action_ids(long) == [SHARE_ACTION]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from bot.commands import COMMANDS
 from tests.conftest import Clock, RunningBot
 from tests.fakes import FakeHF, FakeSlack, make_day, make_entry, slash_command_body
 
@@ -67,10 +68,37 @@ def test_unsubscribe_stops_posts_and_keeps_settings(bot: RunningBot) -> None:
 
 def test_help_lists_every_command_with_an_example(bot: RunningBot) -> None:
     text = bot.command("help").text
-    for name in ("subscribe", "unsubscribe", "status", "today", "help"):
-        assert f"`/papers {name}" in text
+    for name in COMMANDS:
+        assert f"• `/papers {name}" in text
     assert "Example: `/papers subscribe 08:30 Europe/Berlin mon-fri`" in text
+    assert "| format compact|full`" in text  # every setting `set` knows
     assert bot.command("").text == text  # bare /papers shows help too
+    assert bot.command("help follow").text == text  # help about a command is help, not a search
+
+
+def test_a_no_argument_command_followed_by_words_searches_and_changes_nothing(
+    bot: RunningBot, fake_hf: FakeHF, fake_slack: FakeSlack
+) -> None:
+    bot.command("subscribe")
+    fake_hf.extra_papers = [make_entry("2608.00077", "Stop words in transformers, revisited", upvotes=7)]
+
+    result = bot.command("stop words in transformers")
+
+    assert "Stop words in transformers, revisited" in result.text and "Unsubscribed" not in result.text
+    search = [r for r in fake_hf.requests if r.path == "/api/papers/search"]
+    assert [r.params["q"] for r in search] == ["stop words in transformers"]
+    stored = bot.store.get_channel("C0001")
+    assert stored is not None and stored.subscribed
+    assert [h.summary for h in stored.history] == ["subscribed: 09:00 Mon–Fri (UTC)"]
+    assert "Did you mean `/papers status`?" in bot.command("status of stop words").text  # a hint, still a search
+    assert bot.store.get_channel("C0001").subscribed  # type: ignore[union-attr]
+
+
+def test_start_and_stop_alone_still_subscribe_and_unsubscribe(bot: RunningBot) -> None:
+    assert "Subscribed" in bot.command("start").text
+    assert bot.store.get_channel("C0001").subscribed  # type: ignore[union-attr]
+    assert "Unsubscribed" in bot.command("stop").text
+    assert not bot.store.get_channel("C0001").subscribed  # type: ignore[union-attr]
 
 
 def test_typo_gets_a_suggestion_not_silence(bot: RunningBot) -> None:

@@ -109,12 +109,31 @@ def test_invalid_input_replies_with_what_was_wrong_and_an_example_and_changes_no
         ("unfollow robotics", "is not a topic here"),
         ("follow", "Name at least one topic"),
         ("preview 99", "1 to 14 days"),
+        ("follow min-upvotes:500000", "from 0 to 100000"),  # the cap of `set min-upvotes` and the form
+        ("set min-upvotes 100001", "from 0 to 100000"),
     ]:
         reply = bot.command(text)
         assert expected in reply.text, (text, reply.text)
         assert "Example:" in reply.text
     config = bot.store.get_channel("C0001")
     assert config is not None and config.filter_text == "LLM" and config.max_papers == 10
+    assert config.min_upvotes == 0
+
+
+def test_unfollow_and_include_take_lists_and_say_what_was_not_there(bot: RunningBot) -> None:
+    bot.command("follow LLM, speech, robotics, org:nvidia")
+    bot.command("exclude survey, medical")
+
+    reply = bot.command("unfollow speech, robotics, vision, org:nvidia")
+    assert 'Unfollowed "speech", "robotics"; removed org:"nvidia" (not in the filter: "vision")' in reply.text
+    reply = bot.command("include survey, medical, robotics")
+    assert 'Included "survey", "medical" again (not excluded: "robotics")' in reply.text
+    assert bot.store.get_channel("C0001").filter_text == "LLM"  # type: ignore[union-attr]
+
+    refused = bot.command("unfollow vision, audio")
+    assert "None of these is in this channel's filter, so nothing changed" in refused.text
+    assert "Example: `/papers topics`" in refused.text
+    assert "(not in the filter" in bot.command("topics").text  # the history says it too
 
 
 def test_topics_lists_the_filter_with_who_changed_it(bot: RunningBot) -> None:
@@ -200,3 +219,28 @@ def test_config_admins_limit_who_may_change_the_filter(restricted_bot: RunningBo
     assert "nothing was changed" in refused.text
     config = restricted_bot.store.get_channel("C0001")
     assert config is not None and config.filter_text == "robotics, speech, -survey"
+
+
+def test_config_admins_limit_who_may_subscribe_and_unsubscribe(
+    restricted_bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    refused = restricted_bot.command("subscribe 08:30 Europe/Berlin", user="U0MEMBER")
+    assert "nothing was changed" in refused.text and "<@U0BOSS>" in refused.text
+    assert restricted_bot.store.get_channel("C0001") is None and fake_slack.posts("C0001") == []
+    assert "nothing was changed" in restricted_bot.command("start", user="U0MEMBER").text
+    assert restricted_bot.store.get_channel("C0001") is None
+
+    assert "Subscribed" in restricted_bot.command("subscribe 08:30 Europe/Berlin", user="U0BOSS").text
+    assert "nothing was changed" in restricted_bot.command("unsubscribe", user="U0MEMBER").text
+    config = restricted_bot.store.get_channel("C0001")
+    assert config is not None and config.subscribed and config.subscribed_by == "U0BOSS"
+
+    assert "Unsubscribed" in restricted_bot.command("unsubscribe", user="U0ADMIN").text  # a workspace admin
+    config = restricted_bot.store.get_channel("C0001")
+    assert config is not None and not config.subscribed and config.timezone == "Europe/Berlin"
+    assert [(h.user_id, h.summary) for h in config.history] == [
+        ("U0BOSS", "subscribed: 08:30 Mon–Fri (Europe/Berlin)"),
+        ("U0ADMIN", "unsubscribed"),
+    ]
+    topics = restricted_bot.command("topics", user="U0MEMBER").text
+    assert topics.index("<@U0ADMIN> unsubscribed") < topics.index("<@U0BOSS> subscribed: 08:30 Mon–Fri")
