@@ -255,6 +255,18 @@ class Archive:
         with self._lock:
             return sorted(self._day_keys)
 
+    def has_day(self, day: date) -> bool:
+        """Whether ``day``'s list is here: ``--posted`` fetches only the days it lacks."""
+        with self._lock:
+            return day in self._day_keys
+
+    def __contains__(self, paper_id: object) -> bool:
+        """A paper's presence without reading its text back from disk (``get`` does that)."""
+        if not isinstance(paper_id, str):
+            return False
+        with self._lock:
+            return arxiv_key(paper_id) in self._live
+
     def get(self, paper_id: str) -> Paper | None:
         with self._lock:
             doc = self._live.get(arxiv_key(paper_id))

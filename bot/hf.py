@@ -12,7 +12,8 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -139,14 +140,17 @@ class HFClient:
             self._sleep(min(delay, _MAX_RETRY_WAIT))
         raise HFError(f"Hugging Face {path}: {last_error} after {attempt} attempts")
 
-    def daily_papers(self, day: date) -> list[Paper]:
-        """The day's list, every page, parsed; malformed entries are skipped and logged."""
+    def daily_papers(self, day: date, *, deadline: float | None = None) -> list[Paper]:
+        """The day's list, every page, parsed; malformed entries are skipped and logged.
+
+        ``deadline`` as in ``_get_json``, for every page together.
+        """
         entries: list[Any] = []
         for page in range(MAX_PAGES):
             params: dict[str, Any] = {"date": day.isoformat(), "limit": PAGE_SIZE}
             if page:
                 params["p"] = page
-            data = self._get_json("/api/daily_papers", params)
+            data = self._get_json("/api/daily_papers", params, deadline=deadline)
             if not isinstance(data, list):
                 raise HFError("Hugging Face /api/daily_papers: response was not a list")
             entries.extend(data)
@@ -200,12 +204,20 @@ class DayFeed:
         self._guard = threading.Lock()
         self.last_success: float | None = None  # wall-clock time of the last successful fetch
 
-    def papers(self, day: date, *, now: datetime | None = None) -> list[Paper]:
-        """``now`` is the caller's clock (the post run's), so cache age follows the same time."""
+    def papers(self, day: date, *, now: datetime | None = None, deadline: float | None = None) -> list[Paper]:
+        """``now`` is the caller's clock (the post run's), so cache age follows the same time.
+
+        ``deadline`` (a ``time.monotonic()`` instant, for a user waiting on a command) bounds both the
+        wait for another caller's fetch of the same day and the fetch itself. A fetch cut short by it is
+        not remembered as a failure: a short deadline says nothing about whether a post run, with its
+        full retry budget, would get the list.
+        """
         now = now or self._clock()
         with self._guard:
             lock = self._locks.setdefault(day, threading.Lock())
-        with lock:
+        if not lock.acquire(timeout=-1 if deadline is None else max(deadline - time.monotonic(), 0.0)):
+            raise HFError(f"Hugging Face day list {day}: timed out waiting for another fetch of it")
+        try:
             cached = self._cache.get(day)
             if cached and abs((now - cached[0]).total_seconds()) < self._ttl:
                 return cached[1]
@@ -213,12 +225,13 @@ class DayFeed:
             if failed and abs((now - failed[0]).total_seconds()) < FAILURE_TTL:
                 raise HFError(str(failed[1]), retryable=failed[1].retryable, status=failed[1].status)
             try:
-                papers = self._client.daily_papers(day)
+                papers = self._client.daily_papers(day, deadline=deadline)
             except HFError as exc:
-                self._failed[day] = (now, exc)
+                if deadline is None:
+                    self._failed[day] = (now, exc)
                 raise
             self._failed.pop(day, None)
-            self._cache[day] = (now, papers)
+            self._keep(day, now, papers)
             self.last_success = time.time()
             if self._on_fetch is not None:
                 try:
@@ -226,6 +239,39 @@ class DayFeed:
                 except Exception:
                     logger.warning("the fetch hook failed for %s", day, exc_info=True)
             return papers
+        finally:
+            lock.release()
+
+    def _keep(self, day: date, now: datetime, papers: list[Paper]) -> None:
+        """Cache ``day`` and drop expired days: a search may fetch hundreds of old days, which the
+        archive keeps; holding them here too would only grow memory."""
+        with self._guard:
+            self._cache = {d: entry for d, entry in self._cache.items() if (now - entry[0]).total_seconds() < self._ttl}
+            self._cache[day] = (now, papers)
+
+    def fetch_days(self, days: Sequence[date], *, deadline: float, workers: int = 3) -> list[date]:
+        """Fetch several days through ``papers`` (so the fetch hook archives each), a few at a time;
+        returns the days that could not be read by ``deadline``.
+
+        Why: ``/papers search --posted`` in a process that did not fetch the days it posted (a web process
+        beside a worker, or a host whose disk was wiped) reads those days before it answers. A user is
+        waiting, hence the deadline; Hugging Face's rate limit is shared with the daily post, hence few
+        workers. Days still queued when the deadline passes fail at once without a request.
+        """
+        if not days:
+            return []
+        failed: list[date] = []
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(days))), thread_name_prefix="day-fetch") as pool:
+            futures = [(day, pool.submit(self.papers, day, deadline=deadline)) for day in days]
+            for day, future in futures:
+                try:
+                    future.result()
+                except HFError as exc:
+                    failed.append(day)
+                    logger.debug("day list %s not read: %s", day, exc)
+        if failed:
+            logger.warning("%d of %d day lists could not be read from Hugging Face in time", len(failed), len(days))
+        return failed
 
     @property
     def requests_made(self) -> int:

@@ -3,7 +3,10 @@
 The command was acknowledged before any of this runs (``handlers/commands.py``); the answer goes
 through ``response_url``. Hugging Face gets ``SEARCH_DEADLINE`` seconds for all its attempts; after
 that (or on a 5xx) the bot answers from its archive of fetched day lists and says so, so the user
-hears back within about three seconds whatever Hugging Face does.
+hears back within about three seconds whatever Hugging Face does. ``--posted`` searches the papers the
+ledger says this channel was sent; day lists the local archive lacks (fetched by another process, or
+lost with the disk) are read from Hugging Face within the same deadline, and the answer says when some
+could not be.
 
 Buttons on a result: **Share** posts the card visibly, **Follow** adds a topic to the channel's
 filter (through ``handlers.filters.follow_topics``, which checks who may), **More** replaces the
@@ -56,6 +59,8 @@ SEARCH_DEADLINE = 2.5  # seconds for Hugging Face, of Slack's patience of ~3 s f
 PAGE_SIZE = 5
 MAX_RESULTS = 50  # Hugging Face returns at most ~120; ten pages is more than anyone clicks through
 POSTED_PAGE_SIZE = 10
+POSTED_FETCH_WORKERS = 3  # day lists read at once for --posted; HF's rate limit is shared with the daily post
+POSTED_FETCH_RESERVE = 1.0  # seconds of the search deadline kept for those reads when the archive is still loading
 
 _SHARE_REFUSED = {
     "not_in_channel": "I'm not a member of this private channel. Invite me with `/invite @papers-bot`, "
@@ -142,6 +147,7 @@ def paper_lookup(services: Services, arxiv_id: str) -> Reply:
 class _Post:
     day: date
     ts: str
+    sources: tuple[date, ...] = ()  # the Hugging Face day lists the post's papers came from
 
 
 def _posted(services: Services, channel_id: str) -> dict[str, _Post]:
@@ -150,23 +156,57 @@ def _posted(services: Services, channel_id: str) -> dict[str, _Post]:
     for run in services.store.runs(channel_id):  # oldest first, so newer posts overwrite
         if run.state == RunState.POSTED and run.ts:
             for key in run.paper_keys:
-                posted[key] = _Post(run.local_date, run.ts[0])
+                posted[key] = _Post(run.local_date, run.ts[0], run.days)
     return posted
+
+
+def _look_up_posted(services: Services, wanted: dict[str, tuple[date, ...]]) -> int:
+    """Fetch the day lists of ``wanted`` papers that this process's archive lacks; return how many of
+    those papers are still unknown because Hugging Face did not give their day in time.
+
+    Why: the ledger (in the database) says what was posted, but the papers' texts live in the archive on
+    the local disk, which holds only the days *this* process fetched. A web process beside a PostgreSQL
+    worker, or a host whose disk was wiped, has not fetched them. Only the missing days are read,
+    newest first, a few at a time, within the search deadline; each lands in the archive, so the next
+    search reads none of them again.
+    """
+    archive = services.archive
+    deadline = _deadline()
+    archive.wait_loaded(max(deadline - time.monotonic() - POSTED_FETCH_RESERVE, 0.0))  # the disk first
+    absent = {key: days for key, days in wanted.items() if key not in archive}
+    days = sorted({day for days in absent.values() for day in days if not archive.has_day(day)}, reverse=True)
+    if not days:
+        return 0
+    failed = set(services.feed.fetch_days(days, deadline=deadline, workers=POSTED_FETCH_WORKERS))
+    return sum(1 for key, days in absent.items() if key not in archive and failed.intersection(days))
+
+
+def _unreachable_note(count: int) -> dict[str, Any]:
+    papers = f"{count:,} paper{'' if count == 1 else 's'}"
+    text = (
+        f":warning: Hugging Face isn't answering right now, so I couldn't look up {papers} posted here: "
+        "they may be missing from these results or shown by arXiv id only. Try again in a few minutes."
+    )
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def posted_results(services: Services, channel_id: str, position: PagePosition) -> Reply:
     """``--posted``: search what this channel was sent (text from the archive), with links to the posts."""
     posted = _posted(services, channel_id)
     want = position.offset + POSTED_PAGE_SIZE + 1
-    papers: list[Paper]
     named = find_arxiv_id(position.query)
     if named:  # one paper asked for by id or link: was it posted here?
-        papers = [services.archive.get(named) or Paper(id=named, title=f"arXiv {named}")] if named in posted else []
+        keys = [named] if named in posted else []
     elif position.query:
+        keys = list(posted)
+    else:
+        keys = sorted(posted, key=lambda k: posted[k].day, reverse=True)[:want]
+    unreachable = _look_up_posted(services, {key: posted[key].sources for key in keys})
+    papers: list[Paper]
+    if position.query and not named:
         papers = services.archive.search(position.query, limit=want, keys=posted.keys())
     else:
-        newest = sorted(posted, key=lambda k: posted[k].day, reverse=True)[:want]
-        papers = [services.archive.get(k) or Paper(id=k, title=f"arXiv {k}") for k in newest]
+        papers = [services.archive.get(k) or Paper(id=k, title=f"arXiv {k}") for k in keys]
     page = papers[position.offset : position.offset + POSTED_PAGE_SIZE]
     links: dict[str, str] = {}
     hits = []
@@ -176,6 +216,8 @@ def posted_results(services: Services, channel_id: str, position: PagePosition) 
             links[post.ts] = services.poster.permalink(channel_id, post.ts)
         hits.append(PostedHit(paper, post.day, links[post.ts]))
     message = render_posted_results(position, hits, more_after=len(papers) > position.offset + POSTED_PAGE_SIZE)
+    if unreachable:
+        message.blocks.insert(1, _unreachable_note(unreachable))
     return Reply(message.text, message.blocks)
 
 

@@ -1,6 +1,7 @@
 """Concurrency: many users changing one channel at the same moment lose nothing, even while a post
 run is going; and a second bot process on the same database refuses to start instead of posting
-twice. (The store-level thread tests are in ``tests/bot/store/test_tinydb_store.py``.)"""
+twice. The first two run on TinyDB and on PostgreSQL. (The store-level thread tests are in
+``tests/bot/store/``.)"""
 
 from __future__ import annotations
 
@@ -11,11 +12,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.store.tinydb_store import TinyStore
 from tests.conftest import Clock, CommandResult, RunningBot
 from tests.fakes import FakeHF, FakeSlack, make_day
 from tests.reliability.conftest import FRIDAY_0900, THURSDAY, digest_posts
 from tests.reliability.procs import BotProcess, bot_env
+
+# Lost updates are a property of the store: TinyDB's file lock and PostgreSQL's row locks each get these.
+BOTH_STORES = pytest.mark.parametrize("store_backend", ["tinydb", pytest.param("postgres", marks=pytest.mark.postgres)])
 
 
 def _all_at_once(bot: RunningBot, texts: list[str], channel: str = "C0001") -> list[CommandResult]:
@@ -30,6 +36,7 @@ def _all_at_once(bot: RunningBot, texts: list[str], channel: str = "C0001") -> l
         return list(pool.map(send, range(len(texts))))
 
 
+@BOTH_STORES
 def test_fifty_simultaneous_filter_changes_from_different_users_are_all_kept(bot: RunningBot) -> None:
     results = _all_at_once(bot, [f"follow topic{i:02d}" for i in range(50)])
 
@@ -42,6 +49,7 @@ def test_fifty_simultaneous_filter_changes_from_different_users_are_all_kept(bot
     assert history and len({h.user_id for h in history}) == len(history)  # every entry names its own user
 
 
+@BOTH_STORES
 def test_filter_changes_racing_a_post_run_lose_nothing_and_post_once(
     bot: RunningBot, fake_hf: FakeHF, fake_slack: FakeSlack, clock: Clock
 ) -> None:

@@ -17,6 +17,7 @@ from bot.models import RunState
 from bot.services import Services
 from tests.conftest import Clock, RunningBot
 from tests.fakes import FakeHF, FakeSlack, make_day
+from tests.scenarios.conftest import BOTH_STORES
 
 THURSDAY = "2026-08-20"
 FRIDAY_0900 = datetime(2026, 8, 21, 9, 0, tzinfo=UTC)
@@ -61,6 +62,7 @@ def digests(fake: FakeSlack) -> dict[str, int]:
     return counts
 
 
+@BOTH_STORES  # the ledger's claims and completions from many threads at once: on each store
 def test_240_channels_get_exactly_one_post_each_paced_under_the_limits_with_one_hf_fetch(
     bot: RunningBot, clock: Clock, fake_hf: FakeHF, fake_slack: FakeSlack
 ) -> None:
@@ -80,9 +82,10 @@ def test_240_channels_get_exactly_one_post_each_paced_under_the_limits_with_one_
     assert fake_slack.rate_limited_count() <= len(channels) // 20
     assert summary.workers > 4  # concurrent, sized for the rate and the latency
     # Concurrent: a loop waiting on each call needs 240 x 50 ms = 12 s for the latency alone; the limits
-    # allow 2.4 s. The margin is wide because test machines are shared (bench/ measures it precisely).
+    # allow 2.4 s. The margin is wide because test machines are shared and PostgreSQL adds two
+    # round trips per channel (4.5–4.8 s here); bench/ measures it precisely.
     sequential_latency = len(channels) * LATENCY
-    assert summary.duration < sequential_latency * 0.6, summary.duration
+    assert summary.duration < sequential_latency * 0.8, summary.duration
     for channel in channels[:: len(channels) // 10]:
         record = bot.store.get_run(channel, FRIDAY)
         assert record is not None and record.state == RunState.POSTED and len(record.ts) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from bot.render_search import FOLLOW_ACTION, MORE_ACTION, SHARE_ACTION
 from bot.services import build_services
 from tests.conftest import Clock, CommandResult, RunningBot, texts_of
 from tests.fakes import FakeHF, FakeSlack, block_actions_payload, interactive_body, make_entry
+from tests.scenarios.conftest import BOTH_STORES
 
 THURSDAY = "2026-08-20"
 
@@ -217,7 +218,7 @@ def test_the_archive_survives_a_restart(
 ) -> None:
     fill_archive(bot, fake_hf)
     bot.services.close()  # releases the database for the "restarted" process
-    again = RunningBot(build_services(settings, clock=clock, hf_sleep=lambda _s: None), fake_slack)
+    again = restarted(bot, settings, clock, fake_slack)
     try:
         assert again.services.archive.wait_loaded(5)  # read on a thread at start-up
         fake_hf.fail("/api/papers/search", 503, times=20)
@@ -244,6 +245,7 @@ def test_id_lookup_during_an_outage_uses_the_archive_or_says_so(bot: RunningBot,
 # --- --posted --------------------------------------------------------------------------------------------
 
 
+@BOTH_STORES
 def test_posted_search_links_to_the_channels_own_posts(
     bot: RunningBot, fake_hf: FakeHF, fake_slack: FakeSlack, clock: Clock
 ) -> None:
@@ -271,6 +273,148 @@ def test_posted_search_links_to_the_channels_own_posts(
     assert "Robot grasping" in by_link.text and "RLHF" not in by_link.text
     recent = bot.command("search --posted")
     assert "Robot grasping" in recent.text and "RLHF with process rewards" in recent.text
+
+
+# Another process posted, this one answers: the ledger (in the store) lists the posts, but this process's
+# archive of day lists (on its local disk) does not hold them. With PostgreSQL that is the web process
+# beside the worker, or any process after Heroku wiped its disk.
+
+TUESDAY, WEDNESDAY = "2026-08-18", "2026-08-19"
+DAILY = "/api/daily_papers"
+
+
+def post_twice(bot: RunningBot, fake_hf: FakeHF, clock: Clock) -> list[str]:
+    """Two daily posts in C0001: Thursday's (Wednesday's list) and Friday's (Thursday's list); their
+    permalinks, oldest first. Tuesday's list, with another RLHF paper, is never posted."""
+    fake_hf.days[TUESDAY] = [make_entry("2608.00021", "RLHF never posted here", upvotes=90, day=TUESDAY)]
+    fake_hf.days[WEDNESDAY] = [
+        make_entry("2608.00011", "RLHF from human preferences", upvotes=30, day=WEDNESDAY),
+        make_entry("2608.00012", "Tactile sensing", upvotes=20, day=WEDNESDAY),
+    ]
+    fake_hf.days[THURSDAY] = [
+        make_entry("2608.00001", "RLHF with process rewards", upvotes=50, day=THURSDAY),
+        make_entry("2608.00002", "Robot grasping", upvotes=40, day=THURSDAY),
+    ]
+    clock.set(datetime(2026, 8, 19, 9, 0, tzinfo=UTC))
+    assert "Subscribed" in bot.command("subscribe").text
+    for day in (20, 21):
+        clock.set(datetime(2026, 8, day, 9, 0, tzinfo=UTC))
+        assert bot.services.runner.run_due(clock()).count("posted") == 1
+    runs = bot.store.runs("C0001")
+    assert [r.days for r in runs] == [(date(2026, 8, 19),), (date(2026, 8, 20),)]
+    return [f"https://test.slack.com/archives/C0001/p{r.ts[0].replace('.', '')}" for r in runs]
+
+
+def answering_process(
+    bot: RunningBot, settings: Settings, clock: Clock, fake_slack: FakeSlack, *, lost: list[str]
+) -> RunningBot:
+    """Stop ``bot`` and start another process on the same store, without the archive files of ``lost`` days."""
+    bot.services.close()  # releases the database (TinyDB allows one process)
+    archive = Path(settings.db_path).with_name("papers-bot.archive")
+    for day in lost:
+        (archive / f"{day}.jsonl").unlink()
+    return restarted(bot, settings, clock, fake_slack)
+
+
+def restarted(bot: RunningBot, settings: Settings, clock: Clock, fake_slack: FakeSlack) -> RunningBot:
+    """A new process on ``bot``'s settings. Its replies get new response_url names: reusing ``r1``… would
+    hand back the first process's replies."""
+    again = RunningBot(build_services(settings, clock=clock, hf_sleep=lambda _s: None), fake_slack)
+    again._replies = bot._replies
+    return again
+
+
+def line_of(reply: dict[str, Any] | None, title: str) -> str:
+    """The one result (a section's text) that names ``title``."""
+    sections = [b["text"]["text"] for b in (reply or {}).get("blocks") or [] if b["type"] == "section"]
+    [line] = [text for text in sections if title in text]
+    return str(line)
+
+
+def daily_requests(fake_hf: FakeHF) -> list[str]:
+    return sorted(r.params.get("date", "") for r in fake_hf.requests if r.path == DAILY)
+
+
+@BOTH_STORES
+def test_posted_search_reads_once_each_posted_day_this_process_never_fetched(
+    bot: RunningBot, fake_hf: FakeHF, fake_slack: FakeSlack, clock: Clock, settings: Settings
+) -> None:
+    wednesday_post, thursday_post = post_twice(bot, fake_hf, clock)
+    web = answering_process(bot, settings, clock, fake_slack, lost=[WEDNESDAY, THURSDAY])
+    try:
+        assert web.services.archive.wait_loaded(5) and len(web.services.archive) == 0
+        fake_hf.reset()
+
+        result = web.command("search --posted rlhf")
+
+        assert f"<{wednesday_post}|view the post>" in line_of(result.reply, "RLHF from human preferences")
+        assert f"<{thursday_post}|view the post>" in line_of(result.reply, "RLHF with process rewards")
+        assert "posted Thu 20 Aug 2026" in line_of(result.reply, "RLHF from human preferences")
+        assert "never posted" not in result.text and "Robot grasping" not in result.text
+        assert "couldn't look up" not in result.text
+        assert daily_requests(fake_hf) == [WEDNESDAY, THURSDAY]  # only the posted days, each once
+        assert fake_hf.count("/api/papers/search") == 0
+
+        # Both days are archived now (on this process's disk too): later searches read nothing again.
+        assert "Robot grasping" in web.command("--posted grasping").text
+        recent = web.command("--posted")
+        assert all(t in recent.text for t in ("Tactile sensing", "Robot grasping", "RLHF with process rewards"))
+        assert "arXiv 2608" not in recent.text  # every title known, none shown by id only
+        assert daily_requests(fake_hf) == [WEDNESDAY, THURSDAY]
+        assert (Path(settings.db_path).with_name("papers-bot.archive") / f"{THURSDAY}.jsonl").exists()
+    finally:
+        web.close()
+
+
+@BOTH_STORES
+def test_posted_search_with_hugging_face_down_answers_with_what_it_has_and_says_so(
+    bot: RunningBot, fake_hf: FakeHF, fake_slack: FakeSlack, clock: Clock, settings: Settings
+) -> None:
+    wednesday_post, thursday_post = post_twice(bot, fake_hf, clock)
+    web = answering_process(bot, settings, clock, fake_slack, lost=[THURSDAY])  # Wednesday's file survived
+    try:
+        assert web.services.archive.wait_loaded(5)
+        fake_hf.reset()
+        fake_hf.fail(DAILY, 503, times=1000)
+
+        started = time.monotonic()
+        result = web.command("search --posted rlhf")
+        elapsed = time.monotonic() - started
+
+        assert f"<{wednesday_post}|view the post>" in line_of(result.reply, "RLHF from human preferences")
+        assert "RLHF with process rewards" not in result.text
+        assert "Hugging Face isn't answering right now, so I couldn't look up 2 papers posted here" in result.text
+        assert elapsed < 3.2, elapsed
+        assert daily_requests(fake_hf) and set(daily_requests(fake_hf)) == {THURSDAY}  # never the archived day
+
+        recent = web.command("--posted")  # the ledger still lists every post, by arXiv id where untitled
+        assert f"<{thursday_post}|view the post>" in line_of(recent.reply, "arXiv 2608.00001")
+        assert "Tactile sensing" in recent.text and "couldn't look up 2 papers" in recent.text
+
+        fake_hf.reset()  # Hugging Face is back: the next search reads the day and answers in full
+        again = web.command("--posted rlhf")
+        assert f"<{thursday_post}|view the post>" in line_of(again.reply, "RLHF with process rewards")
+        assert "couldn't look up" not in again.text and daily_requests(fake_hf) == [THURSDAY]
+    finally:
+        web.close()
+
+
+def test_posted_search_with_hugging_face_slow_answers_within_three_seconds(
+    bot: RunningBot, fake_hf: FakeHF, fake_slack: FakeSlack, clock: Clock, settings: Settings
+) -> None:
+    post_twice(bot, fake_hf, clock)
+    web = answering_process(bot, settings, clock, fake_slack, lost=[WEDNESDAY, THURSDAY])
+    try:
+        assert web.services.archive.wait_loaded(5)
+        fake_hf.delay(DAILY, 10.0)
+        started = time.monotonic()
+        result = web.command("--posted tactile")
+        elapsed = time.monotonic() - started
+        assert "Nothing posted in this channel matches" in result.text
+        assert "couldn't look up 4 papers posted here" in result.text
+        assert elapsed < 3.2, elapsed
+    finally:
+        web.close()
 
 
 # --- hostile and odd input -------------------------------------------------------------------------------
