@@ -11,13 +11,20 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from bot.config import Settings, load_dotenv_file, load_settings
+from bot.config import Settings, ephemeral_disk_warning, load_dotenv_file, load_settings
 from bot.errors import ConfigError, HFError, PapersBotError, StoreError, UserInputError
 from bot.logs import setup_logging
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.in_flight import InFlight
+    from bot.server import SlackHTTPServer
 
 __all__ = ["main"]
 
@@ -45,16 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="HTTP mode on $PORT: POST /slack/events, GET /healthz")
-    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN); GET /healthz on $PORT when PORT is set")
     post = sub.add_parser("post-now", help="run the post job once for every subscribed channel (or one), then exit")
     post.add_argument("--channel", help="only this channel id (e.g. C0123456789)")
     post.add_argument("--date", type=_day, help="post this Hugging Face day (YYYY-MM-DD) instead of the newest")
-    sub.add_parser("worker", help="only the post scheduler, no HTTP server (PostgreSQL: a leader candidate)")
+    sub.add_parser(
+        "worker",
+        help="only the post scheduler (PostgreSQL: a leader candidate); GET /healthz on $PORT when PORT is set",
+    )
     move = sub.add_parser(
         "migrate-store", help="copy all state between a TinyDB file and PostgreSQL (either way), then verify"
     )
     move.add_argument("--from", dest="source", required=True, help="a TinyDB file, or a postgres:// URL")
-    move.add_argument("--to", dest="destination", required=True, help="an empty PostgreSQL database or a new file")
+    move.add_argument(
+        "--to", dest="destination", required=True, help="an empty PostgreSQL database (postgres:// URL) or a new file"
+    )
     preview = sub.add_parser("preview", help="print what a post would contain; needs no Slack token")
     preview.add_argument("--date", type=_day, help="Hugging Face day (YYYY-MM-DD); default: the newest settled")
     preview.add_argument("--limit", type=_positive, default=10, help="papers to show (default 10)")
@@ -92,6 +104,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     mode = {"serve": "http", "socket": "socket", "post-now": "web-api", "worker": "web-api"}[command]
     settings = load_settings(mode=mode)
     setup_logging(settings.log_level, settings.secrets)
+    warning = ephemeral_disk_warning(settings)
+    if warning:
+        logger.warning("%s", warning)
     if command == "post-now":
         return _post_now(args, settings)
     return _run(settings, socket_mode=command == "socket", worker=command == "worker")
@@ -167,11 +182,12 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
     from bot.in_flight import InFlight
     from bot.leader import make_leader
     from bot.scheduler import PostScheduler
-    from bot.server import SlackHTTPServer
+    from bot.server import health_report
     from bot.services import build_services
 
     services = build_services(settings)
     stop = threading.Event()
+    mode = "worker" if worker else "socket" if socket_mode else "http"
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         logger.info("signal %d received; shutting down", signum)
@@ -184,28 +200,54 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
         scheduler = services.scheduler = PostScheduler(services.runner, services.store, make_leader(settings))
 
         def health() -> dict[str, object]:
-            return {"ok": True, "mode": "socket" if socket_mode else "http", **scheduler.state()}
+            return health_report(mode, scheduler.state())
 
+        server = None
+        if mode == "http":
+            server = _listen(app, settings.port, health, in_flight)
+        elif settings.port_given:  # socket and worker: only /healthz, and only when PORT is set
+            server = _listen(None, settings.port, health, None)
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         scheduler.start()
+        if server is not None:
+            server.start_background()
         if worker:
-            logger.info("papers-bot worker is running (post scheduler only; state in %s)", settings.database_redacted)
+            logger.info(
+                "papers-bot worker is running (post scheduler only; state in %s%s)",
+                settings.database_redacted,
+                f"; GET /healthz on port {server.port}" if server else "",
+            )
             stop.wait()
         elif socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             handler = SocketModeHandler(app, settings.slack_app_token)
             handler.connect()
-            logger.info("papers-bot is running in Socket Mode")
+            logger.info(
+                "papers-bot is running in Socket Mode%s", f" (GET /healthz on port {server.port})" if server else ""
+            )
             stop.wait()
             handler.close()
         else:
-            server = SlackHTTPServer(app, port=settings.port, health=health, in_flight=in_flight)
-            server.start_background()
+            assert server is not None
             logger.info("papers-bot is listening on port %d (POST /slack/events, GET /healthz)", server.port)
             stop.wait()
+        if server is not None:
             server.shutdown()
     finally:
         services.close()
     return 0
+
+
+def _listen(
+    app: App | None, port: int, health: Callable[[], dict[str, object]], in_flight: InFlight | None
+) -> SlackHTTPServer:
+    """Bind ``port`` before the scheduler starts: a port in use ends start-up with one line, not a
+    traceback, and before this process could post anything."""
+    from bot.server import SlackHTTPServer
+
+    try:
+        return SlackHTTPServer(app, port=port, health=health, in_flight=in_flight)
+    except OSError as exc:
+        raise ConfigError(f"Cannot listen on PORT {port}: {exc.strerror or exc}.") from None

@@ -10,17 +10,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
 
 __all__ = [
     "Settings",
+    "ephemeral_disk_warning",
     "load_dotenv_file",
     "load_settings",
     "normalise_database_url",
     "redact_url",
+    "url_passwords",
     "valid_timezone",
 ]
 
@@ -43,19 +45,21 @@ class Settings:
     db_path: str = DEFAULT_DB_PATH
     timezone: str = "UTC"
     port: int = 3000
+    # PORT was set: ``socket`` and ``worker`` then serve ``GET /healthz`` on it (``serve`` always listens).
+    port_given: bool = False
     log_level: str = "INFO"
     alert_channel: str = ""
     config_admins: tuple[str, ...] = ()
     # PostgreSQL (``DATABASE_URL``), normalised to SQLAlchemy's ``postgresql+psycopg://``; empty: TinyDB.
     database_url: str = field(default="", repr=False)
     leader_check_seconds: float = 15.0  # how often a standby process tries to become the scheduler leader
+    dyno: str = ""  # Heroku's ``DYNO`` (e.g. ``web.1``): the local disk is wiped at every restart
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never be logged (used by the log redaction filter)."""
-        password = (urlsplit(self.database_url).password or "") if self.database_url else ""
         tokens = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.hf_token)
-        return tuple(s for s in (*tokens, password, unquote(password)) if s)
+        return tuple(s for s in (*tokens, *url_passwords(self.database_url)) if s)
 
     @property
     def database_redacted(self) -> str:
@@ -63,24 +67,104 @@ class Settings:
         return redact_url(self.database_url) if self.database_url else self.db_path
 
 
+def url_passwords(url: str) -> tuple[str, ...]:
+    """Every spelling of every password in ``url``: the ``user:password@`` part and libpq's
+    ``?password=`` query parameter (SQLAlchemy passes both to psycopg), as written and decoded, so the
+    log filter masks them however they reach a message."""
+    if not url:
+        return ()
+    found: list[str] = []
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    if password:
+        found += [password, unquote(password)]
+    for raw in _query_passwords(url.partition("?")[2].partition("#")[0]):
+        found += [raw, unquote_plus(raw)]
+    return tuple(dict.fromkeys(p for p in found if p))
+
+
+def _query_passwords(query: str) -> list[str]:
+    return [value for name, _, value in (p.partition("=") for p in query.split("&")) if _is_password(name)]
+
+
+def _is_password(name: str) -> bool:
+    return unquote_plus(name).strip().lower() == "password"
+
+
 def redact_url(url: str) -> str:
-    """``url`` with its password replaced by ``***``: database URLs reach logs and error messages."""
+    """``url`` with its passwords (``user:***@`` and ``?password=***``) masked: database URLs reach
+    logs and error messages. A URL too malformed to take apart shows nothing but its scheme."""
+    scheme = url.partition("://")[0] if "://" in url else ""
+    hidden = f"{scheme}://***" if scheme else "***"
+    if _url_problem(url):
+        return hidden
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{parts.username or ''}:***@{host}{f':{parts.port}' if parts.port else ''}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        if ":" in userinfo:
+            netloc = f"{userinfo.partition(':')[0]}:***@{host}"
+    query = "&".join(
+        f"{name}=***" if _is_password(name) else f"{name}{sep}{value}"
+        for name, sep, value in (p.partition("=") for p in parts.query.split("&"))
+    )
+    return f"{scheme}://{netloc}{parts.path}{'?' + query if parts.query else ''}" if scheme else url
 
 
-def normalise_database_url(value: str) -> str:
-    """Heroku's ``postgres://`` and plain ``postgresql://`` become SQLAlchemy's psycopg 3 URL."""
+def _url_problem(url: str) -> str:
+    """Why ``url`` cannot be taken apart reliably, or ``""``. Never quotes the URL: it may hold a password.
+
+    Python's URL parser and SQLAlchemy's disagree on an unencoded ``@ / ? #`` in a password (one sees
+    a port ``p``, the other a password ``p/ss``), so such a URL is refused instead of half-redacted."""
+    rest = url.partition("://")[2]
+    encode = "percent-encode special characters in the user name and password (@ as %40, / as %2F, ? as %3F, # as %23)"
+    if rest.count("@") > 1:
+        return f"it contains more than one '@'; {encode}"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "the host is not a valid name or [IPv6] address"
+    if "@" in rest and "@" not in parts.netloc:
+        return f"the text before '@' contains '/', '?' or '#'; {encode}"
+    if parts.fragment or "#" in rest:
+        return f"it contains '#'; {encode}"
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        return "the port is not a number from 0 to 65535"
+    return ""
+
+
+def normalise_database_url(value: str, name: str = "DATABASE_URL") -> str:
+    """Heroku's ``postgres://`` and plain ``postgresql://`` become SQLAlchemy's psycopg 3 URL.
+
+    A malformed URL is a ``ConfigError`` naming ``name`` (the variable or option it came from) and
+    the reason, never the URL itself: whatever a malformed URL's password is, it cannot be masked."""
     scheme, sep, rest = value.partition("://")
     if not sep or scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
-        raise ConfigError("DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/dbname.")
-    return f"postgresql+psycopg://{rest}"
+        raise ConfigError(f"{name} must be a PostgreSQL URL such as postgres://user:password@host:5432/dbname.")
+    url = f"postgresql+psycopg://{rest}"
+    problem = _url_problem(url)
+    if problem:
+        raise ConfigError(f"{name} is not a valid PostgreSQL URL: {problem}.")
+    return url
+
+
+def ephemeral_disk_warning(settings: Settings) -> str:
+    """The warning for a Heroku dyno (``DYNO`` set) keeping its state in a TinyDB file, else ``""``.
+
+    Heroku wipes a dyno's disk at every restart and deploy (at least daily), so the subscriptions and
+    the ledger of posted papers would silently vanish: channels stop getting posts, or get repeats."""
+    if not settings.dyno or settings.database_url:
+        return ""
+    return (
+        f"DYNO={settings.dyno} (Heroku) and DATABASE_URL is not set: the TinyDB file {settings.db_path} is on "
+        "the dyno's disk, which Heroku wipes at every restart and deploy; every subscription and the record "
+        "of posted papers will be lost. Attach Heroku Postgres (it sets DATABASE_URL); see README.md, "
+        "'Deploying: which store'."
+    )
 
 
 def valid_timezone(name: str) -> bool:
@@ -141,7 +225,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
     timezone = get("PAPERS_BOT_TIMEZONE") or "UTC"
     if not valid_timezone(timezone):
         raise ConfigError("PAPERS_BOT_TIMEZONE must be an IANA time zone such as Europe/Berlin or America/New_York.")
-    port_text = get("PORT") or "3000"
+    port_text = get("PORT") or "3000"  # serve's default; socket and worker listen only when it is set
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise ConfigError("PORT must be a port number between 1 and 65535.")
     log_level = (get("LOG_LEVEL") or "INFO").upper()
@@ -169,9 +253,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         db_path=get("PAPERS_BOT_DB") or DEFAULT_DB_PATH,
         timezone=timezone,
         port=int(port_text),
+        port_given=bool(get("PORT")),
         log_level=log_level,
         alert_channel=get("PAPERS_BOT_ALERT_CHANNEL"),
         config_admins=admins,
         database_url=database_url,
         leader_check_seconds=leader_check,
+        dyno=get("DYNO"),
     )

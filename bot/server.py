@@ -10,6 +10,11 @@ the slowest acknowledgement (``bench/bench_ack.py``).
 With an ``InFlight``, a request counts from the moment its connection is accepted until its response
 is written (or the connection ends); the listeners' work after ``ack()`` waits for that count to
 reach zero (``handlers/later.py``), so a burst is acknowledged before it is answered.
+
+Without an app (Socket Mode, ``worker``) the same server answers only ``GET /healthz``, so a
+container's or an uptime service's health check works in every mode. ``/healthz`` answers 503 when
+the process cannot do its job (``health_report``): a check that always said 200 would keep a bot
+that posts nothing looking alive.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,11 +32,32 @@ from slack_bolt import App, BoltRequest
 
 from bot.in_flight import InFlight
 
-__all__ = ["SlackHTTPServer"]
+__all__ = ["SlackHTTPServer", "health_report"]
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # Slack payloads are small; refuse anything absurd
+
+
+def health_report(mode: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    """``/healthz``'s body from the scheduler's ``state()``: ``ok`` is false, and ``problems`` says
+    why, when this process cannot do its job, so the answer is a 503 a platform or uptime check acts on.
+
+    * the post scheduler is not running: no post would go out from this process;
+    * Slack rejected the bot token mid-run: the runner stops calling Slack until a restart (which
+      re-checks the token and stops with one line if it is still dead), so only a restart helps.
+
+    A PostgreSQL standby (``leader: false``) is healthy: another process runs the posts.
+    """
+    problems = []
+    if not state.get("running"):
+        problems.append("the post scheduler is not running")
+    if state.get("token_rejected"):
+        problems.append(
+            f"Slack rejected the bot token ({state['token_rejected']}); nothing is posted until a restart "
+            "with a working SLACK_BOT_TOKEN"
+        )
+    return {"ok": not problems, "problems": problems, "mode": mode, **state}
 
 
 class _Server(ThreadingHTTPServer):
@@ -115,9 +141,14 @@ class _Server(ThreadingHTTPServer):
 
 
 class SlackHTTPServer:
+    """``POST /slack/events`` to ``app`` and ``GET /healthz``; with ``app=None``, only the health check.
+
+    ``health`` returns the body; its ``ok`` chooses 200 or 503. Binding happens here, so a port in
+    use raises ``OSError`` before anything else starts."""
+
     def __init__(
         self,
-        app: App,
+        app: App | None,
         *,
         port: int,
         host: str = "0.0.0.0",
@@ -200,13 +231,13 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
             if path in ("/healthz", "/health"):
                 state = server.health()
                 body = json.dumps(state).encode()
-                self._send(200, body, {"Content-Type": ["application/json"]})
+                self._send(200 if state.get("ok") else 503, body, {"Content-Type": ["application/json"]})
             else:
                 self._send(404, b"not found", {"Content-Type": ["text/plain"]})
 
         def do_POST(self) -> None:
             parts = urlsplit(self.path)
-            if parts.path != "/slack/events":
+            if server.app is None or parts.path != "/slack/events":
                 self._send(404, b"not found", {"Content-Type": ["text/plain"]})
                 return
             length = int(self.headers.get("Content-Length") or 0)

@@ -212,3 +212,121 @@ def test_serve_answers_health_and_commands_and_a_second_process_refuses(
         assert secret not in output  # not even at DEBUG
     with TinyStore(tmp_path / "db.json") as store:
         assert store.get_channel("C0001").timezone == "Europe/Berlin"
+
+
+# ----- DATABASE_URL and migrate-store: one line, never the password -------------------------------
+
+PASSWORD = "Sup3rS3cretPw"
+NOWHERE = "127.0.0.1:9"  # the discard port: nothing listens, the connection is refused at once
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgres://u:{PASSWORD}/x@{NOWHERE}/papers",
+        f"postgres://u:{PASSWORD}@{NOWHERE}x/papers",
+        f"postgres://u:{PASSWORD}@x@{NOWHERE}/papers",
+    ],
+)
+def test_a_malformed_database_url_stops_start_up_with_one_line_and_no_password(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF, url: str
+) -> None:
+    env = bot_env(fake_slack, fake_hf, tmp_path / "db", DATABASE_URL=url, LOG_LEVEL="DEBUG")
+    result = run_bot("worker", env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("papers-bot: DATABASE_URL is not a valid PostgreSQL URL")
+    assert result.stderr.count("\n") == 1 and PASSWORD not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"postgres://u:{PASSWORD}@{NOWHERE}/papers", f"postgres://u@{NOWHERE}/papers?sslmode=disable&password={PASSWORD}"],
+)
+def test_an_unreachable_database_is_named_without_its_password(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF, url: str
+) -> None:
+    env = bot_env(fake_slack, fake_hf, tmp_path / "db", DATABASE_URL=url, LOG_LEVEL="DEBUG")
+    result = run_bot("post-now", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Cannot connect to the database postgresql+psycopg://u" in result.stderr
+    assert PASSWORD not in result.stderr and "***" in result.stderr
+
+
+def test_on_heroku_with_a_tinydb_file_start_up_warns_it_will_be_wiped(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF
+) -> None:
+    result = run_bot("post-now", env=bot_env(fake_slack, fake_hf, tmp_path / "db.json", DYNO="run.1"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" in result.stderr and "DYNO=run.1 (Heroku) and DATABASE_URL is not set" in result.stderr
+    assert "Deploying: which store" in result.stderr
+
+    quiet = run_bot("post-now", env=bot_env(fake_slack, fake_hf, tmp_path / "db.json"), cwd=tmp_path)
+    assert quiet.returncode == 0 and "DYNO" not in quiet.stderr
+
+
+def test_migrate_store_refuses_a_missing_source_and_creates_nothing(tmp_path: Path) -> None:
+    """Before, a mistyped --from became a new, empty TinyDB file and the copy "succeeded"."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    to = f"postgres://u:{PASSWORD}@{NOWHERE}/papers"
+    result = run_bot("migrate-store", "--from", "data/papers-bot.jsno", "--to", to, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == "papers-bot: --from data/papers-bot.jsno: no such TinyDB file (nothing was copied or created).\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "destination", "expected"),
+    [
+        ("db.json", "export.json", "--from and --to are both files"),
+        (  # the same database, however it is spelled and whatever password each one carries
+            f"postgres://u:{PASSWORD}@{NOWHERE}/papers",
+            f"postgresql+psycopg://u@{NOWHERE}/papers?password={PASSWORD}x",
+            "--from and --to are the same database (postgresql+psycopg://u@127.0.0.1:9/papers?password=***)",
+        ),
+        ("db.json", f"postgres://u:{PASSWORD}/x@{NOWHERE}/papers", "--to is not a valid PostgreSQL URL"),
+        ("db.json", f"host=db user=u password={PASSWORD}", "--to looks like a key=value connection string"),
+    ],
+)
+def test_migrate_store_refuses_what_it_cannot_copy_and_says_what_it_can(
+    tmp_path: Path, source: str, destination: str, expected: str
+) -> None:
+    with TinyStore(tmp_path / "db.json") as store:
+        store.update_channel("C1", lambda c: c.replace(subscribed=True))
+    before = sorted(tmp_path.iterdir())
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = run_bot("migrate-store", "--from", source, "--to", destination, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr
+    assert PASSWORD not in result.stderr
+    if "both files" in expected or "same database" in expected:
+        assert "migrate-store copies a TinyDB file into PostgreSQL" in result.stderr
+    assert sorted(tmp_path.iterdir()) == before  # nothing new was created
+
+
+@pytest.mark.postgres
+def test_migrate_store_copies_between_two_postgres_databases_and_never_prints_the_password(
+    tmp_path: Path, pg_url: str, pg_server: str
+) -> None:
+    from bot.store.sql_store import SqlStore
+    from tests import pg
+
+    source = tmp_path / "db.json"
+    with TinyStore(source) as store:
+        store.update_channel("C1", lambda c: c.replace(subscribed=True, filter_text="rlhf"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # The throwaway server trusts every connection, so any password is accepted: what matters is the output.
+    with_password = pg_url.replace("postgresql+psycopg://postgres@", f"postgres://postgres:{PASSWORD}@")
+    first = run_bot("migrate-store", "--from", str(source), "--to", with_password, env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    with pg.fresh_schema(pg_server) as other:
+        other_with_password = f"{other}&password={PASSWORD}"
+        second = run_bot("migrate-store", "--from", with_password, "--to", other_with_password, env=env, cwd=tmp_path)
+        assert second.returncode == 0, second.stderr
+        assert "Copied and verified 1 channels" in second.stdout and "password=***" in second.stdout
+        with SqlStore(other) as copied:
+            assert [(c.channel_id, c.filter_text) for c in copied.channels()] == [("C1", "rlhf")]
+    for result in (first, second):
+        assert PASSWORD not in result.stdout + result.stderr

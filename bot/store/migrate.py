@@ -9,17 +9,20 @@ an empty destination only. Afterwards both stores are read back and compared rec
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.config import normalise_database_url, redact_url
-from bot.errors import StoreError
+from bot.errors import ConfigError, StoreError
 from bot.models import ChannelConfig, RunRecord
 from bot.store.base import Store
 from bot.store.sql_store import SqlStore
 from bot.store.tinydb_store import TinyStore
 
-__all__ = ["CopyReport", "copy_store", "open_any"]
+__all__ = ["CopyReport", "check_locations", "copy_store", "open_any"]
 
 PostedLedger = dict[str, dict[str, date | None]]
 
@@ -42,6 +45,43 @@ def describe(location: str) -> str:
     return redact_url(location) if is_url(location) else location
 
 
+SUPPORTED = (
+    "migrate-store copies a TinyDB file into PostgreSQL, PostgreSQL into a new TinyDB file, "
+    "or one PostgreSQL database into another"
+)
+
+
+def check_locations(source: str, destination: str) -> None:
+    """Refuse, before anything is opened, a copy that cannot be what the operator meant.
+
+    Opening a store creates it: a mistyped ``--from`` path would otherwise become an empty TinyDB
+    file (or a URL's empty schema) and the "copy" would succeed with nothing in it. Raises
+    ``ConfigError`` with one line that never quotes a password."""
+    for option, location in (("--from", source), ("--to", destination)):
+        if _LIBPQ_KEYWORDS.match(location):
+            raise ConfigError(f"{option} looks like a key=value connection string; give a postgres:// URL.")
+        if is_url(location):
+            normalise_database_url(location, option)  # a malformed URL fails here, naming the option
+    if not is_url(source) and not is_url(destination):
+        raise ConfigError(f"{SUPPORTED}; --from and --to are both files.")
+    if is_url(source) and is_url(destination) and _database(source) == _database(destination):
+        raise ConfigError(f"--from and --to are the same database ({describe(destination)}); {SUPPORTED}.")
+    if not is_url(source) and not Path(source).is_file():
+        raise ConfigError(f"--from {source}: no such TinyDB file (nothing was copied or created).")
+
+
+# ``host=db password=…``: libpq's other spelling, which would otherwise be taken for a file name.
+_LIBPQ_KEYWORDS = re.compile(r"\s*(host|hostaddr|port|dbname|user|password|sslmode)\s*=", re.IGNORECASE)
+
+
+def _database(url: str) -> tuple[object, ...]:
+    """What names one database (and schema, via ``options``) whatever the spelling or the password."""
+    parts = urlsplit(redact_url(normalise_database_url(url)))
+    database = parts.path.strip("/") or (parts.username or "")  # libpq's default database is the user's
+    query = sorted(q for q in parts.query.split("&") if q and not q.lower().startswith("password="))
+    return ((parts.hostname or "").lower(), parts.port or 5432, database, tuple(query))
+
+
 def open_any(location: str) -> TinyStore | SqlStore:
     """A PostgreSQL URL (``postgres://…``) opens ``SqlStore``; anything else is a TinyDB file path."""
     if is_url(location):
@@ -50,9 +90,9 @@ def open_any(location: str) -> TinyStore | SqlStore:
 
 
 def copy_store(source: str, destination: str) -> CopyReport:
-    """Copy everything from ``source`` to the empty ``destination`` and verify; raises ``StoreError``."""
-    if source == destination:
-        raise StoreError("--from and --to are the same database.")
+    """Copy everything from ``source`` to the empty ``destination`` and verify; raises ``StoreError``
+    (or ``ConfigError`` for a pair of locations ``check_locations`` refuses)."""
+    check_locations(source, destination)
     with open_any(source) as src:
         channels, runs, posted = src.channels(), src.runs(), _posted_ledger(src)
         with open_any(destination) as dst:

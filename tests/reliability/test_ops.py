@@ -14,12 +14,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.alerts import ALERT_PREFIX, Alerts
 from bot.config import Settings
 from bot.daily import MAX_ATTEMPTS, PostRunner
 from bot.logs import setup_logging
+from bot.scheduler import PostScheduler
+from bot.server import SlackHTTPServer, health_report
 from bot.store.tinydb_store import TinyStore
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, Clock, RunningBot
 from tests.fakes import FakeHF, FakeSlack, make_day
@@ -111,6 +114,102 @@ def test_healthz_run_log_and_alert_from_the_real_process(
         again.stop()
     assert len(digest_posts(fake_slack, "C0001")) == 1 and len(alerts_posted(fake_slack)) == 1
     assert all(secret not in again.output for secret in SECRETS)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX process handling")
+def test_healthz_answers_503_with_the_reason_once_slack_rejects_the_token(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF
+) -> None:
+    """The token passed auth.test at start-up and was revoked later: the process is up but can post
+    nothing until a restart, so a platform's health check must see it failing, and why."""
+    db = tmp_path / "db.json"
+    _seed(db, fake_hf, datetime.now(UTC))
+    fake_slack.fail("chat.postMessage", "token_revoked", times=10_000)
+    env = bot_env(fake_slack, fake_hf, db)
+    bot = BotProcess("serve", env, tmp_path)
+    try:
+        bot.wait_healthy()
+        _wait_for(lambda: httpx.get(f"{bot.url}/healthz").status_code == 503)
+        response = httpx.get(f"{bot.url}/healthz")
+    finally:
+        bot.stop()
+    body = response.json()
+    assert response.status_code == 503 and response.headers["content-type"] == "application/json"
+    assert body["ok"] is False and body["token_rejected"] == "token_revoked" and body["running"] is True
+    [problem] = body["problems"]
+    assert "Slack rejected the bot token (token_revoked)" in problem and "SLACK_BOT_TOKEN" in problem
+    assert env["SLACK_BOT_TOKEN"] not in response.text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX process handling")
+def test_a_worker_with_port_set_serves_healthz_and_nothing_else(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF
+) -> None:
+    """``worker`` (and ``socket``) answer no Slack requests; with PORT set they still answer the
+    container's or uptime service's ``GET /healthz``, from the same server code as ``serve``."""
+    db = tmp_path / "db.json"
+    _seed(db, fake_hf, datetime.now(UTC))
+    bot = BotProcess("worker", bot_env(fake_slack, fake_hf, db), tmp_path)  # BotProcess sets PORT
+    try:
+        bot.wait_healthy()
+        _wait_for(lambda: bot.health().get("last_post") is not None)  # the scheduler is really running
+        response = httpx.get(f"{bot.url}/healthz")
+        events = httpx.post(f"{bot.url}/slack/events", content=b"token=x")
+    finally:
+        bot.stop()
+    body = response.json()
+    assert response.status_code == 200 and body["ok"] is True and body["problems"] == []
+    assert body["mode"] == "worker" and body["running"] is True and body["leader"] is True
+    assert events.status_code == 404  # no Slack endpoint: the worker has no signing secret check to run
+    assert f"GET /healthz on port {bot.port}" in bot.output
+    assert len(digest_posts(fake_slack, "C0001")) == 1
+
+
+DB_PASSWORD = "Sup3rS3cretDbPw"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX process handling")
+@pytest.mark.parametrize("spelling", ["user:password@", "?password="])
+def test_the_database_password_never_reaches_the_log_in_either_spelling(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF, pg_url: str, spelling: str
+) -> None:
+    """The throwaway server trusts every connection, so the password is accepted whatever it is: the
+    process connects, migrates, elects itself and logs where its state lives, at DEBUG."""
+    if spelling == "?password=":
+        url = f"{pg_url}&password={DB_PASSWORD}"
+    else:
+        url = pg_url.replace("postgresql+psycopg://postgres@", f"postgres://postgres:{DB_PASSWORD}@")
+    env = bot_env(fake_slack, fake_hf, tmp_path / "unused.json", DATABASE_URL=url, LOG_LEVEL="DEBUG")
+    bot = BotProcess("worker", env, tmp_path)
+    try:
+        health = bot.wait_healthy()
+    finally:
+        bot.stop()
+    assert health["ok"] is True and health["election"] == "postgres-advisory-lock"
+    assert "state in postgresql+psycopg://postgres" in bot.output and "***" in bot.output
+    assert DB_PASSWORD not in bot.output
+
+
+def test_healthz_answers_503_while_the_post_scheduler_is_not_running(bot: RunningBot) -> None:
+    """The health-only server (``app=None``) over a scheduler that is stopped, then started, then
+    stopped again: the answer follows, and the body says why."""
+    scheduler = PostScheduler(bot.services.runner, bot.store)
+    server = SlackHTTPServer(None, port=0, host="127.0.0.1", health=lambda: health_report("worker", scheduler.state()))
+    server.start_background()
+    url = f"http://127.0.0.1:{server.port}/healthz"
+    try:
+        before = httpx.get(url)
+        scheduler.start()
+        running = httpx.get(url)
+        scheduler.shutdown()
+        after = httpx.get(url)
+    finally:
+        scheduler.shutdown()
+        server.shutdown()
+    assert before.status_code == 503 and before.json()["problems"] == ["the post scheduler is not running"]
+    assert running.status_code == 200 and running.json()["ok"] is True
+    assert after.status_code == 503 and after.json()["ok"] is False
 
 
 # ----- alerts, in process -------------------------------------------------------------------------
