@@ -108,6 +108,8 @@ class RunRecord:
     ts: tuple[str, ...] = ()
     error: str = ""
     attempts: int = 1
+    # A digest cut short after its first message(s): the papers still to send, in a continuation.
+    unsent: tuple[str, ...] = ()
 
     def replace(self, **changes: Any) -> RunRecord:
         return dataclasses.replace(self, **changes)
@@ -124,6 +126,7 @@ class RunRecord:
             "ts": list(self.ts),
             "error": self.error,
             "attempts": self.attempts,
+            "unsent": list(self.unsent),
         }
 
     @classmethod
@@ -139,4 +142,5 @@ class RunRecord:
             ts=tuple(doc.get("ts", ())),
             error=doc.get("error", ""),
             attempts=int(doc.get("attempts", 1)),
+            unsent=tuple(doc.get("unsent", ())),
         )

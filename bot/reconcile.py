@@ -15,12 +15,15 @@ a network error) the function returns None and the caller keeps the safe default
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from bot.errors import SlackError
 from bot.slack import SlackPoster
 
-__all__ = ["CLAIM_LEASE", "DIGEST_EVENT_TYPE", "find_tagged_posts"]
+__all__ = ["CLAIM_LEASE", "DIGEST_EVENT_TYPE", "TaggedPost", "digest_metadata", "find_tagged_posts"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +34,26 @@ CLAIM_LEASE = timedelta(minutes=2)
 _MAX_PAGES = 5
 
 
-def find_tagged_posts(poster: SlackPoster, channel: str, run_id: str, since: datetime) -> list[str] | None:
-    """``ts`` of this bot's messages in ``channel`` tagged with ``run_id`` and posted after ``since``
-    (oldest first); an empty list when there are none; None when Slack's history cannot be read."""
-    found: list[str] = []
+@dataclass(frozen=True)
+class TaggedPost:
+    """One digest message found in a channel's history: its ``ts`` and the papers it showed."""
+
+    ts: str
+    paper_keys: tuple[str, ...]
+
+
+def digest_metadata(run_id: str, local_date: date, paper_keys: Sequence[str]) -> dict[str, Any]:
+    """The tag every digest message carries; its paper keys let a cut-off run's rest be worked out."""
+    return {
+        "event_type": DIGEST_EVENT_TYPE,
+        "event_payload": {"run_id": run_id, "local_date": local_date.isoformat(), "papers": list(paper_keys)},
+    }
+
+
+def find_tagged_posts(poster: SlackPoster, channel: str, run_id: str, since: datetime) -> list[TaggedPost] | None:
+    """This bot's messages in ``channel`` tagged with ``run_id`` and posted after ``since`` (oldest
+    first); an empty list when there are none; None when Slack's history cannot be read."""
+    found: list[TaggedPost] = []
     cursor = None
     try:
         for _ in range(_MAX_PAGES):
@@ -43,10 +62,12 @@ def find_tagged_posts(poster: SlackPoster, channel: str, run_id: str, since: dat
                 metadata = message.get("metadata") or {}
                 payload = metadata.get("event_payload") or {}
                 if metadata.get("event_type") == DIGEST_EVENT_TYPE and payload.get("run_id") == run_id:
-                    found.append(str(message["ts"]))
+                    papers = payload.get("papers")
+                    keys = tuple(str(k) for k in papers) if isinstance(papers, list) else ()
+                    found.append(TaggedPost(str(message["ts"]), keys))
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not response.get("has_more") or not cursor:
-                return sorted(found, key=float)
+                return sorted(found, key=lambda post: float(post.ts))
     except SlackError as exc:
         logger.warning("cannot read %s's history to settle run %s: %s", channel, run_id, exc.code)
         return None

@@ -61,6 +61,7 @@ class Message:
 
     text: str
     blocks: list[dict[str, Any]]
+    paper_keys: tuple[str, ...] = ()  # the papers this message shows: the ledger records what arrived
 
 
 class _Unit(NamedTuple):
@@ -354,7 +355,7 @@ def render_digest(
             blocks += [{"type": "divider"}] if index and not compact else []
             blocks += unit.blocks
         fallback = _fallback(lead + part * (page_no > 1), [m for unit in page for m in unit.papers])
-        messages.append(Message(fallback, blocks))
+        messages.append(Message(fallback, blocks, tuple(paper.key for unit in page for _, paper in unit.papers)))
     return messages
 
 

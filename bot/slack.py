@@ -52,14 +52,42 @@ TOO_LONG_ERRORS = frozenset({"msg_blocks_too_long", "invalid_blocks", "msg_too_l
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
+# Methods that create something in Slack and have no idempotency key: a retry after a lost answer can
+# make a second one.
+_NOT_IDEMPOTENT = ("chat.postMessage", "chat.postEphemeral", "chat.update", "chat.delete")
+
+
+class SafeConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
+    """slack_sdk's connection retry, minus the blind retry of a post whose answer was lost.
+
+    A reset after the request went out may mean Slack already stored the message; retrying
+    chat.postMessage then posts it twice. Such a post is retried here only when the connection was
+    refused (nothing was sent); otherwise the caller decides, with the run's tag in the channel's
+    history (``bot/daily.py``). Reads (history, auth.test, users.info) keep the retry.
+    """
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if request.url.rstrip("/").endswith(_NOT_IDEMPOTENT) and error is not None and not _refused(error):
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
 def make_web_client(token: str, base_url: str, *, rate_limit_retries: int = 3, timeout: int = 30) -> WebClient:
-    """A WebClient that waits out 429s (``Retry-After``) and retries connection failures once."""
+    """A WebClient that waits out 429s (``Retry-After``) and retries connection failures that cannot
+    duplicate a message (see ``SafeConnectionErrorRetryHandler``)."""
     return WebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=1),
+            SafeConnectionErrorRetryHandler(max_retry_count=1),
             RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
         ],
     )

@@ -475,6 +475,8 @@ class _Fault:
     channel: str | None  # channel for methods, name for response_url
     remaining: int
     drop: bool
+    drop_after: bool = False  # do the call (store the message), then close the socket unanswered
+    skip: int = 0  # matching calls to let through first (e.g. fail only the 2nd message of a digest)
 
 
 @dataclass
@@ -653,14 +655,20 @@ class FakeSlack(HTTPFake):
         channel: str | None = None,
         times: int = 1,
         drop_connection: bool = False,
+        drop_after_answer: bool = False,
+        after: int = 0,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` (for ``channel`` only, if given) with an error.
 
         Use ``status=429, retry_after=1`` for a rate limit; ``drop_connection=True`` closes the socket
-        without answering (what ``ConnectionErrorRetryHandler`` retries).
+        before the call has any effect; ``drop_after_answer=True`` carries the call out (a message is
+        stored and visible in history) and then closes the socket: the answer is lost on the way back.
+        ``after=n`` lets the first ``n`` matching calls succeed.
         """
         with self._cond:
-            self._faults.append(_Fault(method, status, error, retry_after, channel, times, drop_connection))
+            self._faults.append(
+                _Fault(method, status, error, retry_after, channel, times, drop_connection, drop_after_answer, after)
+            )
 
     def fail_response(
         self,
@@ -729,6 +737,9 @@ class FakeSlack(HTTPFake):
         with self._cond:
             self.violations.extend(f"{method}: {p}" for p in problems)
             fault = self._take_fault(method, call.channel)
+            drop_after = fault is not None and fault.drop_after
+            if drop_after:
+                fault = None
             if fault is not None:
                 if fault.drop:
                     call.failed, call.error, call.status = True, "connection_dropped", 0
@@ -755,6 +766,8 @@ class FakeSlack(HTTPFake):
             self._record(call)
             delay = self.latency + self._take_delay(method)
         self.sleep(delay)
+        if drop_after:
+            return Reply(drop=True)
         if self.scopes is not None:
             headers.setdefault("x-oauth-scopes", ",".join(sorted(self.scopes)))
         return Reply.json(answer, status=status, headers=headers)
@@ -872,6 +885,9 @@ class FakeSlack(HTTPFake):
     def _take_fault(self, key: str, channel: str | None) -> _Fault | None:
         for fault in self._faults:
             if fault.key == key and fault.remaining > 0 and fault.channel in (None, channel):
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    continue
                 fault.remaining -= 1
                 return fault
         return None

@@ -124,7 +124,7 @@ def test_a_channel_failing_every_attempt_gives_up_for_the_day_without_posting_tw
     assert all(len(digest_posts(fake_slack, c)) == 1 for c in seven_channels[1:])
 
 
-def test_a_connection_reset_is_retried_once_and_the_post_goes_out_once(
+def test_a_connection_reset_before_slack_had_the_post_is_checked_then_sent_once(
     bot: RunningBot, fake_slack: FakeSlack, seven_channels: list[str]
 ) -> None:
     c1 = seven_channels[0]
@@ -132,6 +132,7 @@ def test_a_connection_reset_is_retried_once_and_the_post_goes_out_once(
     summary = bot.services.runner.run_due(FRIDAY_0900)
     assert summary.outcomes[c1] == "posted"
     assert [c.ok for c in fake_slack.calls("chat.postMessage", c1)] == [False, True]
+    assert len(fake_slack.calls("conversations.history", c1)) == 1  # asked before sending again
     assert len(digest_posts(fake_slack, c1)) == 1
 
 
