@@ -151,6 +151,12 @@ class PostRunner:
         self._in_flight: set[str] = set()  # run ids this process claimed and is posting right now
         self._in_flight_lock = threading.Lock()
         self._unsettled: set[tuple[str, date]] = set()  # cut-off runs Slack's history could not settle
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Start no further channel. A shutdown then waits for the channels already at Slack, so
+        their posts are recorded as posted rather than left as claims for the next leader to settle."""
+        self._stopping.set()
 
     # -- planning (pure apart from reading the feed and the ledger) --------------------------
 
@@ -189,6 +195,8 @@ class PostRunner:
         """The scheduler tick: post to every channel whose slot has passed today."""
         if self.token_rejected:
             return RunSummary(stopped=self.token_rejected)
+        if self._stopping.is_set():
+            return RunSummary()
         now = now or self.clock()
         due = []
         for config in self.store.channels():
@@ -305,8 +313,8 @@ class PostRunner:
 
         def one(item: tuple[ChannelConfig, date]) -> None:
             config, local_date = item
-            if summary.stopped:
-                return
+            if summary.stopped or self._stopping.is_set():
+                return  # not claimed: the next tick (or the next leader) posts it
             began = time.monotonic()
             try:
                 outcome = self._run_channel(config, local_date, now, days, summary, matcher)

@@ -8,6 +8,7 @@ store, so there is nothing to persist and nothing to replay after a restart.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,8 @@ __all__ = ["PostScheduler"]
 logger = logging.getLogger(__name__)
 
 LEDGER_RETENTION = timedelta(days=120)
+# Heroku kills 30 s after SIGTERM, systemd after 90 s: finish the channels already at Slack before that.
+SHUTDOWN_GRACE_SECONDS = 20.0
 
 
 class PostScheduler:
@@ -44,13 +47,24 @@ class PostScheduler:
         self.scheduler.add_listener(self._on_problem, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         self.ticks = 0
         self.last_tick: datetime | None = None
+        # The minute's tick and the tick on election are two jobs, so APScheduler's max_instances
+        # does not keep them apart; two overlapping runs would double the posting threads.
+        self._one_run = threading.Lock()
 
     def _tick(self) -> None:
         if not self.leader.is_leader():
             return
-        self.ticks += 1
-        self.last_tick = datetime.now(UTC)
-        self.runner.run_due()
+        if not self._one_run.acquire(blocking=False):
+            logger.info(
+                "tick skipped: the previous post run is still going; what fell due meanwhile goes out next tick"
+            )
+            return
+        try:
+            self.ticks += 1
+            self.last_tick = datetime.now(UTC)
+            self.runner.run_due()
+        finally:
+            self._one_run.release()
 
     def _prune(self) -> None:
         if not self.leader.is_leader():
@@ -79,7 +93,21 @@ class PostScheduler:
         if self.scheduler.running:
             self.scheduler.add_job(self._tick, id="elected-tick", replace_existing=True)
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Let a post run in progress finish its channels (no new ones), then hand leadership over.
+
+        Closing the store under a running post would leave posts that reached Slack recorded only as
+        claims; the next leader settles those from history, but only after the claim's lease.
+        """
+        self.runner.stop()
+        if self._one_run.acquire(timeout=grace):
+            self._one_run.release()
+        else:
+            logger.warning(
+                "shutdown: the post run was still going after %.0f s; the next leader settles its channels "
+                "from Slack's history",
+                grace,
+            )
         self.leader.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -117,8 +118,17 @@ class _Runner:
         self.token_rejected = ""
         self.feed = type("Feed", (), {"last_success": None})()
 
+        self.hold: threading.Event | None = None  # set: run_due blocks until it is set
+        self.started = threading.Event()
+
+    def stop(self) -> None:
+        self.stopped = True
+
     def run_due(self) -> None:
         self.runs += 1
+        self.started.set()
+        if self.hold is not None:
+            self.hold.wait(10)
 
 
 class _Standby(AlwaysLeader):
@@ -141,3 +151,21 @@ def test_the_scheduler_runs_jobs_only_while_leader_and_healthz_says_so() -> None
     leading = PostScheduler(runner, store=None)  # type: ignore[arg-type]  # default: TinyDB's single process
     leading._tick()
     assert runner.runs == 1 and leading.state()["leader"] is True
+
+
+def test_the_tick_on_election_and_the_minute_tick_never_run_at_once() -> None:
+    """Two overlapping runs in one process would double its posting threads (and its Slack rate)."""
+    from bot.scheduler import PostScheduler
+
+    runner = _Runner()
+    runner.hold = threading.Event()
+    scheduler = PostScheduler(runner, store=None)  # type: ignore[arg-type]
+    first = threading.Thread(target=scheduler._tick)  # the tick on election, still posting
+    first.start()
+    assert runner.started.wait(5)
+    scheduler._tick()  # the minute's tick arrives meanwhile
+    assert runner.runs == 1
+    runner.hold.set()
+    first.join(5)
+    scheduler._tick()  # once the run is over, ticks run again
+    assert runner.runs == 2

@@ -120,17 +120,19 @@ def start_bots(
             PAPERS_BOT_LEADER_CHECK_SECONDS="0.3",
             LOG_LEVEL="INFO",
         )
-        for i in range(n):
+        started = []
+        for i in range(len(bots), len(bots) + n):
             port, log = free_port(), tmp_path / f"bot{i}.log"
             env_i = {**env, "PORT": str(port), "PAPERS_BOT_DB": str(tmp_path / f"bot{i}" / "db.json")}
             with log.open("wb") as out:
                 proc = subprocess.Popen(
                     [sys.executable, "-m", "bot", command], env=env_i, cwd=tmp_path, stdout=out, stderr=out
                 )
-            bots.append(Bot(proc, port, log))
+            started.append(Bot(proc, port, log))
+        bots.extend(started)
         if command == "serve":
-            wait_for(lambda: all(b.health() for b in bots), 30, "every bot to answer /healthz")
-        return list(bots)
+            wait_for(lambda: all(b.health() for b in started), 30, "every bot to answer /healthz")
+        return started
 
     yield start
     for bot in bots:
@@ -150,14 +152,12 @@ def leaders(bots: list[Bot]) -> list[Bot]:
     return [b for b in bots if (b.health() or {}).get("leader")]
 
 
-def kill_the_leader_mid_post(bots: list[Bot], fake_slack: FakeSlack) -> Bot:
-    """SIGKILL the leader once its posts are all at Slack, held there by the fake's latency.
+def wait_until_posts_are_held(fake_slack: FakeSlack) -> int:
+    """Wait for new posts, then until none has arrived for ``QUIET`` seconds; returns how many there are.
 
-    "All": a worker that has claimed a channel may first wait for the pacer's slot; once no new post
-    has arrived for ``QUIET`` seconds, every worker is blocked inside a held ``chat.postMessage``.
+    A worker that has claimed a channel may first wait for the pacer's slot; once no new post has
+    arrived for ``QUIET`` seconds, every worker is blocked inside a held ``chat.postMessage``.
     """
-    wait_for(lambda: len(leaders(bots)) == 1, 15, "one leader")
-    (leader,) = leaders(bots)
     before = len(digests(fake_slack))
     wait_for(lambda: len(digests(fake_slack)) > before, 30, "the leader to post")
     seen, quiet_since = len(digests(fake_slack)), time.monotonic()
@@ -165,7 +165,15 @@ def kill_the_leader_mid_post(bots: list[Bot], fake_slack: FakeSlack) -> Bot:
         time.sleep(0.05)
         if len(digests(fake_slack)) != seen:
             seen, quiet_since = len(digests(fake_slack)), time.monotonic()
-    assert seen < len(CHANNELS), "the run finished before the kill: nothing was tested"
+    assert seen < len(CHANNELS), "the run finished before the posts were held: nothing was tested"
+    return seen
+
+
+def kill_the_leader_mid_post(bots: list[Bot], fake_slack: FakeSlack) -> Bot:
+    """SIGKILL the leader once its posts are all at Slack, held there by the fake's latency."""
+    wait_for(lambda: len(leaders(bots)) == 1, 15, "one leader")
+    (leader,) = leaders(bots)
+    wait_until_posts_are_held(fake_slack)
     leader.kill()
     return leader
 
@@ -194,6 +202,29 @@ def test_the_leader_killed_mid_run_and_every_channel_is_posted_exactly_once(
     # bot/reconcile.py's lease the survivor settles it from Slack's history. Everything else is POSTED.
     assert set(states.values()) <= {RunState.POSTED, RunState.CLAIMED}
     assert RunState.POSTED in states.values()
+
+
+def test_a_clean_shutdown_mid_run_records_the_posts_it_made_and_leaves_the_rest_to_the_next_process(
+    day_ready: None, start_bots: Callable[..., list[Bot]], fake_slack: FakeSlack, pg_url: str
+) -> None:
+    """SIGTERM (a deploy, a dyno restart) while posts are at Slack: they finish and are recorded as
+    posted, no new channel is started, and the process exits cleanly."""
+    fake_slack.latency = 2.0
+    (first,) = start_bots(1)
+    held = wait_until_posts_are_held(fake_slack)
+    first.proc.send_signal(signal.SIGTERM)
+    assert first.proc.wait(timeout=20) == 0
+    with SqlStore(pg_url) as store:
+        states = {r.channel_id: r.state for r in store.runs()}
+    assert sorted(states) == sorted(c.channel for c in digests(fake_slack))
+    assert len(states) == held and set(states.values()) == {RunState.POSTED}
+    assert "failed unexpectedly" not in first.log.read_text()
+
+    fake_slack.latency = 0.0
+    start_bots(1)
+    wait_for(lambda: len(digests(fake_slack)) >= len(CHANNELS), 60, "every channel's post")
+    time.sleep(1.0)  # anything extra would arrive now
+    assert sorted(c.channel for c in digests(fake_slack)) == CHANNELS
 
 
 def test_every_process_answers_commands_and_healthz_names_one_leader(
