@@ -42,7 +42,7 @@ import httpx
 
 from bench.bench_filters import FIRST, LAST, make_paper, vocabulary
 from bench.botproc import SIGNING_SECRET, BotProcess
-from bench.common import Result, Row, machine, median, p99, percentile, render_table
+from bench.common import Result, Row, machine, median, p99, percentile, print_suite_rows
 from bot.archive import Archive
 
 NAME = "search"
@@ -491,10 +491,7 @@ def main(argv: list[str] | None = None) -> None:
         archive = measure_archive(shape.papers, shape.per_day, shape.queries, shape.seed, shape.loads)
         report_archive(archive)
     result = rows(commands, archive)
-    print("\n## Rows for the suite\n")
-    print(render_table(result.rows))
-    for note in result.notes:
-        print(f"- {note}")
+    print_suite_rows(result)
 
 
 if __name__ == "__main__":

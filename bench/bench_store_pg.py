@@ -39,7 +39,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Result, Row, machine, median, p99, render_table
+from bench.common import Result, Row, machine, median, p99, print_suite_rows
 from bot.models import FilterChange, RunRecord, RunState
 from bot.store import Store
 
@@ -304,10 +304,7 @@ def main(argv: list[str] | None = None) -> None:
         print(skipped().notes[0])
         return
     result = rows(measure(shape, log=True), shape)
-    print("\n## Rows for the suite\n")
-    print(render_table(result.rows))
-    for note in result.notes:
-        print(f"- {note}")
+    print_suite_rows(result)
 
 
 if __name__ == "__main__":

@@ -198,6 +198,14 @@ def render_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def print_suite_rows(result: Result) -> None:
+    """What a bench run on its own ends with: the rows ``python -m bench`` would put in BENCHMARKS.md."""
+    print("\n## Rows for the suite\n")
+    print(render_table(result.rows))
+    for note in result.notes:
+        print(f"- {note}")
+
+
 def run_child(module: str, args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
     """Run ``python -m <module> <args>`` from the repository root, with the repository importable."""
     env = dict(os.environ)

@@ -271,9 +271,10 @@ class PostRunner:
 
         The posted set is written when a run finishes; until then its claim holds its papers, so a
         second run for the channel (another local date, ``post-now`` beside a tick) cannot pick them.
+        ``runs``: the channel's ``open_runs``, when the caller has just read them.
         """
         seen = self.store.posted_keys(channel)
-        for record in self.store.runs(channel) if runs is None else runs:
+        for record in self.store.open_runs(channel) if runs is None else runs:
             if record.state == RunState.CLAIMED:
                 seen.update(record.paper_keys)
             seen.update(record.unsent)  # a cut-short digest's rest belongs to its continuation
@@ -389,9 +390,9 @@ class PostRunner:
             return self._continue(config, existing, now, summary)
         if existing and existing.state != RunState.FAILED:
             return Outcome.SKIPPED
-        runs = self.store.runs(channel)
+        runs = self.store.open_runs(channel)
         if self._settle_earlier_orphans(runs, local_date, now):
-            runs = self.store.runs(channel)
+            runs = self.store.open_runs(channel)
         try:
             plan = self.plan(config, now, days, matcher=matcher, seen=self._seen_keys(channel, runs))
         except HFError as exc:

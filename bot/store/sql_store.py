@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, delete, func, select, update
+from sqlalchemy import Connection, create_engine, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -184,6 +184,15 @@ class SqlStore:
         with self._tx() as conn:
             records = [RunRecord.from_doc(doc) for doc in conn.scalars(query)]
         return sorted(records, key=lambda r: (r.local_date, r.claimed_at.timestamp(), r.channel_id))
+
+    def open_runs(self, channel_id: str) -> list[RunRecord]:
+        owing = runs_t.c.doc["unsent"].astext.notin_(["[]"])  # NULL (no such key) is not owing
+        query = select(runs_t.c.doc).where(
+            runs_t.c.channel_id == channel_id, or_(runs_t.c.state == RunState.CLAIMED, owing)
+        )
+        with self._tx() as conn:
+            records = [RunRecord.from_doc(doc) for doc in conn.scalars(query)]
+        return sorted(records, key=lambda r: (r.local_date, r.claimed_at.timestamp()))
 
     def prune(self, before: date) -> int:
         with self._tx() as conn:

@@ -600,6 +600,13 @@ class TinyStore:
             records = [RunRecord.from_doc(doc) for doc in docs]
             return sorted(records, key=lambda r: (r.local_date, r.claimed_at.timestamp(), r.channel_id))
 
+    def open_runs(self, channel_id: str) -> list[RunRecord]:
+        with self._reading():
+            table = self._tables[_RUNS]
+            docs = [table.get(doc_id=i) for i in self._run_ids.get(channel_id, {}).values()]
+            records = [RunRecord.from_doc(d) for d in docs if d["state"] == RunState.CLAIMED or d.get("unsent")]
+            return sorted(records, key=lambda r: (r.local_date, r.claimed_at.timestamp()))
+
     def prune(self, before: date) -> int:
         with self._writing():
             cutoff = before.isoformat()  # ISO dates sort like dates

@@ -6,10 +6,11 @@ paper may be shown twice, and none may be marked as posted when the channel neve
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
+from bot.daily import Plan
 from bot.models import RunRecord, RunState
 from bot.reconcile import digest_metadata
 from bot.render import render_digest
@@ -166,16 +167,7 @@ def test_a_claim_a_dead_process_left_yesterday_is_settled_before_todays_post(
     runner = bot.services.runner
     config = bot.store.get_channel(CHANNEL)
     plan = runner.plan(config, FRIDAY_0900)
-    yesterday = RunRecord(
-        channel_id=CHANNEL,
-        local_date=FRIDAY - timedelta(days=1),
-        state=RunState.CLAIMED,
-        run_id="deadbeef",
-        claimed_at=FRIDAY_0900 - timedelta(days=1),
-        days=plan.days,
-        paper_keys=tuple(p.key for p in plan.selection.papers),
-    )
-    assert bot.store.claim_run(yesterday)
+    _claim_of_a_dead_process(bot, plan, "deadbeef", FRIDAY - timedelta(days=1), FRIDAY_0900 - timedelta(days=1))
     if reached_slack:  # the dead process's post, tagged with its run id as every digest is
         bot.services.poster.post_message(
             CHANNEL,
@@ -197,6 +189,20 @@ def test_a_claim_a_dead_process_left_yesterday_is_settled_before_todays_post(
         assert _keys_shown(digests) == ["2608.00001", "2608.00002"]
 
 
+def _claim_of_a_dead_process(bot: RunningBot, plan: Plan, run_id: str, local_date: date, claimed_at: datetime) -> None:
+    """The ledger row a process writes before calling Slack, left behind because it was killed."""
+    record = RunRecord(
+        channel_id=CHANNEL,
+        local_date=local_date,
+        state=RunState.CLAIMED,
+        run_id=run_id,
+        claimed_at=claimed_at,
+        days=plan.days,
+        paper_keys=tuple(p.key for p in plan.selection.papers),
+    )
+    assert bot.store.claim_run(record)
+
+
 @pytest.mark.usefixtures("big_day")
 def test_a_run_killed_after_its_first_message_sends_only_the_rest_after_restart(
     bot: RunningBot, fake_slack: FakeSlack
@@ -205,16 +211,7 @@ def test_a_run_killed_after_its_first_message_sends_only_the_rest_after_restart(
     ledger records exactly those, and a continuation brings the others."""
     runner = bot.services.runner
     plan = runner.plan(bot.store.get_channel(CHANNEL), FRIDAY_0900)
-    claim = RunRecord(
-        channel_id=CHANNEL,
-        local_date=FRIDAY,
-        state=RunState.CLAIMED,
-        run_id="killed-run",
-        claimed_at=FRIDAY_0900 - timedelta(minutes=3),
-        days=plan.days,
-        paper_keys=tuple(p.key for p in plan.selection.papers),
-    )
-    assert bot.store.claim_run(claim)
+    _claim_of_a_dead_process(bot, plan, "killed-run", FRIDAY, FRIDAY_0900 - timedelta(minutes=3))
     first = render_digest(plan.selection.papers, days=plan.days)[0]
     bot.services.poster.post_message(  # what the killed process got out before it died
         CHANNEL, text=first.text, blocks=first.blocks, metadata=digest_metadata("killed-run", FRIDAY, first.paper_keys)

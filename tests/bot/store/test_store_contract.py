@@ -246,6 +246,24 @@ def test_runs_are_listed_oldest_first_and_per_channel(any_store: Store) -> None:
     assert [r.local_date for r in any_store.runs("C2")] == [D2, D3]
 
 
+def test_open_runs_are_the_claims_and_the_digests_owing_a_continuation(any_store: Store) -> None:
+    D4 = date(2024, 5, 9)
+    any_store.claim_run(claimed(local_date=D1, run_id="done"))
+    any_store.finish_run(posted(claimed(local_date=D1, run_id="done"), (D1,), ("2405.00001",)))
+    any_store.claim_run(claimed(local_date=D2, run_id="cut-short"))
+    cut_short = posted(claimed(local_date=D2, run_id="cut-short"), (D2,), ("2405.00002",))
+    any_store.finish_run(cut_short.replace(unsent=("2405.00003",)))
+    any_store.claim_run(claimed(local_date=D3, run_id="refused"))
+    any_store.fail_run(claimed(local_date=D3, run_id="refused").replace(state=RunState.FAILED))
+    any_store.claim_run(claimed(local_date=D4, run_id="in-flight"))
+    any_store.claim_run(claimed(channel_id="C2", local_date=D4, run_id="elsewhere"))
+
+    open_runs = any_store.open_runs("C1")
+    assert [r.run_id for r in open_runs] == ["cut-short", "in-flight"]
+    assert open_runs[0].unsent == ("2405.00003",)
+    assert any_store.open_runs("C3") == []
+
+
 def test_prune_drops_old_runs_but_keeps_posted_keys(backend: Backend) -> None:
     with backend.open() as store:
         for day in (D1, D2, D3):
