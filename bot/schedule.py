@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config import valid_timezone
 from bot.errors import UserInputError
 from bot.models import ChannelConfig
+from bot.timezones import parse_timezone, resolve_timezone, suggest_timezones
 
 __all__ = [
     "DAY_NAMES",
@@ -125,20 +125,30 @@ def parse_schedule_spec(words: Iterable[str]) -> ScheduleSpec:
     timezone: str | None = None
     weekdays: tuple[int, ...] | None = None
     for word in words:
-        if "/" in word or word.upper() in ("UTC", "GMT"):
-            zone = "UTC" if word.upper() in ("UTC", "GMT") else word
-            if not valid_timezone(zone):
-                raise UserInputError(
-                    f"`{word}` is not a time zone I know. Use an IANA name like Europe/Berlin, "
-                    "America/New_York or Asia/Kolkata.",
-                    TIME_EXAMPLE,
-                )
-            timezone = zone
+        if "/" in word or resolve_timezone(word) == "UTC":
+            timezone = parse_timezone(word, TIME_EXAMPLE)
         elif word[:1].isdigit():
             post_time = parse_time(word)
         else:
-            weekdays = parse_weekdays(word)
+            try:
+                weekdays = parse_weekdays(word)
+            except UserInputError as not_days:
+                zone = resolve_timezone(word)  # a city alone: "Berlin", "Kolkata"
+                if zone is None and any(c in word for c in ",-"):
+                    raise  # a list or range of days with a typo: the days' own message says which
+                if zone is None:
+                    raise _neither_days_nor_zone(word) from not_days
+                timezone = zone
     return ScheduleSpec(post_time, timezone, weekdays)
+
+
+def _neither_days_nor_zone(word: str) -> UserInputError:
+    close = suggest_timezones(word)
+    guess = f" Did you mean {' or '.join(close)}?" if close else ""
+    return UserInputError(
+        f"`{word[:60]}` is neither days (mon-fri, mon,wed,fri, daily, weekends) nor a time zone I know.{guess}",
+        TIME_EXAMPLE,
+    )
 
 
 def slot_utc(local_date: date, config: ChannelConfig) -> datetime | None:

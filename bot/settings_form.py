@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.config import valid_timezone
 from bot.errors import UserInputError
 from bot.filter_edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT, with_filter
 from bot.filters import ChannelFilter, format_filter, parse_filter, parse_topic_list
@@ -46,6 +45,7 @@ from bot.settings_view import (
     metadata_for,
     settings_view,
 )
+from bot.timezones import parse_timezone
 
 __all__ = [
     "BLOCK_AUTHORS",
@@ -197,13 +197,7 @@ def _post_time(values: Mapping[str, Any]) -> str:
 
 
 def _timezone(text: str) -> str:
-    zone = "UTC" if text.upper() in ("UTC", "GMT") else text
-    if not valid_timezone(zone):
-        shown = text[:60] or "(empty)"
-        raise UserInputError(
-            f"{shown} is not a time zone I know. Use an IANA name like Europe/Berlin, America/New_York or Asia/Kolkata."
-        )
-    return zone
+    return parse_timezone(text)
 
 
 def _weekdays(values: Mapping[str, Any]) -> tuple[int, ...]:

@@ -194,7 +194,7 @@ def settings_view(config: ChannelConfig) -> dict[str, Any]:
             BLOCK_TIMEZONE,
             "Time zone",
             _text_input(config.timezone, "Europe/Berlin"),
-            hint="An IANA name such as Europe/Berlin, America/New_York, Asia/Kolkata or UTC.",
+            hint="An IANA name such as Europe/Berlin, America/New_York or UTC, or a city: Berlin, Kolkata.",
         ),
         _input(BLOCK_WEEKDAYS, "Days", weekdays),
         _input(

@@ -69,6 +69,32 @@ def test_schedule_spec_in_any_order() -> None:
     assert "time zone" in err.value.message
 
 
+@pytest.mark.parametrize(
+    ("words", "zone"),
+    [
+        (["europe/berlin"], "Europe/Berlin"),
+        (["9am", "berlin", "weekdays"], "Europe/Berlin"),
+        (["kolkata"], "Asia/Kolkata"),
+        (["Sao_Paulo"], "America/Sao_Paulo"),
+        (["gmt"], "UTC"),
+    ],
+)
+def test_schedule_spec_reads_a_time_zone_as_people_type_it(words: list[str], zone: str) -> None:
+    assert parse_schedule_spec(words).timezone == zone
+
+
+def test_a_mistyped_zone_or_day_says_what_was_meant() -> None:
+    with pytest.raises(UserInputError) as err:
+        parse_schedule_spec(["Europe/Berln"])
+    assert "Did you mean Europe/Berlin" in err.value.message and err.value.example
+    with pytest.raises(UserInputError) as err:
+        parse_schedule_spec(["08:30", "Berln"])  # neither days nor a zone: both are named
+    assert "neither days" in err.value.message and "Europe/Berlin" in err.value.message
+    with pytest.raises(UserInputError) as err:
+        parse_schedule_spec(["mon-fry"])  # a range of days keeps the days' own message
+    assert "`fry` is not a weekday" in err.value.message
+
+
 def test_slot_uses_the_channel_zone_on_each_side_of_dst() -> None:
     berlin = channel(post_time="08:30", timezone="Europe/Berlin", weekdays=tuple(range(7)))
     # Berlin is UTC+1 in winter and UTC+2 in summer: the UTC slot moves, the wall clock does not.

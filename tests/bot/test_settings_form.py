@@ -171,7 +171,7 @@ def test_utc_is_accepted_in_any_case() -> None:
         (BLOCK_MIN_UPVOTES, "100001", "whole number from 0 to 100000"),
         (BLOCK_POST_TIME, None, "Pick the time"),
         (BLOCK_POST_TIME, "25:00", "not a valid time"),
-        (BLOCK_TIMEZONE, "Mars/Olympus", "Mars/Olympus is not a time zone I know"),
+        (BLOCK_TIMEZONE, "Mars/Olympus", '"Mars/Olympus" is not a time zone I know'),
         (BLOCK_TIMEZONE, "../etc/passwd", "not a time zone I know"),
         (BLOCK_WEEKDAYS, [], "Pick at least one day"),
         (BLOCK_MAX_PAPERS, "0", "from 1 to 50"),

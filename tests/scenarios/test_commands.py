@@ -43,6 +43,17 @@ def test_resubscribe_changes_only_what_is_given(bot: RunningBot) -> None:
     assert (stored.post_time, stored.timezone, stored.weekdays) == ("10:00", "Asia/Kolkata", tuple(range(7)))
 
 
+def test_a_time_zone_typed_as_a_city_or_in_lower_case_is_stored_by_its_iana_name(bot: RunningBot) -> None:
+    bot.command("subscribe 08:30 berlin mon-fri")
+    assert bot.store.get_channel("C0001").timezone == "Europe/Berlin"
+    result = bot.command("subscribe america/new_york")
+    assert "(America/New_York)" in result.text
+    assert bot.store.get_channel("C0001").timezone == "America/New_York"
+    typo = bot.command("subscribe Europe/Berln")
+    assert "Did you mean Europe/Berlin" in typo.text
+    assert bot.store.get_channel("C0001").timezone == "America/New_York"
+
+
 def test_invalid_schedule_explains_and_stores_nothing(bot: RunningBot) -> None:
     for text, expected in [
         ("subscribe 25:00", "not a valid time"),

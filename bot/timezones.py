@@ -1,0 +1,86 @@
+"""Time zones the way people type them: ``Europe/Berlin``, ``europe/berlin``, ``Berlin``, ``new york``.
+
+Slack's forms have no time-zone picker, and a select menu holds at most 100 options, so the zone is
+typed: in ``/papers subscribe`` and in the settings form. A strict IANA check would turn away
+``berlin`` or ``America/New York``; this accepts any spelling that names exactly one zone and, for a
+typo, suggests the closest names. Pure functions over one table built once from the tz database.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import cache
+from zoneinfo import available_timezones
+
+from bot.errors import UserInputError
+
+__all__ = ["parse_timezone", "resolve_timezone", "suggest_timezones"]
+
+# Zones named after a place; their last part ("Berlin", "New_York") is what people type alone.
+_REGIONS = frozenset(
+    {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"}
+)
+_UTC_SPELLINGS = frozenset({"utc", "gmt", "z", "zulu", "etc/utc", "etc/gmt", "universal"})
+
+
+@dataclass(frozen=True)
+class _Table:
+    names: dict[str, str]  # lower-case IANA name → IANA name
+    places: dict[str, str]  # lower-case place ("new_york") → IANA name
+
+
+@cache
+def _table() -> _Table:
+    zones = available_timezones()
+    names = {zone.lower(): zone for zone in zones}
+    places: dict[str, str] = {}
+    for zone in sorted(zones, key=lambda z: (len(z), z)):  # a place named twice is one zone under two names
+        if zone.split("/", 1)[0] in _REGIONS:
+            places.setdefault(zone.rsplit("/", 1)[1].lower(), zone)
+    return _Table(names, places)
+
+
+def _key(text: str) -> str:
+    return "_".join(text.strip().strip("`'\"").lower().split())
+
+
+def resolve_timezone(text: str) -> str | None:
+    """The IANA name that ``text`` means (any case, spaces for underscores, a place alone), or None."""
+    key = _key(text)
+    if not key or key.startswith("/") or ".." in key:
+        return None
+    if key in _UTC_SPELLINGS:
+        return "UTC"
+    table = _table()
+    return table.names.get(key) or table.places.get(key)
+
+
+def suggest_timezones(text: str, limit: int = 2) -> list[str]:
+    """The IANA names closest to a mistyped zone (``Europe/Berln`` → ``Europe/Berlin``), best first."""
+    key = _key(text)[:80]
+    if not key:
+        return []
+    table = _table()
+    candidates = {**table.places, **table.names}
+    suggestions: list[str] = []
+    for close in difflib.get_close_matches(key, list(candidates), n=limit * 2, cutoff=0.75):
+        zone = candidates[close]
+        if zone not in suggestions:
+            suggestions.append(zone)
+    return suggestions[:limit]
+
+
+def parse_timezone(text: str, example: str = "") -> str:
+    """``resolve_timezone``, or a UserInputError that names the closest zones (raw text: the reply escapes)."""
+    zone = resolve_timezone(text)
+    if zone is not None:
+        return zone
+    shown = " ".join(text.split())[:60] or "(empty)"
+    close = suggest_timezones(text)
+    hint = (
+        f"Did you mean {' or '.join(close)}?"
+        if close
+        else "Use an IANA name like Europe/Berlin, America/New_York or Asia/Kolkata, or a city such as Berlin."
+    )
+    raise UserInputError(f"\"{shown}\" is not a time zone I know. {hint}", example)
