@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,11 +29,23 @@ logger = logging.getLogger(__name__)
 LEDGER_RETENTION = timedelta(days=120)
 # Heroku kills 30 s after SIGTERM, systemd after 90 s: finish the channels already at Slack before that.
 SHUTDOWN_GRACE_SECONDS = 20.0
+# /healthz calls the scheduler stuck past these. Ticks come every minute and a late one may still run
+# for 5 minutes (misfire grace); 10,000 channels at Slack's 300 posts a minute take about 35 minutes.
+TICKS_STOPPED_AFTER = 6 * 60.0
+RUN_STUCK_AFTER = 2 * 60 * 60.0
 
 
 class PostScheduler:
-    def __init__(self, runner: PostRunner, store: Store, leader: Leadership | None = None) -> None:
+    def __init__(
+        self,
+        runner: PostRunner,
+        store: Store,
+        leader: Leadership | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.runner = runner
+        self._clock = clock
         self.store = store
         # Only the leader runs the jobs; other processes (PostgreSQL mode) keep ticking as standbys.
         self.leader: Leadership = leader if leader is not None else AlwaysLeader()
@@ -50,8 +64,11 @@ class PostScheduler:
         # The minute's tick and the tick on election are two jobs, so APScheduler's max_instances
         # does not keep them apart; two overlapping runs would double the posting threads.
         self._one_run = threading.Lock()
+        self._last_call: float | None = None  # the latest tick APScheduler fired, leader or not
+        self._run_began: float | None = None
 
     def _tick(self) -> None:
+        self._last_call = self._clock()
         if not self.leader.is_leader():
             return
         if not self._one_run.acquire(blocking=False):
@@ -62,9 +79,23 @@ class PostScheduler:
         try:
             self.ticks += 1
             self.last_tick = datetime.now(UTC)
+            self._run_began = self._clock()
             self.runner.run_due()
         finally:
+            self._run_began = None
             self._one_run.release()
+
+    def stuck(self) -> str:
+        """Why no post would go out although the scheduler runs: ticks stopped, or a run never ends.
+
+        Either means a wedged thread that only a restart frees; "" when neither.
+        """
+        now, began, last_call = self._clock(), self._run_began, self._last_call
+        if began is not None and now - began > RUN_STUCK_AFTER:
+            return f"a post run has been going for {(now - began) / 60:.0f} minutes"
+        if began is None and last_call is not None and now - last_call > TICKS_STOPPED_AFTER:
+            return f"the scheduler has not ticked for {(now - last_call) / 60:.0f} minutes"
+        return ""
 
     def _prune(self) -> None:
         if not self.leader.is_leader():
@@ -86,6 +117,7 @@ class PostScheduler:
             self._prune, CronTrigger(hour=3, minute=17, timezone=UTC), id="prune", replace_existing=True
         )
         self.scheduler.start()
+        self._last_call = self._clock()  # counts as a tick: the first cron tick is up to a minute away
         self.leader.start(on_elected=self._tick_soon)
 
     def _tick_soon(self) -> None:
@@ -126,6 +158,7 @@ class PostScheduler:
             "last_post": self.runner.last_post_at.isoformat() if self.runner.last_post_at else None,
             # Slack rejected the token: no post goes out until a restart with a working one.
             "token_rejected": self.runner.token_rejected or None,
+            "stuck": (self.stuck() if self.scheduler.running else "") or None,
             "last_run": {
                 "outcomes": dict(last.outcomes),
                 "errors": dict(last.errors),

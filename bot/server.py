@@ -45,7 +45,8 @@ def health_report(mode: str, state: Mapping[str, Any]) -> dict[str, Any]:
 
     * the post scheduler is not running: no post would go out from this process;
     * Slack rejected the bot token mid-run: the runner stops calling Slack until a restart (which
-      re-checks the token and stops with one line if it is still dead), so only a restart helps.
+      re-checks the token and stops with one line if it is still dead), so only a restart helps;
+    * the scheduler is stuck: no tick for 6 minutes, or one post run going for over 2 hours.
 
     A PostgreSQL standby (``leader: false``) is healthy: another process runs the posts.
     """
@@ -57,6 +58,8 @@ def health_report(mode: str, state: Mapping[str, Any]) -> dict[str, Any]:
             f"Slack rejected the bot token ({state['token_rejected']}); nothing is posted until a restart "
             "with a working SLACK_BOT_TOKEN"
         )
+    if state.get("stuck"):
+        problems.append(f"the post scheduler is stuck: {state['stuck']}")
     return {"ok": not problems, "problems": problems, "mode": mode, **state}
 
 

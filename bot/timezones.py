@@ -83,4 +83,4 @@ def parse_timezone(text: str, example: str = "") -> str:
         if close
         else "Use an IANA name like Europe/Berlin, America/New_York or Asia/Kolkata, or a city such as Berlin."
     )
-    raise UserInputError(f"\"{shown}\" is not a time zone I know. {hint}", example)
+    raise UserInputError(f'"{shown}" is not a time zone I know. {hint}', example)

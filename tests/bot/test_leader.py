@@ -169,3 +169,28 @@ def test_the_tick_on_election_and_the_minute_tick_never_run_at_once() -> None:
     first.join(5)
     scheduler._tick()  # once the run is over, ticks run again
     assert runner.runs == 2
+
+
+def test_a_post_run_that_never_ends_makes_the_scheduler_stuck() -> None:
+    from bot.scheduler import PostScheduler
+    from bot.server import health_report
+
+    now = [0.0]
+    runner = _Runner()
+    runner.hold = threading.Event()
+    scheduler = PostScheduler(runner, store=None, clock=lambda: now[0])  # type: ignore[arg-type]
+    running = threading.Thread(target=scheduler._tick)
+    running.start()
+    assert runner.started.wait(5)
+    now[0] += 60 * 60  # an hour: 10,000 channels take about 35 minutes
+    assert scheduler.stuck() == ""  # and no tick for an hour is fine while the run goes on
+    now[0] += 61 * 60
+    scheduler._tick()  # the minute's tick keeps coming, and is skipped: the run is still the one going
+    assert scheduler.stuck() == "a post run has been going for 121 minutes"
+    report = health_report("http", {"running": True, "stuck": scheduler.stuck()})
+    assert report["ok"] is False and report["problems"] == [
+        "the post scheduler is stuck: a post run has been going for 121 minutes"
+    ]
+    runner.hold.set()
+    running.join(5)
+    assert scheduler.stuck() == "" and runner.runs == 1

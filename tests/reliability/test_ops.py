@@ -212,6 +212,34 @@ def test_healthz_answers_503_while_the_post_scheduler_is_not_running(bot: Runnin
     assert after.status_code == 503 and after.json()["ok"] is False
 
 
+def test_healthz_answers_503_when_the_scheduler_stops_ticking_and_200_once_it_ticks_again(bot: RunningBot) -> None:
+    """A wedged scheduler thread posts nothing while the process looks alive: only a restart helps."""
+    now = [1_000.0]
+    scheduler = PostScheduler(bot.services.runner, bot.store, clock=lambda: now[0])
+    server = SlackHTTPServer(None, port=0, host="127.0.0.1", health=lambda: health_report("worker", scheduler.state()))
+    server.start_background()
+    url = f"http://127.0.0.1:{server.port}/healthz"
+    try:
+        scheduler.start()
+        deadline = time.monotonic() + 10
+        while scheduler.ticks < 1 and time.monotonic() < deadline:  # the tick on taking the lead
+            time.sleep(0.01)
+        scheduler.scheduler.pause_job("tick")  # the wedge: APScheduler stops calling the minute's tick
+        now[0] += 5 * 60  # ticks every minute; a late one may come up to 5 minutes late
+        late = httpx.get(url)
+        now[0] += 2 * 60
+        stopped = httpx.get(url)
+        scheduler._tick()  # a tick again, as APScheduler calls it every minute
+        ticking = httpx.get(url)
+    finally:
+        scheduler.shutdown()
+        server.shutdown()
+    assert late.status_code == 200
+    assert stopped.status_code == 503
+    assert stopped.json()["problems"] == ["the post scheduler is stuck: the scheduler has not ticked for 7 minutes"]
+    assert ticking.status_code == 200 and ticking.json()["stuck"] is None
+
+
 # ----- alerts, in process -------------------------------------------------------------------------
 
 

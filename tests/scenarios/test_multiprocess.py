@@ -152,28 +152,37 @@ def leaders(bots: list[Bot]) -> list[Bot]:
     return [b for b in bots if (b.health() or {}).get("leader")]
 
 
-def wait_until_posts_are_held(fake_slack: FakeSlack) -> int:
-    """Wait for new posts, then until none has arrived for ``QUIET`` seconds; returns how many there are.
+def wait_until_posts_are_held(fake_slack: FakeSlack, pg_url: str) -> int:
+    """Wait for new posts, then until every claim in the ledger has its post at Slack and no new post
+    has arrived for ``QUIET`` seconds; returns how many posts Slack has.
 
-    A worker that has claimed a channel may first wait for the pacer's slot; once no new post has
-    arrived for ``QUIET`` seconds, every worker is blocked inside a held ``chat.postMessage``.
+    Together these mean every worker is blocked inside a held ``chat.postMessage``: none is between
+    its claim and its request (a busy machine can make that gap long), and none is free to claim more.
     """
     before = len(digests(fake_slack))
     wait_for(lambda: len(digests(fake_slack)) > before, 30, "the leader to post")
-    seen, quiet_since = len(digests(fake_slack)), time.monotonic()
-    while time.monotonic() - quiet_since < QUIET:
-        time.sleep(0.05)
-        if len(digests(fake_slack)) != seen:
-            seen, quiet_since = len(digests(fake_slack)), time.monotonic()
+    with SqlStore(pg_url) as store:
+
+        def claims_at_slack() -> bool:
+            claimed = {r.channel_id for r in store.runs() if r.state == RunState.CLAIMED}
+            return claimed <= {c.channel for c in digests(fake_slack)}
+
+        seen, quiet_since = len(digests(fake_slack)), time.monotonic()
+        give_up = quiet_since + 30
+        while time.monotonic() - quiet_since < QUIET or not claims_at_slack():
+            assert time.monotonic() < give_up, "the leader's posts were never all held at Slack"
+            time.sleep(0.05)
+            if len(digests(fake_slack)) != seen:
+                seen, quiet_since = len(digests(fake_slack)), time.monotonic()
     assert seen < len(CHANNELS), "the run finished before the posts were held: nothing was tested"
     return seen
 
 
-def kill_the_leader_mid_post(bots: list[Bot], fake_slack: FakeSlack) -> Bot:
+def kill_the_leader_mid_post(bots: list[Bot], fake_slack: FakeSlack, pg_url: str) -> Bot:
     """SIGKILL the leader once its posts are all at Slack, held there by the fake's latency."""
     wait_for(lambda: len(leaders(bots)) == 1, 15, "one leader")
     (leader,) = leaders(bots)
-    wait_until_posts_are_held(fake_slack)
+    wait_until_posts_are_held(fake_slack, pg_url)
     leader.kill()
     return leader
 
@@ -186,7 +195,7 @@ def test_the_leader_killed_mid_run_and_every_channel_is_posted_exactly_once(
     bots = start_bots(processes)
     alive = list(bots)
     for _ in range(processes - 1):
-        alive.remove(kill_the_leader_mid_post(alive, fake_slack))
+        alive.remove(kill_the_leader_mid_post(alive, fake_slack, pg_url))
         wait_for(lambda: len(leaders(alive)) == 1, 10, "a standby to take over")
     fake_slack.latency = 0.0  # the last leader finishes the day
 
@@ -211,7 +220,7 @@ def test_a_clean_shutdown_mid_run_records_the_posts_it_made_and_leaves_the_rest_
     posted, no new channel is started, and the process exits cleanly."""
     fake_slack.latency = 2.0
     (first,) = start_bots(1)
-    held = wait_until_posts_are_held(fake_slack)
+    held = wait_until_posts_are_held(fake_slack, pg_url)
     first.proc.send_signal(signal.SIGTERM)
     assert first.proc.wait(timeout=20) == 0
     with SqlStore(pg_url) as store:
