@@ -146,7 +146,8 @@ class RunningBot:
         self.server = SlackHTTPServer(self.app, port=0, host="127.0.0.1", in_flight=in_flight)
         self.server.start_background()
         self.url = f"http://127.0.0.1:{self.server.port}"
-        self.http = httpx.Client(base_url=self.url, timeout=10)
+        # Generous: a loaded CI machine can be slow; the ack latency itself is measured in bench/.
+        self.http = httpx.Client(base_url=self.url, timeout=30)
         self._replies = 0
 
     @property

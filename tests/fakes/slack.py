@@ -610,11 +610,11 @@ class FakeSlack(HTTPFake):
         with self._cond:
             return self._messages.get((channel, ts))
 
-    def wait_for_calls(self, method: str, n: int = 1, timeout: float = 5.0) -> list[Call]:
+    def wait_for_calls(self, method: str, n: int = 1, timeout: float = 15.0) -> list[Call]:
         """Block until ``n`` calls of ``method`` were recorded (the app works after ``ack``)."""
         return self._wait(lambda: self.calls(method), n, timeout, f"{method} calls")
 
-    def wait_for_responses(self, n: int = 1, name: str | None = None, timeout: float = 5.0) -> list[dict[str, Any]]:
+    def wait_for_responses(self, n: int = 1, name: str | None = None, timeout: float = 15.0) -> list[dict[str, Any]]:
         """Block until ``n`` response_url posts arrived (bolt's ``respond`` runs after ``ack``)."""
         return self._wait(lambda: self.responses(name), n, timeout, f"responses to {name or 'any name'}")
 
