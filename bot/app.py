@@ -13,7 +13,7 @@ from bot.errors import ConfigError
 from bot.in_flight import InFlight
 from bot.services import Services
 
-__all__ = ["build_app"]
+__all__ = ["build_app", "check_bot_token"]
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +21,17 @@ logger = logging.getLogger(__name__)
 def _ignore_token_skipped(record: logging.LogRecord) -> bool:
     """Bolt also reads SLACK_BOT_TOKEN itself and warns that our client's token wins: it is the same."""
     return "will be unused" not in record.getMessage()
+
+
+def check_bot_token(services: Services) -> None:
+    """``auth.test`` at start-up: a bad token stops the process in one line, not at the first post."""
+    try:
+        services.poster.client.auth_test()
+    except SlackApiError as exc:
+        code = exc.response.get("error", "unknown error")
+        raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({code}); copy the Bot User OAuth Token again.") from None
+    except (SlackClientError, OSError):
+        raise ConfigError(f"Cannot reach Slack at {services.settings.slack_api_url}; check SLACK_API_URL.") from None
 
 
 def build_app(
@@ -37,13 +48,7 @@ def build_app(
     that work runs (tests pass one they can wait on)."""
     settings = services.settings
     client = services.poster.client
-    try:
-        client.auth_test()
-    except SlackApiError as exc:
-        code = exc.response.get("error", "unknown error")
-        raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({code}); copy the Bot User OAuth Token again.") from None
-    except (SlackClientError, OSError):
-        raise ConfigError(f"Cannot reach Slack at {settings.slack_api_url}; check SLACK_API_URL.") from None
+    check_bot_token(services)
     bolt_logger = logging.getLogger("slack_bolt.App")
     bolt_logger.addFilter(_ignore_token_skipped)
     # Listeners ack at once and hand their slow part (Hugging Face, the store, Slack) to this pool.

@@ -22,6 +22,7 @@ from bot.logs import setup_logging
 
 if TYPE_CHECKING:
     from slack_bolt import App
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.in_flight import InFlight
     from bot.server import SlackHTTPServer
@@ -178,7 +179,7 @@ def _preview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
-    from bot.app import build_app
+    from bot.app import build_app, check_bot_token
     from bot.in_flight import InFlight
     from bot.leader import make_leader
     from bot.scheduler import PostScheduler
@@ -195,7 +196,9 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
 
     try:
         in_flight = None if socket_mode else InFlight()  # HTTP requests accepted and not answered yet
-        # A worker answers no requests.
+        # A worker answers no requests, but checks its token as the others do.
+        if worker:
+            check_bot_token(services)
         app = None if worker else build_app(services, socket_mode=socket_mode, in_flight=in_flight)
         scheduler = services.scheduler = PostScheduler(services.runner, services.store, make_leader(settings))
 
@@ -209,6 +212,8 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
             server = _listen(None, settings.port, health, None)
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        # Socket Mode connects before anything starts: a rejected app token ends start-up in one line.
+        handler = _connect_socket_mode(app, settings) if socket_mode else None
         scheduler.start()
         if server is not None:
             server.start_background()
@@ -219,11 +224,7 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
                 f"; GET /healthz on port {server.port}" if server else "",
             )
             stop.wait()
-        elif socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            handler = SocketModeHandler(app, settings.slack_app_token)
-            handler.connect()
+        elif handler is not None:
             logger.info(
                 "papers-bot is running in Socket Mode%s", f" (GET /healthz on port {server.port})" if server else ""
             )
@@ -238,6 +239,24 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
     finally:
         services.close()
     return 0
+
+
+def _connect_socket_mode(app: App | None, settings: Settings) -> SocketModeHandler:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    handler = SocketModeHandler(app, settings.slack_app_token)
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        code = exc.response.get("error", "unknown error")
+        raise ConfigError(
+            f"Slack rejected SLACK_APP_TOKEN ({code}); create an app-level token (xapp-) with the "
+            "connections:write scope under Basic Information → App-Level Tokens."
+        ) from None
+    except (SlackClientError, OSError) as exc:
+        raise ConfigError(f"Cannot open a Socket Mode connection to Slack ({type(exc).__name__}).") from None
+    return handler
 
 
 def _listen(

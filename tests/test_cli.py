@@ -143,12 +143,25 @@ def test_bad_configuration_stops_with_one_line(
     assert BOT_TOKEN not in result.stderr and SIGNING_SECRET not in result.stderr
 
 
-def test_rejected_token_stops_start_up(tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF) -> None:
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_rejected_token_stops_start_up(command: str, tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF) -> None:
     env = bot_env(
         fake_slack, fake_hf, tmp_path / "db", SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_BOT_TOKEN="xoxb-invalid"
     )
-    result = run_bot("serve", env=env, cwd=tmp_path)
+    result = run_bot(command, env=env, cwd=tmp_path)
     assert result.returncode == 2 and "Slack rejected SLACK_BOT_TOKEN (invalid_auth)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_rejected_app_token_stops_socket_mode_in_one_line_before_anything_runs(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF
+) -> None:
+    env = bot_env(fake_slack, fake_hf, tmp_path / "db", SLACK_APP_TOKEN="xapp-invalid")
+    result = run_bot("socket", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Slack rejected SLACK_APP_TOKEN (invalid_auth)" in result.stderr and "connections:write" in result.stderr
+    assert "Traceback" not in result.stderr and "xapp-invalid" not in result.stderr
+    assert [c.method for c in fake_slack.calls()] == ["auth.test", "apps.connections.open"]  # no tick, no post
 
 
 def free_port() -> int:

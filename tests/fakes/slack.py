@@ -711,11 +711,12 @@ class FakeSlack(HTTPFake):
         auth = request.headers.get("authorization", "")
         token = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else args.get("token")
         known = method in self._handlers or method in self._custom
+        wanted = "xapp-" if method == "apps.connections.open" else "xoxb-"  # Socket Mode: app-level token
         if not token:
             error = "not_authed"
-        elif token == "xoxb-invalid":
+        elif token in ("xoxb-invalid", "xapp-invalid"):
             error = "invalid_auth"
-        elif not str(token).startswith("xoxb-"):
+        elif not str(token).startswith(wanted):
             error = "not_allowed_token_type"
         else:
             catalog_problems, catalog_error = self._check_catalog(method, args)
