@@ -7,13 +7,14 @@ in that line, in ``repr`` or in logs.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, unquote_plus, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
+from bot.timezones import resolve_timezone
 
 __all__ = [
     "Settings",
@@ -23,12 +24,13 @@ __all__ = [
     "normalise_database_url",
     "redact_url",
     "url_passwords",
-    "valid_timezone",
 ]
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 DEFAULT_DB_PATH = "data/papers-bot.json"
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
@@ -167,17 +169,6 @@ def ephemeral_disk_warning(settings: Settings) -> str:
     )
 
 
-def valid_timezone(name: str) -> bool:
-    """True for an IANA zone name the bundled tz database knows (``Europe/Berlin``, ``UTC``)."""
-    if not name or name.startswith("/") or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
-
-
 def load_dotenv_file(path: str | os.PathLike[str] = ".env") -> None:
     """Load ``.env`` without overriding variables already set, so the real environment wins."""
     if Path(path).is_file():
@@ -222,8 +213,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         if not app_token.startswith("xapp-"):
             raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
 
-    timezone = get("PAPERS_BOT_TIMEZONE") or "UTC"
-    if not valid_timezone(timezone):
+    timezone = resolve_timezone(get("PAPERS_BOT_TIMEZONE") or "UTC")
+    if timezone is None:
         raise ConfigError("PAPERS_BOT_TIMEZONE must be an IANA time zone such as Europe/Berlin or America/New_York.")
     port_text = get("PORT") or "3000"  # serve's default; socket and worker listen only when it is set
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
@@ -235,6 +226,18 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
     if not api_url.endswith("/"):
         api_url += "/"
     admins = tuple(a.strip() for a in get("PAPERS_BOT_CONFIG_ADMINS").split(",") if a.strip())
+    for admin in admins:  # a name or an @mention would silently lock everyone out
+        if admin != "admins" and not _USER_ID.fullmatch(admin):
+            raise ConfigError(
+                f"PAPERS_BOT_CONFIG_ADMINS: {admin[:40]!r} is not a Slack user id (like U0123456789; profile → "
+                "⋮ → Copy member ID) nor `admins`."
+            )
+    alert_channel = get("PAPERS_BOT_ALERT_CHANNEL")
+    if alert_channel and not _CHANNEL_ID.fullmatch(alert_channel):  # "#alerts" would never be told anything
+        raise ConfigError(
+            f"PAPERS_BOT_ALERT_CHANNEL must be a channel id like C0123456789 (channel name → About → Channel ID), "
+            f"not {alert_channel[:40]!r}."
+        )
     database_url = normalise_database_url(get("DATABASE_URL")) if get("DATABASE_URL") else ""
     check_text = get("PAPERS_BOT_LEADER_CHECK_SECONDS") or "15"
     try:
@@ -255,7 +258,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         port=int(port_text),
         port_given=bool(get("PORT")),
         log_level=log_level,
-        alert_channel=get("PAPERS_BOT_ALERT_CHANNEL"),
+        alert_channel=alert_channel,
         config_admins=admins,
         database_url=database_url,
         leader_check_seconds=leader_check,

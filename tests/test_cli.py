@@ -129,6 +129,12 @@ def test_post_now_for_an_unsubscribed_channel_fails_clearly(
         ("SLACK_BOT_TOKEN", {}, "Set SLACK_BOT_TOKEN"),
         ("", {"PAPERS_BOT_TIMEZONE": "Mars/Base"}, "PAPERS_BOT_TIMEZONE must be an IANA time zone"),
         ("", {"PORT": "eighty"}, "PORT must be a port number"),
+        ("", {"PAPERS_BOT_ALERT_CHANNEL": "#alerts"}, "PAPERS_BOT_ALERT_CHANNEL must be a channel id like C0123456789"),
+        (
+            "",
+            {"PAPERS_BOT_CONFIG_ADMINS": "U0BOSS, @alice"},
+            "PAPERS_BOT_CONFIG_ADMINS: '@alice' is not a Slack user id",
+        ),
         ("", {"SLACK_SIGNING_SECRET": ""}, "Set SLACK_SIGNING_SECRET"),
     ],
 )
