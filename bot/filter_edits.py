@@ -10,6 +10,7 @@ was wrong, so nothing is stored half-changed. The channel's minimum upvotes live
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import replace
@@ -285,6 +286,7 @@ _SETTINGS = {
 }
 _SETTING_ALIASES = {"max": "max-papers", "papers": "max-papers", "limit": "max-papers", "upvotes": "min-upvotes"}
 _FORMATS = ("full", "compact")
+_SET_EXAMPLE_VALUES = {"max-papers": "5", "min-upvotes": "10", "format": "compact"}
 
 
 def apply_set(config: ChannelConfig, text: str) -> Edit:
@@ -302,10 +304,16 @@ def apply_set(config: ChannelConfig, text: str) -> Edit:
             )
         return config.replace(post_format=value.casefold()), f"set format {value.casefold()}"
     if name not in _SETTINGS:
-        raise UserInputError(f"I can't set `{words[0]}`. Settings: max-papers, min-upvotes, format.", SET_EXAMPLE)
+        close = difflib.get_close_matches(name, [*_SETTINGS, "format"], n=1, cutoff=0.6)
+        guess = f" Did you mean `{close[0]}`?" if close else ""
+        example = f"/papers set {close[0]} {_SET_EXAMPLE_VALUES[close[0]]}" if close else SET_EXAMPLE
+        raise UserInputError(f"I can't set `{words[0]}`.{guess} Settings: max-papers, min-upvotes, format.", example)
     field, low, high = _SETTINGS[name]
     if not re.fullmatch(r"[+-]?\d{1,9}", value) or not low <= int(value) <= high:
-        raise UserInputError(f"`{name}` must be a whole number from {low} to {high}, not `{value}`.", SET_EXAMPLE)
+        raise UserInputError(
+            f"`{name}` must be a whole number from {low} to {high}, not `{value}`.",
+            f"/papers set {name} {_SET_EXAMPLE_VALUES[name]}",
+        )
     return config.replace(**{field: int(value)}), f"set {name} {int(value)}"
 
 

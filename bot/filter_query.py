@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -167,8 +168,10 @@ def parse_filter(text: str) -> ChannelFilter:
             assert qualifier is not None
             key = _KEYS.get(qualifier[1].casefold())
             if key is None:
+                close = difflib.get_close_matches(qualifier[1].casefold(), list(_KEYS), n=1, cutoff=0.7)
+                guess = f" Did you mean `{close[0]}:`?" if close else ""
                 raise UserInputError(
-                    f"Unknown filter `{qualifier[1]}:` in `{word}`. Known: author:, org:, min-upvotes:, "
+                    f"Unknown filter `{qualifier[1]}:`.{guess} Known: author:, org:, min-upvotes:, "
                     'has:code, exclude: (or -term). Put a topic containing ":" in quotes.',
                     EXAMPLE,
                 )

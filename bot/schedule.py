@@ -60,7 +60,7 @@ def parse_time(text: str) -> str:
     """``8:30``, ``08:30``, ``9am``, ``5:15pm`` → ``"HH:MM"`` (24-hour)."""
     match = _TIME_RE.match(text.strip().lower())
     if not match:
-        raise UserInputError(f"`{text}` is not a time of day. Use HH:MM, 24-hour.", TIME_EXAMPLE)
+        raise UserInputError(f"`{text}` is not a time of day. Use 08:30 (24-hour), 9am or 5:15pm.", TIME_EXAMPLE)
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
     suffix = match.group(3)
     if suffix:

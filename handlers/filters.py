@@ -8,6 +8,7 @@ applies the edit in one atomic store update and records who and when, so nothing
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, timedelta
@@ -93,8 +94,20 @@ def apply_edit(
     return config, summaries[-1]
 
 
+# What a bare filter example (``model merging, org:nvidia``, written for any place a filter is typed)
+# becomes in a reply to a slash command: a command the user can run as it stands.
+_EXCLUSION_EXAMPLES = {"exclude": "/papers exclude medical, survey", "include": "/papers include survey"}
+
+
 def _edit(services: Services, call: Invocation, edit: Callable[[ChannelConfig], Edit]) -> Reply:
-    config, summary = apply_edit(services, call.channel_id, call.user_id, edit, team_id=call.team_id)
+    try:
+        config, summary = apply_edit(services, call.channel_id, call.user_id, edit, team_id=call.team_id)
+    except UserInputError as exc:
+        if not exc.example or exc.example.startswith("/"):
+            raise
+        name = call.command.name
+        example = _EXCLUSION_EXAMPLES.get(name) or f"/papers {name} {exc.example}"
+        raise UserInputError(exc.message, example) from None
     return Reply(change_reply(config, summary))
 
 
@@ -157,12 +170,13 @@ def clear(services: Services, call: Invocation) -> Reply:
 
 
 def _preview_days(args: str) -> int:
-    word = args.strip().removesuffix("days").removesuffix("d").strip()
-    if not word:
+    """``""``, ``7``, ``7d``, ``7 days``, ``1 day``."""
+    if not args.strip():
         return PREVIEW_DEFAULT_DAYS
-    if not word.isdigit() or not 1 <= int(word) <= PREVIEW_MAX_DAYS:
+    match = re.fullmatch(r"(\d{1,3})\s*(?:d|days?)?", args.strip(), re.IGNORECASE)
+    if match is None or not 1 <= int(match[1]) <= PREVIEW_MAX_DAYS:
         raise UserInputError(f"Preview covers 1 to {PREVIEW_MAX_DAYS} days, not `{args.strip()}`.", "/papers preview 7")
-    return int(word)
+    return int(match[1])
 
 
 def preview(services: Services, call: Invocation) -> Reply:

@@ -103,18 +103,21 @@ def test_min_upvotes_and_include_undo(bot: RunningBot, clock: Clock, fake_slack:
 
 def test_invalid_input_replies_with_what_was_wrong_and_an_example_and_changes_nothing(bot: RunningBot) -> None:
     bot.command("follow LLM")
-    for text, expected in [
-        ("set max-papers 10000", "from 1 to 50"),
-        ("follow colour:blue", "Unknown filter `colour:`"),
-        ("unfollow robotics", "is not a topic here"),
-        ("follow", "Name at least one topic"),
-        ("preview 99", "1 to 14 days"),
-        ("follow min-upvotes:500000", "from 0 to 100000"),  # the cap of `set min-upvotes` and the form
-        ("set min-upvotes 100001", "from 0 to 100000"),
+    for text, expected, example in [
+        ("set max-papers 10000", "from 1 to 50", "/papers set max-papers 5"),
+        ("follow colour:blue", "Unknown filter `colour:`", "/papers follow model merging"),
+        ("follow autor:LeCun", "Did you mean `author:`?", "/papers follow model merging"),
+        ("unfollow robotics", "is not a topic here", "/papers unfollow LLM"),
+        ("follow", "Name at least one topic", "/papers follow model merging"),
+        ("preview 99", "1 to 14 days", "/papers preview 7"),
+        ("follow min-upvotes:500000", "from 0 to 100000", "/papers follow min-upvotes:10"),  # the one cap
+        ("set min-upvotes 100001", "from 0 to 100000", "/papers set min-upvotes 10"),
+        ("set max-paper 5", "Did you mean `max-papers`?", "/papers set max-papers 5"),
+        ('exclude "survey', "Unclosed quote", "/papers exclude medical, survey"),
     ]:
         reply = bot.command(text)
         assert expected in reply.text, (text, reply.text)
-        assert "Example:" in reply.text
+        assert f"Example: `{example}" in reply.text, (text, reply.text)  # a command to run as it stands
     config = bot.store.get_channel("C0001")
     assert config is not None and config.filter_text == "LLM" and config.max_papers == 10
     assert config.min_upvotes == 0
