@@ -161,7 +161,8 @@ def _preview(args: argparse.Namespace, settings: Settings) -> int:
             if papers:
                 break
     if not papers:
-        print(f"No papers on Hugging Face for {', '.join(d.isoformat() for d in days[:1] or days)}.")
+        span = days[0].isoformat() if len(days) == 1 else f"any day from {min(days)} to {max(days)}"
+        print(f"No papers on Hugging Face for {span}.")
         return 0
     selection = select_for_channel(config, papers, set())
     if args.json:

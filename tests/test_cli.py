@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -83,6 +84,13 @@ def test_preview_topics_runs_the_channel_matcher_and_says_what_matched(
 
     bad = run_bot("preview", "--date", THURSDAY, "--topics", "colour:blue", env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "Unknown filter `colour:`" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_preview_without_a_date_names_every_day_it_looked_at(tmp_path: Path, fake_hf: FakeHF) -> None:
+    result = run_bot("preview", env=bot_env(None, fake_hf, tmp_path / "db"), cwd=tmp_path)  # no day has papers
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"No papers on Hugging Face for any day from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d\.", result.stdout)
+    assert fake_hf.count("/api/daily_papers") > 1
 
 
 def test_preview_reports_hugging_face_down(tmp_path: Path) -> None:
@@ -307,6 +315,7 @@ def test_migrate_store_refuses_a_missing_source_and_creates_nothing(tmp_path: Pa
         ),
         ("db.json", f"postgres://u:{PASSWORD}/x@{NOWHERE}/papers", "--to is not a valid PostgreSQL URL"),
         ("db.json", f"host=db user=u password={PASSWORD}", "--to looks like a key=value connection string"),
+        ("db.json", "", "--to is empty; is DATABASE_URL set in this shell?"),  # `--to "$DATABASE_URL"`, unset
     ],
 )
 def test_migrate_store_refuses_what_it_cannot_copy_and_says_what_it_can(

@@ -58,6 +58,8 @@ def check_locations(source: str, destination: str) -> None:
     file (or a URL's empty schema) and the "copy" would succeed with nothing in it. Raises
     ``ConfigError`` with one line that never quotes a password."""
     for option, location in (("--from", source), ("--to", destination)):
+        if not location.strip():  # `--to "$DATABASE_URL"` with the variable unset
+            raise ConfigError(f"{option} is empty; is DATABASE_URL set in this shell?")
         if _LIBPQ_KEYWORDS.match(location):
             raise ConfigError(f"{option} looks like a key=value connection string; give a postgres:// URL.")
         if is_url(location):
