@@ -231,9 +231,12 @@ def search(services: Services, call: Invocation) -> Reply:
     if query.arxiv_id:
         return paper_lookup(services, query.arxiv_id)
     reply = text_results(services, PagePosition(query.text))
-    if call.command.suggestion and reply.blocks:
+    if call.command.suggestion:
         hint = f"Searching for this. Did you mean `/papers {call.command.suggestion}`?"
-        reply.blocks.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
+        if reply.blocks:
+            reply.blocks.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
+        else:  # a text-only answer (nothing found, Hugging Face and the archive both unavailable)
+            reply = Reply(f"{hint}\n{reply.text}", reply.blocks)
     return reply
 
 

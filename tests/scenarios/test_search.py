@@ -231,6 +231,8 @@ def test_outage_with_an_empty_archive_still_answers_clearly(bot: RunningBot, fak
     fake_hf.fail("/api/papers/search", 503, times=20)
     result = bot.command("speculative decoding")
     assert "isn't answering" in result.text and "try again" in result.text
+    typo = bot.command("folow speculative decoding")  # a search, with the hint even in a text-only answer
+    assert "Did you mean `/papers follow`?" in typo.text and "isn't answering" in typo.text
 
 
 def test_id_lookup_during_an_outage_uses_the_archive_or_says_so(bot: RunningBot, fake_hf: FakeHF) -> None:
