@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -13,7 +13,10 @@ from bot.errors import ConfigError
 from bot.in_flight import InFlight
 from bot.services import Services
 
-__all__ = ["build_app", "check_bot_token"]
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+__all__ = ["build_app", "check_bot_token", "connect_socket_mode"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,3 +78,21 @@ def build_app(
 
     register(app, services, on_pool(listener_pool, in_flight))
     return app
+
+
+def connect_socket_mode(app: App, app_token: str) -> SocketModeHandler:
+    """Open the Socket Mode connection; a rejected app token ends start-up in one line."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token)
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        code = exc.response.get("error", "unknown error")
+        raise ConfigError(
+            f"Slack rejected SLACK_APP_TOKEN ({code}); create an app-level token (xapp-) with the "
+            "connections:write scope under Basic Information → App-Level Tokens."
+        ) from None
+    except (SlackClientError, OSError) as exc:
+        raise ConfigError(f"Cannot open a Socket Mode connection to Slack ({type(exc).__name__}).") from None
+    return handler

@@ -22,7 +22,6 @@ from bot.logs import setup_logging
 
 if TYPE_CHECKING:
     from slack_bolt import App
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.in_flight import InFlight
     from bot.server import SlackHTTPServer
@@ -180,7 +179,7 @@ def _preview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
-    from bot.app import build_app, check_bot_token
+    from bot.app import build_app, check_bot_token, connect_socket_mode
     from bot.in_flight import InFlight
     from bot.leader import make_leader
     from bot.scheduler import PostScheduler
@@ -214,7 +213,7 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         # Socket Mode connects before anything starts: a rejected app token ends start-up in one line.
-        handler = _connect_socket_mode(app, settings) if socket_mode else None
+        handler = connect_socket_mode(app, settings.slack_app_token) if socket_mode and app else None
         scheduler.start()
         if server is not None:
             server.start_background()
@@ -240,24 +239,6 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
     finally:
         services.close()
     return 0
-
-
-def _connect_socket_mode(app: App | None, settings: Settings) -> SocketModeHandler:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-    from slack_sdk.errors import SlackApiError, SlackClientError
-
-    handler = SocketModeHandler(app, settings.slack_app_token)
-    try:
-        handler.connect()
-    except SlackApiError as exc:
-        code = exc.response.get("error", "unknown error")
-        raise ConfigError(
-            f"Slack rejected SLACK_APP_TOKEN ({code}); create an app-level token (xapp-) with the "
-            "connections:write scope under Basic Information → App-Level Tokens."
-        ) from None
-    except (SlackClientError, OSError) as exc:
-        raise ConfigError(f"Cannot open a Socket Mode connection to Slack ({type(exc).__name__}).") from None
-    return handler
 
 
 def _listen(

@@ -30,7 +30,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 DEFAULT_DB_PATH = "data/papers-bot.json"
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
-_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+_CONVERSATION_ID = re.compile(r"[CGDUW][A-Z0-9]{2,}")  # a user id posts to the app's DM with them
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
@@ -184,6 +184,11 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def _shown(value: str) -> str:
+    """A mistyped value, quoted for the error line, unless it looks like a token pasted in the wrong place."""
+    return "a token" if value.startswith(("xox", "xapp-")) else repr(value[:40])
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -> Settings:
     """Read and validate settings for a run ``mode``.
 
@@ -227,16 +232,16 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         api_url += "/"
     admins = tuple(a.strip() for a in get("PAPERS_BOT_CONFIG_ADMINS").split(",") if a.strip())
     for admin in admins:  # a name or an @mention would silently lock everyone out
-        if admin != "admins" and not _USER_ID.fullmatch(admin):
+        if admin.casefold() != "admins" and not _USER_ID.fullmatch(admin):
             raise ConfigError(
-                f"PAPERS_BOT_CONFIG_ADMINS: {admin[:40]!r} is not a Slack user id (like U0123456789; profile → "
+                f"PAPERS_BOT_CONFIG_ADMINS: {_shown(admin)} is not a Slack user id (like U0123456789; profile → "
                 "⋮ → Copy member ID) nor `admins`."
             )
     alert_channel = get("PAPERS_BOT_ALERT_CHANNEL")
-    if alert_channel and not _CHANNEL_ID.fullmatch(alert_channel):  # "#alerts" would never be told anything
+    if alert_channel and not _CONVERSATION_ID.fullmatch(alert_channel):  # "#alerts" would never be told anything
         raise ConfigError(
-            f"PAPERS_BOT_ALERT_CHANNEL must be a channel id like C0123456789 (channel name → About → Channel ID), "
-            f"not {alert_channel[:40]!r}."
+            "PAPERS_BOT_ALERT_CHANNEL must be a channel id like C0123456789 (channel name → About → Channel ID) "
+            f"or a user id for a direct message, not {_shown(alert_channel)}."
         )
     database_url = normalise_database_url(get("DATABASE_URL")) if get("DATABASE_URL") else ""
     check_text = get("PAPERS_BOT_LEADER_CHECK_SECONDS") or "15"

@@ -144,10 +144,16 @@ def _shown(removal: _Removal) -> str:
 def _without(f: ChannelFilter, removal: _Removal) -> tuple[ChannelFilter, str]:
     """``f`` without one item, and the verb for the summary; ``UserInputError`` when it is not there."""
     kind, value = removal
-    if kind == "topic":
-        return f.without_topic(value), "unfollowed"
-    if kind == "exclude":
-        return f.without_excluded(value), "included"
+    try:
+        if kind == "topic":
+            return f.without_topic(value), "unfollowed"
+        if kind == "exclude":
+            return f.without_excluded(value), "included"
+    except UserInputError as exc:  # its example is an item the filter has: make it a command to run
+        verb = "unfollow" if kind == "topic" else "include"
+        raise UserInputError(
+            exc.message, f"/papers {verb} {exc.example}" if exc.example else "/papers topics"
+        ) from None
     if kind == "has":
         if not f.has_code:
             raise UserInputError("This channel does not require code (`has:code`); nothing changed.", "/papers topics")

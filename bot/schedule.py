@@ -120,26 +120,43 @@ class ScheduleSpec:
 
 
 def parse_schedule_spec(words: Iterable[str]) -> ScheduleSpec:
-    """Each word is a time, an IANA zone or a weekday set, in any order."""
+    """Each word is a time, a weekday set or a time zone, in any order; a zone may take up to three
+    words (``New York``, ``America/Sao Paulo``)."""
+    words = list(words)
     post_time: str | None = None
     timezone: str | None = None
     weekdays: tuple[int, ...] | None = None
-    for word in words:
-        if "/" in word or resolve_timezone(word) == "UTC":
-            timezone = parse_timezone(word, TIME_EXAMPLE)
-        elif word[:1].isdigit():
-            post_time = parse_time(word)
-        else:
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word[:1].isdigit():
+            post_time, i = parse_time(word), i + 1
+            continue
+        not_days: UserInputError | None = None
+        if "/" not in word:
             try:
-                weekdays = parse_weekdays(word)
-            except UserInputError as not_days:
-                zone = resolve_timezone(word)  # a city alone: "Berlin", "Kolkata"
-                if zone is None and any(c in word for c in ",-"):
-                    raise  # a list or range of days with a typo: the days' own message says which
-                if zone is None:
-                    raise _neither_days_nor_zone(word) from not_days
-                timezone = zone
+                weekdays, i = parse_weekdays(word), i + 1
+                continue
+            except UserInputError as exc:
+                not_days = exc
+        zone, used = _zone_at(words, i)
+        if zone is not None:
+            timezone, i = zone, i + used
+            continue
+        if not_days is None:  # a zone with a "/" that names none: say which zones come close
+            parse_timezone(word, TIME_EXAMPLE)
+        if any(c in word for c in ",-"):
+            raise not_days  # a list or range of days with a typo: the days' own message says which
+        raise _neither_days_nor_zone(word) from not_days
     return ScheduleSpec(post_time, timezone, weekdays)
+
+
+def _zone_at(words: list[str], start: int) -> tuple[str | None, int]:
+    """The zone the longest run of words from ``start`` names (three words at most), and its length."""
+    for length in (3, 2, 1):
+        if start + length <= len(words) and (zone := resolve_timezone(" ".join(words[start : start + length]))):
+            return zone, length
+    return None, 0
 
 
 def _neither_days_nor_zone(word: str) -> UserInputError:

@@ -82,6 +82,9 @@ class PostScheduler:
             self._run_began = self._clock()
             self.runner.run_due()
         finally:
+            # APScheduler does not call a job while it runs, so a long run is a long gap in ticks:
+            # its end counts as a tick, or /healthz would call it stuck until the next minute.
+            self._last_call = self._clock()
             self._run_began = None
             self._one_run.release()
 

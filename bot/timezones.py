@@ -21,7 +21,30 @@ __all__ = ["parse_timezone", "resolve_timezone", "suggest_timezones"]
 _REGIONS = frozenset(
     {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"}
 )
+# Old names whose last part is not the place people mean: "samoa" is not American Samoa, "victoria"
+# not Melbourne, "north" not Darwin. Typed in full they still work; alone they are not places.
+_NOT_PLACES = frozenset(
+    {
+        "Pacific/Samoa", "Australia/ACT", "Australia/LHI", "Australia/NSW", "Australia/North",
+        "Australia/Queensland", "Australia/South", "Australia/Tasmania", "Australia/Victoria",
+        "Australia/West", "Australia/Yancowinna",
+    }
+)  # fmt: skip
 _UTC_SPELLINGS = frozenset({"utc", "gmt", "z", "zulu", "etc/utc", "etc/gmt", "universal"})
+# Abbreviations are not zones people mean: the tz database's EST is UTC-5 all year, with no summer
+# time. Each is refused with the zone that most likely was meant, as are two misleading old names.
+_MEANT = {
+    "est": "America/New_York", "edt": "America/New_York", "et": "America/New_York",
+    "cst": "America/Chicago", "cdt": "America/Chicago", "ct": "America/Chicago",
+    "mst": "America/Denver", "mdt": "America/Denver", "mt": "America/Denver",
+    "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles", "pt": "America/Los_Angeles",
+    "hst": "Pacific/Honolulu", "akst": "America/Anchorage",
+    "bst": "Europe/London", "wet": "Europe/Lisbon", "cet": "Europe/Berlin", "cest": "Europe/Berlin",
+    "met": "Europe/Berlin", "eet": "Europe/Athens", "msk": "Europe/Moscow",
+    "ist": "Asia/Kolkata", "jst": "Asia/Tokyo", "kst": "Asia/Seoul", "sgt": "Asia/Singapore",
+    "aest": "Australia/Sydney", "aedt": "Australia/Sydney", "nzst": "Pacific/Auckland",
+    "samoa": "Pacific/Apia", "san_juan": "America/Puerto_Rico",  # not the old names' places
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -33,12 +56,21 @@ class _Table:
 @cache
 def _table() -> _Table:
     zones = available_timezones()
-    names = {zone.lower(): zone for zone in zones}
+    # With a "/" any IANA name counts (US/Eastern keeps summer time); without one, country names do
+    # (Japan, Poland), abbreviations do not: "EST" or "MST" (no summer time) cannot slip in.
+    names = {zone.lower(): zone for zone in zones if "/" in zone or _is_country_name(zone)}
     places: dict[str, str] = {}
     for zone in sorted(zones, key=lambda z: (len(z), z)):  # a place named twice is one zone under two names
-        if zone.split("/", 1)[0] in _REGIONS:
-            places.setdefault(zone.rsplit("/", 1)[1].lower(), zone)
+        parts = zone.split("/")
+        # Three parts (America/Argentina/San_Juan) name a place within a region: "san juan" alone
+        # more likely means Puerto Rico.
+        if len(parts) == 2 and parts[0] in _REGIONS and zone not in _NOT_PLACES:
+            places.setdefault(parts[1].lower(), zone)
     return _Table(names, places)
+
+
+def _is_country_name(zone: str) -> bool:
+    return zone.isalpha() and not zone.isupper() and zone not in ("Factory", "localtime")
 
 
 def _key(text: str) -> str:
@@ -61,6 +93,8 @@ def suggest_timezones(text: str, limit: int = 2) -> list[str]:
     key = _key(text)[:80]
     if not key:
         return []
+    if key in _MEANT:
+        return [_MEANT[key]]
     table = _table()
     candidates = {**table.places, **table.names}
     suggestions: list[str] = []
@@ -77,6 +111,8 @@ def parse_timezone(text: str, example: str = "") -> str:
     if zone is not None:
         return zone
     shown = " ".join(text.split())[:60] or "(empty)"
+    if _key(text) in _MEANT:
+        raise UserInputError(f'"{shown}" is ambiguous as a time zone. Did you mean {_MEANT[_key(text)]}?', example)
     close = suggest_timezones(text)
     hint = (
         f"Did you mean {' or '.join(close)}?"

@@ -194,3 +194,22 @@ def test_a_post_run_that_never_ends_makes_the_scheduler_stuck() -> None:
     runner.hold.set()
     running.join(5)
     assert scheduler.stuck() == "" and runner.runs == 1
+
+
+def test_the_end_of_a_long_run_counts_as_a_tick() -> None:
+    """APScheduler does not call the tick job while it runs: a 10-minute run is a 10-minute gap."""
+    from bot.scheduler import PostScheduler
+
+    now = [0.0]
+    runner = _Runner()
+    runner.hold = threading.Event()
+    scheduler = PostScheduler(runner, store=None, clock=lambda: now[0])  # type: ignore[arg-type]
+    running = threading.Thread(target=scheduler._tick)
+    running.start()
+    assert runner.started.wait(5)
+    now[0] += 10 * 60
+    runner.hold.set()
+    running.join(5)
+    assert scheduler.stuck() == ""
+    now[0] += 7 * 60  # then nothing for 7 minutes: stuck
+    assert scheduler.stuck() == "the scheduler has not ticked for 7 minutes"

@@ -77,6 +77,9 @@ def test_schedule_spec_in_any_order() -> None:
         (["kolkata"], "Asia/Kolkata"),
         (["Sao_Paulo"], "America/Sao_Paulo"),
         (["gmt"], "UTC"),
+        (["9am", "New", "York", "mon-fri"], "America/New_York"),  # a zone may take several words
+        (["America/New", "York"], "America/New_York"),
+        (["hong", "kong", "daily"], "Asia/Hong_Kong"),
     ],
 )
 def test_schedule_spec_reads_a_time_zone_as_people_type_it(words: list[str], zone: str) -> None:

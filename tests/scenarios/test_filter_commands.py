@@ -108,6 +108,7 @@ def test_invalid_input_replies_with_what_was_wrong_and_an_example_and_changes_no
         ("follow colour:blue", "Unknown filter `colour:`", "/papers follow model merging"),
         ("follow autor:LeCun", "Did you mean `author:`?", "/papers follow model merging"),
         ("unfollow robotics", "is not a topic here", "/papers unfollow LLM"),
+        ("unfollow -medical", "is not an exclusion here", "/papers topics"),  # none: the filter to look at
         ("follow", "Name at least one topic", "/papers follow model merging"),
         ("preview 99", "1 to 14 days", "/papers preview 7"),
         ("follow min-upvotes:500000", "from 0 to 100000", "/papers follow min-upvotes:10"),  # the one cap
