@@ -113,7 +113,9 @@ def _unquote(value: str) -> str:
 
 def _items(text: str) -> list[str]:
     """Comma-separated items; a comma inside quotes (``author:"Smith, J"``) stays in its item."""
-    items, current, quoted = [], [], False
+    items: list[str] = []
+    current: list[str] = []
+    quoted = False
     for ch in text:
         if ch in _QUOTE_CHARS:
             quoted = not quoted

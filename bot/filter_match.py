@@ -242,9 +242,9 @@ class FilterIndex:
                     several.setdefault(fid, [first[fid]]).append(pair)
                 first.update(dict.fromkeys(fids, pair))
                 singles.append((pair, fids))
-        for threshold, fids in self._min_upvotes.items():
+        for threshold, below in self._min_upvotes.items():
             if paper.upvotes < threshold:
-                rejected.update(fids)
+                rejected.update(below)
         if not paper.github_repo:
             rejected.update(self._need_code)
         if self._org_filters:

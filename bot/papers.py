@@ -146,8 +146,9 @@ def _author_names(value: Any) -> tuple[str, ...]:
 def _organization(*candidates: Any) -> tuple[str, str]:
     for org in candidates:
         if isinstance(org, dict):
-            handle = org.get("name") if isinstance(org.get("name"), str) else ""
-            display = org.get("fullname") if isinstance(org.get("fullname"), str) else ""
+            name, fullname = org.get("name"), org.get("fullname")
+            handle = name if isinstance(name, str) else ""
+            display = fullname if isinstance(fullname, str) else ""
             if handle or display:
                 return _clean_text(display or handle), handle.strip()
     return "", ""
@@ -161,7 +162,8 @@ def parse_paper(entry: Any, *, day: date | None = None) -> Paper | None:
     if not isinstance(entry, dict):
         logger.warning("skipping Hugging Face entry: not an object (%s)", type(entry).__name__)
         return None
-    raw = entry.get("paper") if isinstance(entry.get("paper"), dict) else entry
+    nested = entry.get("paper")
+    raw: dict[str, Any] = nested if isinstance(nested, dict) else entry
     paper_id = raw.get("id")
     if not isinstance(paper_id, str) or not ARXIV_ID_RE.match(paper_id.strip()):
         logger.warning("skipping Hugging Face entry: missing or invalid paper id %r", paper_id)

@@ -335,8 +335,8 @@ def render_digest(
         units = []
         for number, paper in enumerate(papers, 1):
             day = format_day(paper.day, year=False) if catch_up and paper.day else ""
-            blocks = _paper_blocks(paper, number=number, reason=reasons.get(paper.key, ""), day=day)
-            units.append(_Unit(blocks, [(number, paper)]))
+            card = _paper_blocks(paper, number=number, reason=reasons.get(paper.key, ""), day=day)
+            units.append(_Unit(card, [(number, paper)]))
     pages = _pack(units, dividers=not compact)
     label, when = _heading(title, days)
     heading, lead = (f"{label} · {when}", f"{label} for {when}") if when else (label, label)
@@ -345,9 +345,7 @@ def render_digest(
         part = f" ({page_no}/{len(pages)})" if len(pages) > 1 else ""
         if page_no == 1:
             text = truncate(f"📚 {heading}", MAX_HEADER_CHARS - len(part)) + part
-            blocks: list[dict[str, Any]] = [
-                {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
-            ]
+            blocks = [{"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}]
         else:
             part = f" (continued, {page_no}/{len(pages)})"
             blocks = [_context(f"📚 {_escape_fit(heading, 300)}{part}")]

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import UserInputError
 from bot.models import ChannelConfig
-from bot.timezones import parse_timezone, resolve_timezone, suggest_timezones
+from bot.timezones import resolve_timezone, suggest_timezones, timezone_error
 
 __all__ = [
     "DAY_NAMES",
@@ -144,7 +144,7 @@ def parse_schedule_spec(words: Iterable[str]) -> ScheduleSpec:
             timezone, i = zone, i + used
             continue
         if not_days is None:  # a zone with a "/" that names none: say which zones come close
-            parse_timezone(word, TIME_EXAMPLE)
+            raise timezone_error(word, TIME_EXAMPLE)
         if any(c in word for c in ",-"):
             raise not_days  # a list or range of days with a typo: the days' own message says which
         raise _neither_days_nor_zone(word) from not_days

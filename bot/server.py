@@ -23,7 +23,7 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -217,7 +217,7 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             logger.debug("%s %s", self.address_string(), format % args)
 
-        def _send(self, status: int, body: bytes, headers: dict[str, list[str]] | None = None) -> None:
+        def _send(self, status: int, body: bytes, headers: Mapping[str, Sequence[str]] | None = None) -> None:
             self.send_response(status)
             for name, values in (headers or {}).items():
                 if name.lower() == "content-length":
@@ -253,7 +253,7 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
                 # slack_sdk's verifier raises on a non-numeric timestamp (a 500); it is a forgery: 401.
                 self._send(401, b"invalid request", {"Content-Type": ["text/plain"]})
                 return
-            headers = {k.lower(): [v] for k, v in self.headers.items()}
+            headers: dict[str, str | Sequence[str]] = {k.lower(): [v] for k, v in self.headers.items()}
             response = server.app.dispatch(BoltRequest(body=body, query=parts.query, headers=headers))
             self._send(response.status, (response.body or "").encode(), response.headers)
 

@@ -71,8 +71,11 @@ def build_services(
 ) -> Services:
     """Wire the real clients; ``store`` and ``clock`` are injectable for tests."""
     store = store if store is not None else open_store(settings)
-    hf_kwargs = {"sleep": hf_sleep} if hf_sleep else {}
-    hf = HFClient(settings.hf_endpoint, token=settings.hf_token, **hf_kwargs)
+    hf = (
+        HFClient(settings.hf_endpoint, token=settings.hf_token, sleep=hf_sleep)
+        if hf_sleep
+        else HFClient(settings.hf_endpoint, token=settings.hf_token)
+    )
     if archive is None:
         in_memory = getattr(store, "path", "") is None  # an in-memory store gets an in-memory archive
         archive = Archive(None if in_memory else archive_dir_for(settings.db_path), background=True)

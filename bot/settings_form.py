@@ -160,7 +160,8 @@ def _names(text: str, qualifier: str) -> tuple[str, ...]:
     names = [name for name, _ in _items(text, dashes=False)]
     if not names:
         return ()
-    f = parse_filter(format_filter(ChannelFilter(**{qualifier: tuple(names)})))
+    typed = ChannelFilter(authors=tuple(names)) if qualifier == "authors" else ChannelFilter(orgs=tuple(names))
+    f = parse_filter(format_filter(typed))
     return f.authors if qualifier == "authors" else f.orgs
 
 
@@ -236,6 +237,10 @@ def _message(error: UserInputError) -> str:
     return error.message
 
 
+_NO_TEXTS: tuple[str, ...] = ()  # a field's value when it is invalid (the form is then refused)
+_NO_DAYS: tuple[int, ...] = ()
+
+
 def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]:
     """``view.state.values`` → the validated settings, or ``{block_id: message}`` for every bad field."""
     errors: dict[str, str] = {}
@@ -247,15 +252,15 @@ def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]
             errors[block_id] = _message(exc)
             return default
 
-    topics = field(BLOCK_TOPICS, lambda: _topics(_text(values, BLOCK_TOPICS)), ())
-    excluded = field(BLOCK_EXCLUDED, lambda: _excluded(_text(values, BLOCK_EXCLUDED)), ())
-    authors = field(BLOCK_AUTHORS, lambda: _names(_text(values, BLOCK_AUTHORS), "authors"), ())
-    orgs = field(BLOCK_ORGS, lambda: _names(_text(values, BLOCK_ORGS), "orgs"), ())
+    topics = field(BLOCK_TOPICS, lambda: _topics(_text(values, BLOCK_TOPICS)), _NO_TEXTS)
+    excluded = field(BLOCK_EXCLUDED, lambda: _excluded(_text(values, BLOCK_EXCLUDED)), _NO_TEXTS)
+    authors = field(BLOCK_AUTHORS, lambda: _names(_text(values, BLOCK_AUTHORS), "authors"), _NO_TEXTS)
+    orgs = field(BLOCK_ORGS, lambda: _names(_text(values, BLOCK_ORGS), "orgs"), _NO_TEXTS)
     min_upvotes = field(BLOCK_MIN_UPVOTES, lambda: _min_upvotes(_text(values, BLOCK_MIN_UPVOTES)), 0)
     has_code = HAS_CODE_VALUE in _selected(values, BLOCK_HAS_CODE)
     post_time = field(BLOCK_POST_TIME, lambda: _post_time(values), "")
     timezone = field(BLOCK_TIMEZONE, lambda: _timezone(_text(values, BLOCK_TIMEZONE)), "")
-    weekdays = field(BLOCK_WEEKDAYS, lambda: _weekdays(values), ())
+    weekdays = field(BLOCK_WEEKDAYS, lambda: _weekdays(values), _NO_DAYS)
     max_papers = field(BLOCK_MAX_PAPERS, lambda: _max_papers(_text(values, BLOCK_MAX_PAPERS)), 0)
     post_format = field(BLOCK_POST_FORMAT, lambda: _post_format(values), "")
     if errors:

@@ -15,7 +15,7 @@ from zoneinfo import available_timezones
 
 from bot.errors import UserInputError
 
-__all__ = ["parse_timezone", "resolve_timezone", "suggest_timezones"]
+__all__ = ["parse_timezone", "resolve_timezone", "suggest_timezones", "timezone_error"]
 
 # Zones named after a place; their last part ("Berlin", "New_York") is what people type alone.
 _REGIONS = frozenset(
@@ -108,15 +108,20 @@ def suggest_timezones(text: str, limit: int = 2) -> list[str]:
 def parse_timezone(text: str, example: str = "") -> str:
     """``resolve_timezone``, or a UserInputError that names the closest zones (raw text: the reply escapes)."""
     zone = resolve_timezone(text)
-    if zone is not None:
-        return zone
+    if zone is None:
+        raise timezone_error(text, example)
+    return zone
+
+
+def timezone_error(text: str, example: str = "") -> UserInputError:
+    """What to tell someone whose ``text`` names no zone: the zone meant, or the closest names."""
     shown = " ".join(text.split())[:60] or "(empty)"
     if _key(text) in _MEANT:
-        raise UserInputError(f'"{shown}" is ambiguous as a time zone. Did you mean {_MEANT[_key(text)]}?', example)
+        return UserInputError(f'"{shown}" is ambiguous as a time zone. Did you mean {_MEANT[_key(text)]}?', example)
     close = suggest_timezones(text)
     hint = (
         f"Did you mean {' or '.join(close)}?"
         if close
         else "Use an IANA name like Europe/Berlin, America/New_York or Asia/Kolkata, or a city such as Berlin."
     )
-    raise UserInputError(f'"{shown}" is not a time zone I know. {hint}', example)
+    return UserInputError(f'"{shown}" is not a time zone I know. {hint}', example)

@@ -162,7 +162,7 @@ def clear(services: Services, call: Invocation) -> Reply:
         },
         {"type": "button", "action_id": CLEAR_CANCEL, "text": {"type": "plain_text", "text": "Keep it"}, "value": "-"},
     ]
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": question}},
         {"type": "actions", "elements": buttons},
     ]

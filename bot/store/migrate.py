@@ -136,12 +136,12 @@ def _import(store: Store, channels: list[ChannelConfig], runs: list[RunRecord], 
 
 def _verify(src: Store, dst: Store, where: str) -> None:
     """Read both sides back: any difference means the copy is not trustworthy."""
-    checks = [
-        ("channels", src.channels(), dst.channels()),
-        ("runs", src.runs(), dst.runs()),
-        ("posted keys", _posted_ledger(src), _posted_ledger(dst)),
+    ledger = _posted_ledger(src)
+    checks: list[tuple[str, object, object, int]] = [
+        ("channels", channels := src.channels(), dst.channels(), len(channels)),
+        ("runs", runs := src.runs(), dst.runs(), len(runs)),
+        ("posted keys", ledger, _posted_ledger(dst), sum(len(keys) for keys in ledger.values())),
     ]
-    for what, expected, actual in checks:
+    for what, expected, actual, count in checks:
         if expected != actual:
-            count = len(expected) if isinstance(expected, list) else sum(len(v) for v in expected.values())
             raise StoreError(f"Verification failed: the {what} in {where} differ from the source ({count} expected).")

@@ -26,12 +26,12 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import filelock
 from tinydb import TinyDB
@@ -110,6 +110,15 @@ class _IncrementalEncoder:
         if cached is not None and cached[0] is doc:
             return cached
         return doc, f"{_JSON.encode(doc_id)}:{_JSON.encode(doc)}".encode()
+
+
+def _stored(table: Table, doc_id: int) -> dict[str, Any]:
+    """The document an in-memory index points at. The indexes change with the table under one lock,
+    so a miss is a bug, reported as a store error rather than a ``None`` passed on."""
+    doc = table.get(doc_id=doc_id)
+    if doc is None or isinstance(doc, list):
+        raise StoreError(f"the database index points at a missing document ({doc_id})")
+    return doc
 
 
 class _ReplaceOnlyTable(Table):
@@ -315,7 +324,9 @@ class TinyStore:
         try:
             self._storage = self._open_storage()
             self._db = _TinyDB(storage=lambda: self._storage)
-            self._tables: dict[str, _ReplaceOnlyTable] = {name: self._db.table(name) for name in (*_DATA_TABLES, _META)}
+            self._tables: dict[str, _ReplaceOnlyTable] = {
+                name: cast(_ReplaceOnlyTable, self._db.table(name)) for name in (*_DATA_TABLES, _META)
+            }
             self._reindex()
             self._schema_version = self._open_schema()
         except BaseException:
@@ -480,7 +491,7 @@ class TinyStore:
             doc_id = self._channel_ids.get(channel_id)
             if doc_id is None:
                 return None
-            return ChannelConfig.from_doc(self._tables[_CHANNELS].get(doc_id=doc_id))
+            return ChannelConfig.from_doc(_stored(self._tables[_CHANNELS], doc_id))
 
     def channels(self) -> list[ChannelConfig]:
         with self._reading():
@@ -519,7 +530,7 @@ class TinyStore:
             doc_id = self._posted_ids.get(channel_id)
             if doc_id is None:
                 return set()
-            return set(self._tables[_POSTED].get(doc_id=doc_id)["keys"])
+            return set(_stored(self._tables[_POSTED], doc_id)["keys"])
 
     def _add_posted(self, channel_id: str, keys: tuple[str, ...], day: date | None) -> None:
         """Keys map to the Hugging Face day they were first posted for; a re-post keeps the first."""
@@ -530,7 +541,7 @@ class TinyStore:
             doc = {"channel_id": channel_id, "keys": dict.fromkeys(keys, stamp)}
             self._posted_ids[channel_id] = table.insert(doc)
             return
-        merged = dict(table.get(doc_id=doc_id)["keys"])
+        merged = dict(_stored(table, doc_id)["keys"])
         for key in keys:
             merged.setdefault(key, stamp)
         table.replace(doc_id, {"channel_id": channel_id, "keys": merged})
@@ -542,7 +553,7 @@ class TinyStore:
             doc_id = self._run_ids.get(channel_id, {}).get(local_date.isoformat())
             if doc_id is None:
                 return None
-            return RunRecord.from_doc(self._tables[_RUNS].get(doc_id=doc_id))
+            return RunRecord.from_doc(_stored(self._tables[_RUNS], doc_id))
 
     def claim_run(self, record: RunRecord) -> bool:
         _require_state(record, "claim_run", RunState.CLAIMED)
@@ -593,17 +604,18 @@ class TinyStore:
     def runs(self, channel_id: str | None = None) -> list[RunRecord]:
         with self._reading():
             table = self._tables[_RUNS]
+            docs: Sequence[dict[str, Any]]
             if channel_id is None:
                 docs = table.all()
             else:
-                docs = [table.get(doc_id=i) for i in self._run_ids.get(channel_id, {}).values()]
+                docs = [_stored(table, i) for i in self._run_ids.get(channel_id, {}).values()]
             records = [RunRecord.from_doc(doc) for doc in docs]
             return sorted(records, key=lambda r: (r.local_date, r.claimed_at.timestamp(), r.channel_id))
 
     def open_runs(self, channel_id: str) -> list[RunRecord]:
         with self._reading():
             table = self._tables[_RUNS]
-            docs = [table.get(doc_id=i) for i in self._run_ids.get(channel_id, {}).values()]
+            docs = [_stored(table, i) for i in self._run_ids.get(channel_id, {}).values()]
             records = [RunRecord.from_doc(d) for d in docs if d["state"] == RunState.CLAIMED or d.get("unsent")]
             return sorted(records, key=lambda r: (r.local_date, r.claimed_at.timestamp()))
 
