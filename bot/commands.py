@@ -15,7 +15,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "subscribe": (
         "[HH:MM] [time zone] [days]",
         "/papers subscribe 08:30 Europe/Berlin mon-fri",
-        "Post the day's trending papers in this channel (default 09:00 Mon–Fri).",
+        "Post the day's trending papers in this channel (default 09:00 Mon–Fri); the time zone may be a "
+        "city (`berlin`, `new york`).",
     ),
     "unsubscribe": ("", "/papers unsubscribe", "Stop the daily posts here (settings are kept)."),
     "status": ("", "/papers status", "Show this channel's schedule, filter and next post time."),
