@@ -12,6 +12,8 @@ from sqlalchemy.pool import NullPool
 
 from bot.config import Settings
 from bot.leader import AdvisoryLockLeader, AlwaysLeader, make_leader
+from bot.scheduler import PostScheduler
+from bot.server import health_report
 
 CHECK = 0.05
 
@@ -140,8 +142,6 @@ class _Standby(AlwaysLeader):
 
 
 def test_the_scheduler_runs_jobs_only_while_leader_and_healthz_says_so() -> None:
-    from bot.scheduler import PostScheduler
-
     runner = _Runner()
     standby = PostScheduler(runner, store=None, leader=_Standby())  # type: ignore[arg-type]
     standby._tick()
@@ -153,16 +153,20 @@ def test_the_scheduler_runs_jobs_only_while_leader_and_healthz_says_so() -> None
     assert runner.runs == 1 and leading.state()["leader"] is True
 
 
-def test_the_tick_on_election_and_the_minute_tick_never_run_at_once() -> None:
-    """Two overlapping runs in one process would double its posting threads (and its Slack rate)."""
-    from bot.scheduler import PostScheduler
-
+def _mid_run(clock: Callable[[], float] = time.monotonic) -> tuple[PostScheduler, _Runner, threading.Thread]:
+    """A leading scheduler whose tick is inside a post run that lasts until ``runner.hold`` is set."""
     runner = _Runner()
     runner.hold = threading.Event()
-    scheduler = PostScheduler(runner, store=None)  # type: ignore[arg-type]
-    first = threading.Thread(target=scheduler._tick)  # the tick on election, still posting
-    first.start()
+    scheduler = PostScheduler(runner, store=None, clock=clock)  # type: ignore[arg-type]
+    running = threading.Thread(target=scheduler._tick)
+    running.start()
     assert runner.started.wait(5)
+    return scheduler, runner, running
+
+
+def test_the_tick_on_election_and_the_minute_tick_never_run_at_once() -> None:
+    """Two overlapping runs in one process would double its posting threads (and its Slack rate)."""
+    scheduler, runner, first = _mid_run()  # the tick on election, still posting
     scheduler._tick()  # the minute's tick arrives meanwhile
     assert runner.runs == 1
     runner.hold.set()
@@ -172,16 +176,8 @@ def test_the_tick_on_election_and_the_minute_tick_never_run_at_once() -> None:
 
 
 def test_a_post_run_that_never_ends_makes_the_scheduler_stuck() -> None:
-    from bot.scheduler import PostScheduler
-    from bot.server import health_report
-
     now = [0.0]
-    runner = _Runner()
-    runner.hold = threading.Event()
-    scheduler = PostScheduler(runner, store=None, clock=lambda: now[0])  # type: ignore[arg-type]
-    running = threading.Thread(target=scheduler._tick)
-    running.start()
-    assert runner.started.wait(5)
+    scheduler, runner, running = _mid_run(lambda: now[0])
     now[0] += 60 * 60  # an hour: 10,000 channels take about 35 minutes
     assert scheduler.stuck() == ""  # and no tick for an hour is fine while the run goes on
     now[0] += 61 * 60
@@ -198,15 +194,8 @@ def test_a_post_run_that_never_ends_makes_the_scheduler_stuck() -> None:
 
 def test_the_end_of_a_long_run_counts_as_a_tick() -> None:
     """APScheduler does not call the tick job while it runs: a 10-minute run is a 10-minute gap."""
-    from bot.scheduler import PostScheduler
-
     now = [0.0]
-    runner = _Runner()
-    runner.hold = threading.Event()
-    scheduler = PostScheduler(runner, store=None, clock=lambda: now[0])  # type: ignore[arg-type]
-    running = threading.Thread(target=scheduler._tick)
-    running.start()
-    assert runner.started.wait(5)
+    scheduler, runner, running = _mid_run(lambda: now[0])
     now[0] += 10 * 60
     runner.hold.set()
     running.join(5)
