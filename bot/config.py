@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, unquote_plus, urlsplit
 
+from bot.access import ADMINS_KEYWORD
 from bot.errors import ConfigError
 from bot.timezones import resolve_timezone
 
@@ -232,7 +233,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         api_url += "/"
     admins = tuple(a.strip() for a in get("PAPERS_BOT_CONFIG_ADMINS").split(",") if a.strip())
     for admin in admins:  # a name or an @mention would silently lock everyone out
-        if admin.casefold() != "admins" and not _USER_ID.fullmatch(admin):
+        if admin.casefold() != ADMINS_KEYWORD and not _USER_ID.fullmatch(admin):
             raise ConfigError(
                 f"PAPERS_BOT_CONFIG_ADMINS: {_shown(admin)} is not a Slack user id (like U0123456789; profile → "
                 "⋮ → Copy member ID) nor `admins`."

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import UserInputError
 from bot.models import ChannelConfig
-from bot.timezones import resolve_timezone, suggest_timezones, timezone_error
+from bot.timezones import did_you_mean, resolve_timezone, timezone_error
 
 __all__ = [
     "DAY_NAMES",
@@ -160,10 +160,9 @@ def _zone_at(words: list[str], start: int) -> tuple[str | None, int]:
 
 
 def _neither_days_nor_zone(word: str) -> UserInputError:
-    close = suggest_timezones(word)
-    guess = f" Did you mean {' or '.join(close)}?" if close else ""
     return UserInputError(
-        f"`{word[:60]}` is neither days (mon-fri, mon,wed,fri, daily, weekends) nor a time zone I know.{guess}",
+        f"`{word[:60]}` is neither days (mon-fri, mon,wed,fri, daily, weekends) nor a time zone I know."
+        + did_you_mean(word),
         TIME_EXAMPLE,
     )
 

@@ -15,7 +15,7 @@ from zoneinfo import available_timezones
 
 from bot.errors import UserInputError
 
-__all__ = ["parse_timezone", "resolve_timezone", "suggest_timezones", "timezone_error"]
+__all__ = ["did_you_mean", "parse_timezone", "resolve_timezone", "suggest_timezones", "timezone_error"]
 
 # Zones named after a place; their last part ("Berlin", "New_York") is what people type alone.
 _REGIONS = frozenset(
@@ -113,15 +113,18 @@ def parse_timezone(text: str, example: str = "") -> str:
     return zone
 
 
+def did_you_mean(text: str) -> str:
+    """`` Did you mean Europe/Berlin?`` for a mistyped zone (the zone meant, or the closest names), else ""."""
+    close = suggest_timezones(text)
+    return f" Did you mean {' or '.join(close)}?" if close else ""
+
+
 def timezone_error(text: str, example: str = "") -> UserInputError:
     """What to tell someone whose ``text`` names no zone: the zone meant, or the closest names."""
     shown = " ".join(text.split())[:60] or "(empty)"
     if _key(text) in _MEANT:
-        return UserInputError(f'"{shown}" is ambiguous as a time zone. Did you mean {_MEANT[_key(text)]}?', example)
-    close = suggest_timezones(text)
-    hint = (
-        f"Did you mean {' or '.join(close)}?"
-        if close
-        else "Use an IANA name like Europe/Berlin, America/New_York or Asia/Kolkata, or a city such as Berlin."
+        return UserInputError(f'"{shown}" is ambiguous as a time zone.{did_you_mean(text)}', example)
+    hint = did_you_mean(text) or (
+        " Use an IANA name like Europe/Berlin, America/New_York or Asia/Kolkata, or a city such as Berlin."
     )
-    return UserInputError(f'"{shown}" is not a time zone I know. {hint}', example)
+    return UserInputError(f'"{shown}" is not a time zone I know.{hint}', example)
