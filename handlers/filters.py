@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.commands import COMMANDS
 from bot.errors import HFError, NotAllowedError, UserInputError
 from bot.filter_edits import (
     Edit,
@@ -94,19 +95,16 @@ def apply_edit(
     return config, summaries[-1]
 
 
-# What a bare filter example (``model merging, org:nvidia``, written for any place a filter is typed)
-# becomes in a reply to a slash command: a command the user can run as it stands.
-_EXCLUSION_EXAMPLES = {"exclude": "/papers exclude medical, survey", "include": "/papers include survey"}
-
-
 def _edit(services: Services, call: Invocation, edit: Callable[[ChannelConfig], Edit]) -> Reply:
     try:
         config, summary = apply_edit(services, call.channel_id, call.user_id, edit, team_id=call.team_id)
     except UserInputError as exc:
         if not exc.example or exc.example.startswith("/"):
             raise
+        # A bare filter example (``model merging, org:nvidia``, written for anywhere a filter is typed)
+        # becomes a command to run as it stands; exclusions take plain terms, so theirs is the help's.
         name = call.command.name
-        example = _EXCLUSION_EXAMPLES.get(name) or f"/papers {name} {exc.example}"
+        example = COMMANDS[name][1] if name in ("exclude", "include") else f"/papers {name} {exc.example}"
         raise UserInputError(exc.message, example) from None
     return Reply(change_reply(config, summary))
 
