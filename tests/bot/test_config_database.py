@@ -97,14 +97,3 @@ def test_port_given_only_when_port_is_set() -> None:
     """``socket`` and ``worker`` serve /healthz only when PORT is set; ``serve`` listens on 3000 anyway."""
     assert load_settings({}).port == 3000 and load_settings({}).port_given is False
     assert load_settings({"PORT": "8080"}).port_given is True
-
-
-def test_the_default_time_zone_is_read_as_people_type_it() -> None:
-    assert load_settings({"PAPERS_BOT_TIMEZONE": "berlin"}).timezone == "Europe/Berlin"
-    assert load_settings({}).timezone == "UTC"
-    assert load_settings(
-        {"PAPERS_BOT_CONFIG_ADMINS": "U0BOSS, admins", "PAPERS_BOT_ALERT_CHANNEL": "C0ALERTS"}
-    ).config_admins == (
-        "U0BOSS",
-        "admins",
-    )
