@@ -145,11 +145,11 @@ def _post_now(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _preview(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.filters.selection import channel_filter, select_for_channel
     from bot.hf import HFClient
     from bot.models import ChannelConfig
     from bot.render import render_text_preview
     from bot.schedule import candidate_days
-    from bot.selection import channel_filter, select_for_channel
 
     config = ChannelConfig("preview", max_papers=args.limit, filter_text=args.topics.strip())
     channel_filter(config)  # a bad filter fails here, before any network call

@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.errors import HFError, SlackError
-from bot.fanout import RunMatcher
+from bot.filters.run_matcher import RunMatcher
+from bot.filters.selection import Selection, select_for_channel
 from bot.hf import DayFeed
 from bot.models import ChannelConfig, RunRecord, RunState
 from bot.papers import Paper
 from bot.reconcile import CLAIM_LEASE, TaggedPost, digest_metadata, find_tagged_posts
 from bot.render import Message, render_digest
 from bot.schedule import MAX_CATCHUP_DAYS, candidate_days, due_local_date
-from bot.selection import Selection, select_for_channel
 from bot.slack import AUTH_ERRORS, CHANNEL_ERRORS, TOO_LONG_ERRORS, SlackPoster
 from bot.store import Store
 

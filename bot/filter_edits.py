@@ -16,11 +16,10 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from bot.errors import UserInputError
-from bot.filter_terms import MAX_UPVOTES
-from bot.filters import MAX_NAMES, ChannelFilter, format_filter, parse_filter, parse_topic_list
+from bot.filters import MAX_NAMES, MAX_UPVOTES, ChannelFilter, format_filter, parse_filter, parse_topic_list
+from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig, FilterChange
 from bot.schedule import ScheduleSpec, format_weekdays
-from bot.selection import channel_filter
 
 __all__ = [
     "MAX_HISTORY",

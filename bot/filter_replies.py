@@ -13,10 +13,10 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.filters import ChannelFilter
+from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig, FilterChange
 from bot.papers import Paper
 from bot.render import escape_mrkdwn, format_day, mrkdwn_link, truncate
-from bot.selection import channel_filter
 
 __all__ = ["DayPreview", "change_reply", "filter_overview", "history_lines", "preview_blocks"]
 

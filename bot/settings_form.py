@@ -21,10 +21,10 @@ from typing import Any, TypeVar
 from bot.errors import UserInputError
 from bot.filter_edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT, with_filter
 from bot.filters import ChannelFilter, format_filter, parse_filter, parse_topic_list
+from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig
 from bot.render import escape_mrkdwn
 from bot.schedule import format_weekdays, parse_time
-from bot.selection import channel_filter
 from bot.settings_view import (
     BLOCK_AUTHORS,
     BLOCK_EXCLUDED,

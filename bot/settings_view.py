@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.filter_edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT
 from bot.filters import ChannelFilter, format_filter
+from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig
-from bot.selection import channel_filter
 
 __all__ = [
     "BLOCK_AUTHORS",

@@ -31,8 +31,8 @@ from bot.filter_edits import (
 )
 from bot.filter_replies import DayPreview, change_reply, filter_overview, preview_blocks
 from bot.filters import select_papers
+from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig
-from bot.selection import channel_filter
 from bot.services import Services
 from handlers.later import Later
 from handlers.replying import reply_errors

@@ -23,15 +23,15 @@ ALLOWED = {
 }
 PURE = [
     "bot/papers.py",
-    "bot/filters.py",
-    "bot/filter_terms.py",
-    "bot/filter_query.py",
-    "bot/filter_match.py",
+    "bot/filters/__init__.py",
+    "bot/filters/_terms.py",
+    "bot/filters/_query.py",
+    "bot/filters/_match.py",
     "bot/filter_edits.py",
     "bot/filter_replies.py",
     "bot/render.py",
     "bot/schedule.py",
-    "bot/selection.py",
+    "bot/filters/selection.py",
     "bot/commands.py",
     "bot/settings_view.py",
     "bot/settings_form.py",
@@ -40,7 +40,7 @@ PURE = [
     "bot/search.py",
     "bot/render_search.py",
     "bot/archive_files.py",
-    "bot/fanout.py",
+    "bot/filters/run_matcher.py",
 ]
 IO_MODULES = {"slack_sdk", "slack_bolt", "httpx", "tinydb", "apscheduler", "socket", "subprocess", "requests"}
 

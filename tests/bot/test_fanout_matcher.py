@@ -6,10 +6,10 @@ import random
 import threading
 
 from bench.bench_filters import make_filters, make_paper, vocabulary
-from bot.fanout import RunMatcher
 from bot.filters import format_filter
+from bot.filters.run_matcher import RunMatcher
+from bot.filters.selection import select_for_channel
 from bot.models import ChannelConfig
-from bot.selection import select_for_channel
 
 
 def test_same_papers_order_reasons_and_dropped_as_select_for_channel_on_random_filters() -> None:

@@ -21,11 +21,10 @@ from bot.filter_edits import (
     record_change,
 )
 from bot.filter_replies import change_reply, filter_overview
-from bot.filter_terms import MAX_TERM_LENGTH, MAX_TERM_WORDS, MAX_UPVOTES
-from bot.filters import MAX_TOPICS, parse_filter
+from bot.filters import MAX_TERM_LENGTH, MAX_TERM_WORDS, MAX_TOPICS, MAX_UPVOTES, parse_filter
+from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig
 from bot.schedule import parse_schedule_spec
-from bot.selection import channel_filter
 
 BASE = ChannelConfig("C1")
 

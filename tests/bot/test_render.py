@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.filter_terms import MAX_TERM_LENGTH, MAX_TERM_WORDS
+from bot.filters import MAX_TERM_LENGTH, MAX_TERM_WORDS
 from bot.papers import Paper, parse_daily_list
 from bot.render import (
     Message,

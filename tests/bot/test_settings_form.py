@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from bot.filters import parse_filter
+from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig, FilterChange
-from bot.selection import channel_filter
 from bot.settings_form import (
     BLOCK_AUTHORS,
     BLOCK_EXCLUDED,

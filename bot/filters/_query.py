@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from bot.errors import UserInputError
-from bot.filter_terms import (
+from bot.filters._terms import (
     EXAMPLE,
     MAX_EXCLUDED,
     MAX_NAMES,

@@ -17,9 +17,9 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from bot.filters import FilterIndex, MatchResult, choose_matches
+from bot.filters.selection import Selection, channel_filter, select_for_channel
 from bot.models import ChannelConfig
 from bot.papers import Paper
-from bot.selection import Selection, channel_filter, select_for_channel
 
 __all__ = ["RunMatcher"]
 

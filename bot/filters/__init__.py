@@ -33,15 +33,16 @@ the channels it actually matches. ``match_paper`` is a one-filter index, so the 
 
 from __future__ import annotations
 
-from bot.filter_match import FilterIndex, Hit, MatchResult, choose_matches, match_paper, select_papers
-from bot.filter_query import ChannelFilter, format_filter, parse_filter, parse_topic_list
-from bot.filter_terms import (
+from bot.filters._match import FilterIndex, Hit, MatchResult, choose_matches, match_paper, select_papers
+from bot.filters._query import ChannelFilter, format_filter, parse_filter, parse_topic_list
+from bot.filters._terms import (
     ABBREVIATIONS,
     MAX_EXCLUDED,
     MAX_NAMES,
     MAX_TERM_LENGTH,
     MAX_TERM_WORDS,
     MAX_TOPICS,
+    MAX_UPVOTES,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "MAX_TERM_LENGTH",
     "MAX_TERM_WORDS",
     "MAX_TOPICS",
+    "MAX_UPVOTES",
     "ChannelFilter",
     "FilterIndex",
     "Hit",

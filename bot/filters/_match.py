@@ -8,8 +8,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.filter_query import ChannelFilter
-from bot.filter_terms import (
+from bot.filters._query import ChannelFilter
+from bot.filters._terms import (
     JOIN_STOPWORDS,
     compound_key,
     light_stem,
