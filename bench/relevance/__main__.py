@@ -77,14 +77,14 @@ def load_days(folder: Path) -> dict[str, list[Paper]]:
     return days
 
 
-# A matcher: (filter text, the day's papers) -> ids of the papers it lets through.
-Matcher = Callable[[str, Sequence[Paper]], set[str]]
+# A matcher: (filter text, the day's papers) -> ids of the papers it lets through -> why.
+Matcher = Callable[[str, Sequence[Paper]], dict[str, str]]
 
 
-def substring_matcher(text: str, papers: Sequence[Paper]) -> set[str]:
+def substring_matcher(text: str, papers: Sequence[Paper]) -> dict[str, str]:
     """What most paper bots do: a case-insensitive substring of the topic in the title or abstract."""
     f = parse_filter(text)
-    out = set()
+    out = {}
     for p in papers:
         body = f"{p.title} {p.abstract}".casefold()
         org = f"{p.organization} {p.organization_id}".casefold()
@@ -94,15 +94,15 @@ def substring_matcher(text: str, papers: Sequence[Paper]) -> set[str]:
             continue
         if f.orgs and not any(o.casefold() in org for o in f.orgs):
             continue
-        out.add(p.id)
+        out[p.id] = "substring"
     return out
 
 
 def index_matcher(related: object | None) -> Matcher:
-    def match(text: str, papers: Sequence[Paper]) -> set[str]:
+    def match(text: str, papers: Sequence[Paper]) -> dict[str, str]:
         f: ChannelFilter = parse_filter(text)
         index = FilterIndex({"c": f}, related=related) if related is not None else FilterIndex({"c": f})
-        return {p.id for p, _ in index.match(papers)["c"]}
+        return {p.id: result.explain() for p, result in index.match(papers)["c"]}
 
     return match
 
@@ -156,7 +156,7 @@ def score(judged: Judged, days: dict[str, list[Paper]], matcher: Matcher) -> Sco
                 if label in ("must", "ok"):
                     s.good += 1
                 else:
-                    s.wrong.append(f"{p.id} [{label}] {titles[key][:90]}")
+                    s.wrong.append(f"{p.id} [{label}] {titles[key][:70]}  <- {matched[p.id][:80]}")
                 if label == "never":
                     s.forbidden += 1
     return s

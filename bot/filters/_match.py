@@ -7,7 +7,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import product
+from typing import TypeVar
 
+from bot.filters._orgs import org_keys, org_query
+from bot.filters._paper_text import read_paper
 from bot.filters._query import ChannelFilter
 from bot.filters._terms import (
     JOIN_STOPWORDS,
@@ -15,11 +19,14 @@ from bot.filters._terms import (
     light_stem,
     phrase_key,
     phrase_variants,
-    segments_of,
     stem,
+    topic_units,
     words_of,
 )
 from bot.papers import Paper
+
+_T = TypeVar("_T")
+_Pair = tuple[str, str, str, int]  # (topic as typed, hit kind, via, field mask)
 
 # ---------------------------------------------------------------------------------------------------
 # Matching
@@ -30,29 +37,73 @@ _WHERE = tuple(tuple(name for name, bit in _FIELDS if mask & bit) for mask in ra
 _STRONG = _TITLE | _KEYWORDS | _AUTHORS
 _EXCLUDABLE = _TITLE | _KEYWORDS | _ABSTRACT
 
-__all__ = ["FilterIndex", "Hit", "MatchResult", "choose_matches", "match_paper", "select_papers"]
+__all__ = ["RELATED_PREFIX", "FilterIndex", "Hit", "MatchResult", "choose_matches", "match_paper", "select_papers"]
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One topic that matched, and the fields it matched in (title, keywords, abstract, authors)."""
+    """One topic that matched, the fields it matched in, and how.
+
+    ``kind``: ``phrase`` (the topic's words in order, or a form of it), ``near`` (all its words in one
+    sentence, the title or one keyword, close together, in any order) or ``related`` (close in meaning,
+    from the semantic extra). ``via`` names the synonym or narrower term that matched ("MLLM" for VLM).
+    """
 
     topic: str
     where: tuple[str, ...]
+    kind: str = "phrase"
+    via: str = ""
+
+    @property
+    def tier(self) -> int:
+        """0 is best: a phrase in the title, keywords or authors; 3 is a match in meaning only."""
+        strong = any(w != "abstract" for w in self.where)
+        if self.kind == "phrase":
+            return 0 if strong else 1
+        if self.kind == "near":
+            return 1 if strong else 2
+        return 3
+
+    def explain(self) -> str:
+        where = ", ".join(self.where)
+        if self.kind == "near":
+            return f"{self.topic} (words apart: {where})"
+        if self.via:
+            return f"{self.topic} (as {self.via}: {where})"
+        return f"{self.topic} ({where})"
+
+
+RELATED_PREFIX = "Related to: "
 
 
 @dataclass(frozen=True, slots=True)
 class MatchResult:
-    """Why a paper matched; ``strong`` when some hit is outside the abstract (or the filter has no topics)."""
+    """Why a paper matched; ``strong`` when some hit is a phrase outside the abstract (or the filter has
+    no topics)."""
 
     hits: tuple[Hit, ...]
     strong: bool
 
+    @property
+    def tier(self) -> int:
+        return min((h.tier for h in self.hits), default=0)
+
+    @property
+    def kind(self) -> str:
+        """``word`` or ``related`` (only the semantic extra found it); ``all`` for a filter without topics."""
+        if not self.hits:
+            return "all"
+        return "related" if all(h.kind == "related" for h in self.hits) else "word"
+
     def explain(self) -> str:
-        return " · ".join(f"{h.topic} ({', '.join(h.where)})" for h in self.hits)
+        words = " · ".join(h.explain() for h in self.hits if h.kind != "related")
+        related = ", ".join(h.topic for h in self.hits if h.kind == "related")
+        return " · ".join(x for x in (words, related and RELATED_PREFIX + related) if x)
 
 
 _EVERYTHING = MatchResult(hits=(), strong=True)
+_GAP = 4  # words of a topic "close together": at most this many other words between them
+_TITLE_GAP = 8
 
 
 class _Vocabulary:
@@ -60,11 +111,14 @@ class _Vocabulary:
 
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
-        self.keys: dict[str, list[int]] = {}  # stem phrase or compound -> term ids
+        self.keys: dict[str, list[tuple[int, str]]] = {}  # stem phrase or compound -> (term id, via)
         self.prefixes: set[str] = set()  # proper word-prefixes of stem phrases
         self.chars: set[str] = set()  # proper character-prefixes of compounds
-        self.names: dict[str, list[int]] = {}  # as-typed stem phrases, for author names
+        self.names: dict[str, list[tuple[int, str]]] = {}  # as-typed stem phrases, for author names
         self.name_prefixes: set[str] = set()
+        self.units: dict[str, list[tuple[int, int]]] = {}  # unit form -> (term id, unit number)
+        self.unit_prefixes: set[str] = set()
+        self.unit_count: dict[int, int] = {}  # term id -> units it needs
 
     def add(self, term: str) -> int | None:
         words = tuple(words_of(term))
@@ -74,34 +128,65 @@ class _Vocabulary:
         if key in self.ids:
             return self.ids[key]
         tid = self.ids[key] = len(self.ids)
-        _register(self.names, self.name_prefixes, key, tid)
-        for variant in phrase_variants(words):
-            _register(self.keys, self.prefixes, phrase_key(variant), tid)
+        _register(self.names, self.name_prefixes, key, (tid, ""))
+        for variant, via in phrase_variants(words):
+            _register(self.keys, self.prefixes, phrase_key(variant), (tid, via))
             compound = compound_key(variant)
             if compound is not None:
-                self.keys.setdefault(compound, [])
-                if tid not in self.keys[compound]:
-                    self.keys[compound].append(tid)
+                entries = self.keys.setdefault(compound, [])
+                if all(t != tid for t, _ in entries):
+                    entries.append((tid, via))
                 self.chars.update(compound[:k] for k in range(1, len(compound)))
+        units = topic_units(words)
+        if len(units) >= 2:
+            self.unit_count[tid] = len(units)
+            for number, forms in enumerate(units):
+                for form in forms:
+                    _register(self.units, self.unit_prefixes, phrase_key(form), (tid, number))
         return tid
 
-    def scan(self, paper: Paper) -> dict[int, int]:
-        """Term id -> bit mask of the fields it occurs in."""
+    def scan(self, paper: Paper) -> tuple[dict[int, int], dict[int, str], dict[int, int]]:
+        """Term id -> bit mask of the fields it occurs in as a phrase; the label of a match through a
+        synonym or narrower term (absent when the topic itself matched); term id -> fields where its
+        words stand apart."""
+        text = read_paper(paper)
         hits: dict[int, int] = {}
-        for text, bit in ((paper.title, _TITLE), (paper.abstract, _ABSTRACT)):
-            for words in segments_of(text):
-                self._walk(words, bit, hits)
-        for keyword in paper.ai_keywords:
-            for words in segments_of(keyword):
-                self._walk(words, _KEYWORDS, hits)
+        via: dict[int, str] = {}
+        for lists, bit in ((text.title, _TITLE), (text.keywords, _KEYWORDS)):
+            for words in lists:
+                self._walk(words, bit, hits, via)
+        in_abstract: dict[int, int] = {}  # term id -> abstract sentences it occurs in
+        for sentence in text.abstract:
+            found: dict[int, int] = {}
+            for words in sentence:
+                self._walk(words, _ABSTRACT, found, via)
+            for tid in found:
+                in_abstract[tid] = in_abstract.get(tid, 0) + 1
+                hits[tid] = hits.get(tid, 0) | _ABSTRACT
+        for tid, count in in_abstract.items():  # a loose match only in the abstract must be repeated
+            if count < 2 and hits[tid] == _ABSTRACT and via.get(tid):
+                del hits[tid]
         for name in paper.authors:
             stems = [stem(w) for w in words_of(name)]
-            _walk_phrases(stems, self.names, self.name_prefixes, _AUTHORS, hits)
-        return hits
+            _walk_phrases(stems, self.names, self.name_prefixes, _AUTHORS, hits, via)
+        near: dict[int, int] = {}
+        if self.unit_count:
+            for lists, bit, gap in ((text.title_spans, _TITLE, _TITLE_GAP), (text.keyword_spans, _KEYWORDS, 1 << 10)):
+                for words in lists:
+                    for tid in self._near(words, gap):
+                        near[tid] = near.get(tid, 0) | bit
+            sentences: dict[int, int] = {}
+            for words in text.abstract_spans:
+                for tid in self._near(words, _GAP):
+                    sentences[tid] = sentences.get(tid, 0) + 1
+            for tid, count in sentences.items():  # as above: words apart only in one sentence are not enough
+                if count >= 2 or tid in near:
+                    near[tid] = near.get(tid, 0) | _ABSTRACT
+        return hits, via, near
 
-    def _walk(self, words: list[str], bit: int, hits: dict[int, int]) -> None:
+    def _walk(self, words: list[str], bit: int, hits: dict[int, int], via: dict[int, str]) -> None:
         stems = [stem(w) for w in words]
-        _walk_phrases(stems, self.keys, self.prefixes, bit, hits)
+        _walk_phrases(stems, self.keys, self.prefixes, bit, hits, via)
         keys, chars, n = self.keys, self.chars, len(words)
         for i in range(n - 1):  # compounds: "pre training" -> "pretrain"
             acc = light_stem(words[i])
@@ -110,30 +195,76 @@ class _Vocabulary:
             for j in range(i + 1, n):
                 if words[j] in JOIN_STOPWORDS:
                     break
-                for tid in keys.get(acc + stems[j], ()):
-                    hits[tid] = hits.get(tid, 0) | bit
+                _record(keys.get(acc + stems[j], ()), bit, hits, via)
                 acc += light_stem(words[j])
                 if acc not in chars:
                     break
 
+    def _near(self, words: list[str], gap: int) -> list[int]:
+        """Terms whose every unit occurs in ``words`` with at most ``gap`` other words between them."""
+        stems = [stem(w) for w in words]
+        found: dict[int, dict[int, list[tuple[int, int]]]] = {}  # term -> unit -> (start, end)
+        units, prefixes, n = self.units, self.unit_prefixes, len(stems)
+        for i in range(n):
+            key, j = stems[i], i + 1
+            while True:
+                for tid, number in units.get(key, ()):
+                    found.setdefault(tid, {}).setdefault(number, []).append((i, j))
+                if j == n or key not in prefixes:
+                    break
+                key = f"{key} {stems[j]}"
+                j += 1
+        return [
+            tid
+            for tid, spots in found.items()
+            if len(spots) == self.unit_count[tid] and _closest_gap(list(spots.values())) <= gap
+        ]
 
-def _register(keys: dict[str, list[int]], prefixes: set[str], key: str, tid: int) -> None:
-    ids = keys.setdefault(key, [])
-    if tid not in ids:
-        ids.append(tid)
+
+def _closest_gap(spots: list[list[tuple[int, int]]]) -> int:
+    """The fewest other words between one occurrence of each unit (units are few; occurrences too)."""
+    best = 1 << 30
+    for combo in product(*spots):
+        start, end = min(s for s, _ in combo), max(e for _, e in combo)
+        best = min(best, end - start - sum(e - s for s, e in combo))
+        if best <= 0:
+            break
+    return best
+
+
+def _record(entries: Iterable[tuple[int, str]], bit: int, hits: dict[int, int], via: dict[int, str]) -> None:
+    for tid, label in entries:
+        if label:
+            if tid not in hits:
+                via.setdefault(tid, label)
+        else:
+            via.pop(tid, None)
+        hits[tid] = hits.get(tid, 0) | bit
+
+
+def _register(keys: dict[str, list[_T]], prefixes: set[str], key: str, entry: _T) -> None:
+    entries = keys.setdefault(key, [])
+    if entry not in entries:
+        entries.append(entry)
     parts = key.split(" ")
     prefixes.update(" ".join(parts[:k]) for k in range(1, len(parts)))
 
 
 def _walk_phrases(
-    stems: list[str], keys: dict[str, list[int]], prefixes: set[str], bit: int, hits: dict[int, int]
+    stems: list[str],
+    keys: dict[str, list[tuple[int, str]]],
+    prefixes: set[str],
+    bit: int,
+    hits: dict[int, int],
+    via: dict[int, str],
 ) -> None:
     n = len(stems)
     for i in range(n):
         key, j = stems[i], i + 1
         while True:
-            for tid in keys.get(key, ()):
-                hits[tid] = hits.get(tid, 0) | bit
+            entries = keys.get(key)
+            if entries:
+                _record(entries, bit, hits, via)
             if j == n or key not in prefixes:
                 break
             key = f"{key} {stems[j]}"
@@ -172,7 +303,7 @@ class FilterIndex:
         self._topics: list[tuple[str, ...]] = []
         self._open: list[int] = []  # filters without topics: every paper is a candidate
         self._channels: dict[str, int] = {}
-        self._results: dict[tuple[tuple[str, int], ...], MatchResult] = {}
+        self._results: dict[tuple[_Pair, ...], MatchResult] = {}
         distinct: dict[ChannelFilter, int] = {}
         for channel, f in filters.items():
             fid = distinct.get(f)
@@ -196,13 +327,12 @@ class FilterIndex:
             self._min_upvotes.setdefault(f.min_upvotes, set()).add(fid)
         if f.has_code:
             self._need_code.add(fid)
-        for names, index, named in (
-            (f.orgs, self._orgs, self._org_filters),
-            (f.authors, self._authors, self._author_filters),
-        ):
-            for name in names:
-                index.setdefault(" ".join(words_of(name)), set()).add(fid)
-                named.add(fid)
+        for org in f.orgs:
+            self._orgs.setdefault(org_query(org), set()).add(fid)
+            self._org_filters.add(fid)
+        for name in f.authors:
+            self._authors.setdefault(" ".join(words_of(name)), set()).add(fid)
+            self._author_filters.add(fid)
         if not f.topics:
             self._open.append(fid)
 
@@ -228,16 +358,27 @@ class FilterIndex:
 
     def _match(self, paper: Paper) -> list[tuple[Iterable[int], MatchResult]]:
         """Groups of filter ids that let ``paper`` through, each group with its one explanation."""
-        hits = self._vocab.scan(paper)
-        singles: list[tuple[tuple[str, int], list[int]]] = []
-        first: dict[int, tuple[str, int]] = {}  # filter id -> (topic, field mask) of its first hit
-        several: dict[int, list[tuple[str, int]]] = {}  # filters with more than one topic hit
+        return self._match_and_reject(paper)[0]
+
+    def _match_and_reject(self, paper: Paper) -> tuple[list[tuple[Iterable[int], MatchResult]], set[int]]:
+        """The groups, and the filters that turned the paper away whatever its topics (exclusions and
+        qualifiers)."""
+        hits, via, near = self._vocab.scan(paper)
+        singles: list[tuple[_Pair, list[int]]] = []
+        first: dict[int, _Pair] = {}  # filter id -> its first topic hit
+        several: dict[int, list[_Pair]] = {}  # filters with more than one topic hit
         rejected: set[int] = set()
         for tid, mask in hits.items():
             if mask & _EXCLUDABLE and tid in self._excluders:
                 rejected.update(self._excluders[tid])
-            for topic, fids in self._users.get(tid, ()):
-                pair = (topic, mask)
+        for tid in hits.keys() | near.keys():
+            users = self._users.get(tid)
+            if not users:
+                continue
+            mask = hits.get(tid, 0)
+            kind, label, where = ("phrase", via.get(tid, ""), mask) if mask else ("near", "", near[tid])
+            for topic, fids in users:
+                pair = (topic, kind, label, where)
                 for fid in first.keys() & fids:
                     several.setdefault(fid, [first[fid]]).append(pair)
                 first.update(dict.fromkeys(fids, pair))
@@ -248,7 +389,7 @@ class FilterIndex:
         if not paper.github_repo:
             rejected.update(self._need_code)
         if self._org_filters:
-            orgs = {" ".join(words_of(paper.organization_id)), " ".join(words_of(paper.organization))}
+            orgs = org_keys(paper.organization_id, paper.organization)
             rejected.update(self._org_filters.difference(*(self._orgs.get(o, ()) for o in orgs)))
         if self._author_filters:
             names = _name_keys(paper.authors)
@@ -257,20 +398,21 @@ class FilterIndex:
         for fid, pairs in several.items():
             if fid not in rejected:
                 order = self._topics[fid]
-                ranked = sorted([(order.index(topic), topic, mask) for topic, mask in pairs])
-                groups.append(((fid,), self._result(tuple((topic, mask) for _, topic, mask in ranked))))
+                ranked = sorted([(order.index(pair[0]), pair) for pair in pairs])
+                groups.append(((fid,), self._result(tuple(pair for _, pair in ranked))))
+        refused = set(rejected)
         rejected.update(several)
         # set - set walks the smaller side (CPython), so this stays proportional to each group.
         groups.extend((passing, self._result((pair,))) for pair, fids in singles if (passing := set(fids) - rejected))
         if self._open:
             groups.append((set(self._open) - rejected, _EVERYTHING))
-        return groups
+        return groups, refused
 
-    def _result(self, key: tuple[tuple[str, int], ...]) -> MatchResult:
+    def _result(self, key: tuple[_Pair, ...]) -> MatchResult:
         result = self._results.get(key)
         if result is None:
-            found = tuple(Hit(topic, _WHERE[mask]) for topic, mask in key)
-            result = self._results[key] = MatchResult(found, any(mask & _STRONG for _, mask in key))
+            found = tuple(Hit(topic, _WHERE[mask], kind, label) for topic, kind, label, mask in key)
+            result = self._results[key] = MatchResult(found, any(h.tier == 0 for h in found))
         return result
 
 
@@ -285,13 +427,13 @@ def match_paper(f: ChannelFilter, paper: Paper) -> MatchResult | None:
 
 
 def choose_matches(matches: Iterable[tuple[Paper, MatchResult]], limit: int) -> list[tuple[Paper, MatchResult]]:
-    """Up to ``limit`` matches: strong ones first by upvotes, then weak ones; shown by upvotes."""
+    """Up to ``limit`` matches, the best kind of match first (a phrase in the title before one in the
+    abstract, before words apart, before a match in meaning), by upvotes within a kind; shown by upvotes."""
     ranked = sorted(matches, key=lambda m: -m[0].upvotes)
     if len(ranked) <= limit:
         return ranked
-    strong = [i for i, m in enumerate(ranked) if m[1].strong]
-    weak = [i for i, m in enumerate(ranked) if not m[1].strong]
-    return [ranked[i] for i in sorted((strong + weak)[: max(limit, 0)])]
+    best = sorted(range(len(ranked)), key=lambda i: ranked[i][1].tier)  # stable: by upvotes within a tier
+    return [ranked[i] for i in sorted(best[: max(limit, 0)])]
 
 
 def select_papers(

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from bot.filters._vocab import ABBREVIATIONS, DERIVED, NARROWER, SYNONYMS
+
 __all__ = [
     "ABBREVIATIONS",
     "EXAMPLE",
@@ -37,51 +39,6 @@ MAX_TERM_WORDS = 12  # a Han or kana character counts as a word
 MAX_UPVOTES = 100_000
 EXAMPLE = 'model merging, "process reward", -medical, org:nvidia, min-upvotes:10'
 TOPICS_EXAMPLE = 'model merging, "process reward", LLM'
-
-# Abbreviation -> spelled-out forms. Matching goes both ways and also inside longer phrases; plurals
-# and hyphenation are handled by normalisation, so list each form once, in the singular.
-ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "LLM": ("large language model",),
-    "SLM": ("small language model",),
-    "MLLM": ("multimodal large language model", "multimodal LLM"),
-    "LMM": ("large multimodal model",),
-    "VLM": ("vision language model", "visual language model"),
-    "LVLM": ("large vision language model",),
-    "VLA": ("vision language action model",),
-    "RL": ("reinforcement learning",),
-    "RLHF": ("reinforcement learning from human feedback",),
-    "RLVR": ("reinforcement learning with verifiable rewards",),
-    "DPO": ("direct preference optimization",),
-    "PPO": ("proximal policy optimization",),
-    "GRPO": ("group relative policy optimization",),
-    "SFT": ("supervised fine tuning",),
-    "PEFT": ("parameter efficient fine tuning",),
-    "LoRA": ("low rank adaptation",),
-    "MoE": ("mixture of experts",),
-    "RAG": ("retrieval augmented generation",),
-    "CoT": ("chain of thought",),
-    "ICL": ("in context learning",),
-    "PRM": ("process reward model",),
-    "ASR": ("automatic speech recognition", "speech recognition"),
-    "TTS": ("text to speech",),
-    "OCR": ("optical character recognition",),
-    "VQA": ("visual question answering",),
-    "GNN": ("graph neural network",),
-    "CNN": ("convolutional neural network",),
-    "RNN": ("recurrent neural network",),
-    "LSTM": ("long short term memory",),
-    "GAN": ("generative adversarial network",),
-    "VAE": ("variational autoencoder",),
-    "ViT": ("vision transformer",),
-    "DiT": ("diffusion transformer",),
-    "NeRF": ("neural radiance field",),
-    "3DGS": ("3d gaussian splatting", "gaussian splatting"),
-    "SSM": ("state space model",),
-    "MCTS": ("monte carlo tree search",),
-    "NLP": ("natural language processing",),
-    "T2I": ("text to image",),
-    "T2V": ("text to video",),
-}
 
 # ---------------------------------------------------------------------------------------------------
 # Normalisation
@@ -119,9 +76,14 @@ def segments_of(text: str) -> list[list[str]]:
 @lru_cache(maxsize=1 << 16)
 def light_stem(word: str) -> str:
     """Strip plural and -ing/-ed endings; the form used for the inner words of a compound."""
+    word = DERIVED.get(word, word)
     if len(word) <= 3 or not word.isalpha() or word in _KEEP:
         return word
     w = word
+    if w.endswith(("ization", "isation")) and len(w) > 9:
+        w = w[:-7] + "ize"  # quantization = quantize(d)
+    elif w.endswith("ation") and len(w) > 8:
+        w = w[:-5] + "ate"  # generation = generate, annotation = annotate
     if w.endswith("ies") and len(w) > 4:
         w = w[:-2]  # studies -> studi (= study)
     elif w.endswith(("sses", "xes", "ches", "shes", "zzes")):
@@ -163,40 +125,139 @@ def compound_key(words: _Phrase) -> str | None:
     return "".join(light_stem(w) for w in words[:-1]) + stem(words[-1])
 
 
-def _build_groups() -> dict[str, tuple[_Phrase, ...]]:
-    groups: dict[str, tuple[_Phrase, ...]] = {}
+def _phrase(text: str) -> _Phrase:
+    return tuple(words_of(text))
+
+
+def _build_groups() -> tuple[dict[str, tuple[_Phrase, ...]], dict[str, str], dict[str, str], dict[str, str]]:
+    """Union the abbreviation table and the synonym groups; remember which forms are one abbreviation."""
+    parent: dict[str, str] = {}
+    phrases: dict[str, _Phrase] = {}
+    display: dict[str, str] = {}
+    family: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    def add(texts: tuple[str, ...], *, same_name: bool) -> None:
+        keys = []
+        for text in texts:
+            phrase = _phrase(text)
+            key = phrase_key(phrase)
+            if not key:
+                continue
+            keys.append(key)
+            parent.setdefault(key, key)
+            phrases.setdefault(key, phrase)
+            display.setdefault(key, text)
+            if same_name:
+                family.setdefault(key, keys[0])
+        for key in keys[1:]:
+            parent[find(key)] = find(keys[0])
+
     for abbr, spelled in ABBREVIATIONS.items():
-        merged: dict[str, _Phrase] = {}
-        for text in (abbr, *spelled):
-            phrase = tuple(words_of(text))
-            for member in groups.get(phrase_key(phrase), (phrase,)):
-                merged[phrase_key(member)] = member
-        for key in merged:
-            groups[key] = tuple(merged.values())
-    return groups
+        add((abbr, *spelled), same_name=True)
+    for group in SYNONYMS:
+        add(group, same_name=False)
+    members: dict[str, list[_Phrase]] = {}
+    for key in parent:
+        members.setdefault(find(key), []).append(phrases[key])
+    groups = {key: tuple(members[find(key)]) for key in parent}
+    roots = {key: find(key) for key in parent}
+    return groups, display, {key: family.get(key, key) for key in parent}, roots
 
 
-_GROUPS = _build_groups()  # stem key of each form -> every form of its abbreviation
+# stem key of each known form -> every form of its group; its display text; its abbreviation family;
+# its group's root key (what NARROWER attaches to)
+_GROUPS, _DISPLAY, _FAMILY, _ROOT = _build_groups()
+
+
+def _build_narrower() -> dict[str, list[tuple[_Phrase, str]]]:
+    """Group root of a broad term -> (narrower form, its label), each narrower term with its other forms."""
+    out: dict[str, list[tuple[_Phrase, str]]] = {}
+    for broad, narrower in NARROWER.items():
+        key = phrase_key(_phrase(broad))
+        forms = out.setdefault(_ROOT.get(key, key), [])
+        for text in narrower:
+            phrase = _phrase(text)
+            nkey = phrase_key(phrase)
+            family = _FAMILY.get(nkey, nkey)  # its abbreviation, not its synonyms: a narrower term's
+            for member in _GROUPS.get(nkey, (phrase,)):  # synonyms may be broader than the topic
+                if _FAMILY.get(phrase_key(member), phrase_key(member)) == family:
+                    forms.append((member, text))
+    return out
+
+
+_NARROWER = _build_narrower()
+_ABBREVIATED = {phrase_key(_phrase(t)) for abbr, spelled in ABBREVIATIONS.items() for t in (abbr, *spelled)}
 _GROUP_STARTS: dict[str, list[_Phrase]] = {}  # first stem -> stem keys starting with it, split
-for _stems in (tuple(key.split()) for key in _GROUPS):
+_SPAN_KEYS = set(_GROUPS) | {phrase_key(_phrase(b)) for b in NARROWER}
+for _stems in (tuple(key.split()) for key in _SPAN_KEYS):
     _GROUP_STARTS.setdefault(_stems[0], []).append(_stems)
 
 
-def phrase_variants(words: _Phrase, limit: int = 32) -> list[_Phrase]:
-    """The phrase with every abbreviation span swapped for its other forms (both ways)."""
-    stems = tuple(stem(w) for w in words)
-    memo: dict[int, list[_Phrase]] = {len(words): [()]}
+def _alternatives(key: str) -> list[tuple[_Phrase, str]]:
+    """Other forms of a span: its synonyms and abbreviations (labelled unless one abbreviation), and
+    narrower terms (labelled)."""
+    out: list[tuple[_Phrase, str]] = []
+    family = _FAMILY.get(key, key)
+    for alt in _GROUPS.get(key, ()):
+        akey = phrase_key(alt)
+        if akey != key:
+            out.append((alt, "" if _FAMILY.get(akey, akey) == family else _DISPLAY.get(akey, " ".join(alt))))
+    out.extend(_NARROWER.get(_ROOT.get(key, key), ()))
+    return out
 
-    def tail(i: int) -> list[_Phrase]:
+
+def phrase_variants(words: _Phrase, limit: int = 160) -> list[tuple[_Phrase, str]]:
+    """The phrase with every known span swapped for its other forms, each with the label a match
+    through it shows ("" for the phrase itself and for abbreviations of the same name)."""
+    stems = tuple(stem(w) for w in words)
+    memo: dict[int, list[tuple[_Phrase, str]]] = {len(words): [((), "")]}
+
+    def tail(i: int) -> list[tuple[_Phrase, str]]:
         if i not in memo:
-            out = [(words[i], *rest) for rest in tail(i + 1)]
+            out = [((words[i], *rest), label) for rest, label in tail(i + 1)]
             for member in _GROUP_STARTS.get(stems[i], ()):
                 end = i + len(member)
                 if stems[i:end] == member:
-                    for alt in _GROUPS[" ".join(member)]:
-                        if phrase_key(alt) != " ".join(member):
-                            out.extend((*alt, *rest) for rest in tail(end))
+                    for alt, alt_label in _alternatives(" ".join(member)):
+                        out.extend(((*alt, *rest), alt_label or label) for rest, label in tail(end))
             memo[i] = out[:limit]
         return memo[i]
 
-    return list({phrase_key(v): v for v in tail(0)}.values())
+    variants: dict[str, tuple[_Phrase, str]] = {}
+    for variant, label in tail(0):
+        key = phrase_key(variant)
+        if key not in variants or (variants[key][1] and not label):
+            variants[key] = (variant, label)
+    return list(variants.values())
+
+
+def topic_units(words: _Phrase) -> list[list[_Phrase]]:
+    """The content units of a topic, each with its other forms, for matching its words apart:
+    ``agent memory`` -> [agent|agentic…], [memory]; ``LLM agents`` -> [LLM|large language model…], [agent…].
+    The spelled-out form of an abbreviation stays one unit (``reinforcement learning``); small words
+    are dropped."""
+    stems = tuple(stem(w) for w in words)
+    units: list[list[_Phrase]] = []
+    i = 0
+    while i < len(words):
+        best = None
+        for member in _GROUP_STARTS.get(stems[i], ()):
+            if len(member) == 1 or " ".join(member) not in _ABBREVIATED:
+                continue
+            if stems[i : i + len(member)] == member and (best is None or len(member) > len(best)):
+                best = member
+        if best is not None:
+            key = " ".join(best)
+            units.append([words[i : i + len(best)], *(alt for alt, _ in _alternatives(key))])
+            i += len(best)
+            continue
+        if words[i] not in JOIN_STOPWORDS:
+            units.append([(words[i],), *(alt for alt, _ in _alternatives(stems[i]))])
+        i += 1
+    return units

@@ -64,14 +64,14 @@ def matches(filter_text: str, **fields: object) -> bool:
         ("merging", "Emerging abilities of language models", False),
         ("speech", "Speech tokenizers revisited", True),
         ("speech", "Speechless: lip reading without audio", False),
-        ("model merging", "Merging of models", False),  # a phrase keeps its word order
+        ("model merging", "Merging of models", True),  # words apart, ranked below the phrase (below)
         ("merge", "Merged experts", True),
         ("merging", "How to merge adapters", True),
         ("model merging", "Models merging for free", True),
         ("model", "Scaling laws for models", True),
         ("models", "A model of everything", True),
         ("diffusion", "Diffusion-based planners", True),
-        ("agent", "Agentic workflows", False),
+        ("agent", "Agentic workflows", True),  # derived forms: agentic is about agents
         ("embedding", "We embed tokens", True),
         ("study", "Two studies of attention", True),
         ("RL", "Control via reinforcement", False),
