@@ -131,7 +131,7 @@ NARROWER: dict[str, tuple[str, ...]] = {
         "agentic", "multi agent", "GUI agent", "web agent", "computer use", "deep research", "tool use",
     ),
     "agent memory": (
-        "memory system", "memory bank", "long term memory", "episodic memory", "memory management",
+        "memory system", "memory bank", "long term memory", "episodic memory",
         "memory agent", "agentic memory", "memory augmented agent",
     ),
     "reward model": (
