@@ -293,14 +293,17 @@ _SETTINGS = {
 }
 _SETTING_ALIASES = {"max": "max-papers", "papers": "max-papers", "limit": "max-papers", "upvotes": "min-upvotes"}
 _FORMATS = ("full", "compact")
-_SET_EXAMPLE_VALUES = {"max-papers": "5", "min-upvotes": "10", "format": "compact"}
+_SWITCHES = {"on": True, "off": False, "yes": True, "no": False, "true": True, "false": False}
+_SET_EXAMPLE_VALUES = {"max-papers": "5", "min-upvotes": "10", "format": "compact", "related": "off"}
 
 
 def apply_set(config: ChannelConfig, text: str) -> Edit:
-    """``set max-papers 5``, ``set min-upvotes 10``, ``set format compact``."""
+    """``set max-papers 5``, ``set min-upvotes 10``, ``set format compact``, ``set related off``."""
     words = text.replace("=", " ").split()
     if len(words) != 2:
-        raise UserInputError("`set` takes a setting and a value: max-papers, min-upvotes or format.", SET_EXAMPLE)
+        raise UserInputError(
+            "`set` takes a setting and a value: max-papers, min-upvotes, format or related.", SET_EXAMPLE
+        )
     name = words[0].casefold().replace("_", "-")
     name = _SETTING_ALIASES.get(name, name)
     value = words[1]
@@ -310,11 +313,21 @@ def apply_set(config: ChannelConfig, text: str) -> Edit:
                 f"The post format is `full` or `compact`, not `{value}`.", "/papers set format compact"
             )
         return config.replace(post_format=value.casefold()), f"set format {value.casefold()}"
+    if name == "related":
+        switch = _SWITCHES.get(value.casefold())
+        if switch is None:
+            raise UserInputError(
+                f"`related` is `on` (also post papers close in meaning to a topic) or `off`, not `{value}`.",
+                "/papers set related off",
+            )
+        return config.replace(related=switch), f"set related {'on' if switch else 'off'}"
     if name not in _SETTINGS:
-        close = difflib.get_close_matches(name, [*_SETTINGS, "format"], n=1, cutoff=0.6)
+        close = difflib.get_close_matches(name, [*_SETTINGS, "format", "related"], n=1, cutoff=0.6)
         guess = f" Did you mean `{close[0]}`?" if close else ""
         example = f"/papers set {close[0]} {_SET_EXAMPLE_VALUES[close[0]]}" if close else SET_EXAMPLE
-        raise UserInputError(f"I can't set `{words[0]}`.{guess} Settings: max-papers, min-upvotes, format.", example)
+        raise UserInputError(
+            f"I can't set `{words[0]}`.{guess} Settings: max-papers, min-upvotes, format, related.", example
+        )
     field, low, high = _SETTINGS[name]
     if not re.fullmatch(r"[+-]?\d{1,9}", value) or not low <= int(value) <= high:
         raise UserInputError(

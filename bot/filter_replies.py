@@ -42,6 +42,8 @@ def _filter_lines(f: ChannelFilter, config: ChannelConfig) -> list[str]:
     if f.min_upvotes:
         lines.append(f"*Minimum upvotes:* {f.min_upvotes}")
     lines.append(f"*Papers per post:* up to {config.max_papers} · *format:* {config.post_format}")
+    if f.topics:
+        lines.append(f"*Related papers* (close in meaning to a topic): {'on' if config.related else 'off'}")
     return lines
 
 

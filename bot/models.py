@@ -50,6 +50,7 @@ class ChannelConfig:
     min_upvotes: int = 0
     filter_text: str = ""  # the channel's topic filter in its canonical text form
     post_format: str = "full"  # "full" | "compact"
+    related: bool = True  # also post papers close in meaning to a topic (the `semantic` extra)
     last_day: date | None = None  # newest Hugging Face day this channel has had
     # Slots before this instant (ISO UTC) are not owed: a channel subscribed at noon gets its first
     # post at the next slot, not at once; downtime after it is still caught up.

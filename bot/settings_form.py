@@ -34,6 +34,7 @@ from bot.settings_view import (
     BLOCK_ORGS,
     BLOCK_POST_FORMAT,
     BLOCK_POST_TIME,
+    BLOCK_RELATED,
     BLOCK_TIMEZONE,
     BLOCK_TOPICS,
     BLOCK_WEEKDAYS,
@@ -41,6 +42,7 @@ from bot.settings_view import (
     FIRST_BLOCK,
     HAS_CODE_VALUE,
     POST_FORMATS,
+    RELATED_VALUE,
     channel_from_metadata,
     metadata_for,
     settings_view,
@@ -87,6 +89,7 @@ class SettingsForm:
     weekdays: tuple[int, ...]
     max_papers: int
     post_format: str
+    related: bool | None = None  # None: the submission had no such field; the setting stays
 
     def schedule_changed(self, config: ChannelConfig) -> bool:
         return (self.post_time, self.timezone, self.weekdays) != (config.post_time, config.timezone, config.weekdays)
@@ -104,6 +107,7 @@ class SettingsForm:
             weekdays=self.weekdays,
             max_papers=self.max_papers,
             post_format=self.post_format,
+            related=config.related if self.related is None else self.related,
             active_since=now_iso if changed and config.subscribed else config.active_since,
         )
 
@@ -263,6 +267,7 @@ def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]
     weekdays = field(BLOCK_WEEKDAYS, lambda: _weekdays(values), _NO_DAYS)
     max_papers = field(BLOCK_MAX_PAPERS, lambda: _max_papers(_text(values, BLOCK_MAX_PAPERS)), 0)
     post_format = field(BLOCK_POST_FORMAT, lambda: _post_format(values), "")
+    related = RELATED_VALUE in _selected(values, BLOCK_RELATED) if BLOCK_RELATED in values else None
     if errors:
         return errors
     f = ChannelFilter(
@@ -272,7 +277,7 @@ def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]
         f = parse_filter(format_filter(f))
     except UserInputError as exc:
         return {FIRST_BLOCK: _message(exc)}
-    return SettingsForm(f, post_time, timezone, weekdays, max_papers, post_format)
+    return SettingsForm(f, post_time, timezone, weekdays, max_papers, post_format, related)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -294,6 +299,7 @@ def describe_changes(old: ChannelConfig, new: ChannelConfig) -> str:
             ("schedule", (old.post_time, old.timezone, old.weekdays), (new.post_time, new.timezone, new.weekdays)),
             ("papers per post", old.max_papers, new.max_papers),
             ("post format", old.post_format, new.post_format),
+            ("related papers", old.related, new.related),
         )
         if before != after
     ]

@@ -20,6 +20,7 @@ __all__ = [
     "BLOCK_ORGS",
     "BLOCK_POST_FORMAT",
     "BLOCK_POST_TIME",
+    "BLOCK_RELATED",
     "BLOCK_TIMEZONE",
     "BLOCK_TOPICS",
     "BLOCK_WEEKDAYS",
@@ -27,6 +28,7 @@ __all__ = [
     "FIRST_BLOCK",
     "HAS_CODE_VALUE",
     "POST_FORMATS",
+    "RELATED_VALUE",
     "channel_from_metadata",
     "metadata_for",
     "settings_view",
@@ -45,10 +47,12 @@ BLOCK_TIMEZONE = "settings_timezone"
 BLOCK_WEEKDAYS = "settings_weekdays"
 BLOCK_MAX_PAPERS = "settings_max_papers"
 BLOCK_POST_FORMAT = "settings_post_format"
+BLOCK_RELATED = "settings_related"
 FIRST_BLOCK = BLOCK_TOPICS  # where errors about the whole form (permission, lost channel) are shown
 
 POST_FORMATS = {"full": "Full: title, summary and links", "compact": "Compact: one line per paper"}
 HAS_CODE_VALUE = "code"
+RELATED_VALUE = "related"
 _TEXT_MAX = 3000  # Slack's limit for a plain_text_input
 _DAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -133,6 +137,10 @@ def settings_view(config: ChannelConfig) -> dict[str, Any]:
     has_code: dict[str, Any] = {"type": "checkboxes", "options": [code_option]}
     if f.has_code:
         has_code["initial_options"] = [code_option]
+    related_option = _option(RELATED_VALUE, "Also post papers close in meaning to a topic")
+    related: dict[str, Any] = {"type": "checkboxes", "options": [related_option]}
+    if config.related:
+        related["initial_options"] = [related_option]
     post_format = config.post_format if config.post_format in POST_FORMATS else "full"
 
     blocks: list[dict[str, Any]] = [
@@ -183,6 +191,13 @@ def settings_view(config: ChannelConfig) -> dict[str, Any]:
             optional=True,
         ),
         _input(BLOCK_HAS_CODE, "Code", has_code, optional=True),
+        _input(
+            BLOCK_RELATED,
+            "Related papers",
+            related,
+            optional=True,
+            hint="Marked 'Related to:' in posts; they rank after papers that name a topic.",
+        ),
         {"type": "header", "text": _plain("When and how")},
         _input(
             BLOCK_POST_TIME,

@@ -38,9 +38,12 @@ class ChannelFilter:
     orgs: tuple[str, ...] = ()
     min_upvotes: int = 0
     has_code: bool = False
+    # A channel setting, not part of the query text: papers close in meaning to a topic match too
+    # (when the `semantic` extra is installed). ``format_filter`` leaves it out.
+    related: bool = True
 
     def is_empty(self) -> bool:
-        return self == ChannelFilter()
+        return replace(self, related=True) == ChannelFilter()
 
     def with_topics(self, topics: Iterable[str]) -> ChannelFilter:
         return replace(self, topics=_merge(self.topics, topics, "topic", MAX_TOPICS))

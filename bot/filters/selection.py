@@ -20,10 +20,12 @@ class Selection:
 
 
 def channel_filter(config: ChannelConfig) -> ChannelFilter:
-    """The stored filter text plus the channel's ``min-upvotes`` setting."""
+    """The stored filter text plus the channel's ``min-upvotes`` and ``related`` settings."""
     base = parse_filter(config.filter_text) if config.filter_text else ChannelFilter()
     if config.min_upvotes > base.min_upvotes:
         base = replace(base, min_upvotes=config.min_upvotes)
+    if not config.related:
+        base = replace(base, related=False)
     return base
 
 

@@ -170,6 +170,8 @@ def test_exclude_accepts_dashes_and_the_exclude_prefix_and_include_undoes_it() -
         ("colour blue", "I can't set `colour`"),
         ("max-papers", "takes a setting and a value"),
         ("format tiny", "`full` or `compact`"),
+        ("related maybe", "`on` .* or `off`"),
+        ("relatd off", "Did you mean `related`"),
     ],
 )
 def test_set_rejects_bad_values_with_the_allowed_range(text: str, message: str) -> None:
@@ -182,6 +184,19 @@ def test_set_changes_the_named_setting() -> None:
     assert config.max_papers == 5 and summary == "set max-papers 5"
     config, _ = apply_set(config, "format compact")
     assert config.post_format == "compact"
+
+
+def test_set_related_turns_meaning_matches_off_and_on_and_the_filter_follows() -> None:
+    followed, _ = apply_follow(BASE, "LLM agents")
+    assert followed.related and channel_filter(followed).related
+
+    off, summary = apply_set(followed, "related off")
+    assert summary == "set related off" and not off.related
+    assert not channel_filter(off).related
+    assert off.filter_text == followed.filter_text  # the switch is a setting, not part of the filter text
+
+    on, summary = apply_set(off, "related ON")
+    assert summary == "set related on" and on.related
 
 
 def test_topic_lists_are_capped_with_a_clear_message() -> None:

@@ -18,6 +18,7 @@ from bot.settings_form import (
     BLOCK_ORGS,
     BLOCK_POST_FORMAT,
     BLOCK_POST_TIME,
+    BLOCK_RELATED,
     BLOCK_TIMEZONE,
     BLOCK_TOPICS,
     BLOCK_WEEKDAYS,
@@ -227,3 +228,22 @@ def test_metadata_and_refusals_are_read_safely() -> None:
     assert channel_from_metadata("") == channel_from_metadata("not json") == channel_from_metadata("[1]") == ""
     refusal = ":lock: Only <@U1>, <@U2> can change papers-bot's settings here. See `/papers topics`."
     assert plain_message(refusal) == "Only @U1, @U2 can change papers-bot's settings here. See /papers topics."
+
+
+def test_related_papers_checkbox_shows_the_setting_and_saving_it_off_is_described() -> None:
+    view = settings_view(CONFIG)
+    assert [o["value"] for o in element(view, BLOCK_RELATED)["initial_options"]] == ["related"]
+
+    off = save(CONFIG, **{BLOCK_RELATED: []})
+    assert not off.related and off.filter_text == CONFIG.filter_text
+    assert "related papers" in describe_changes(CONFIG, off)
+    assert "initial_options" not in element(settings_view(off), BLOCK_RELATED)
+    assert save(off, **{BLOCK_RELATED: ["related"]}).related
+
+
+def test_a_submission_without_the_related_field_keeps_the_setting() -> None:
+    values = submitted(settings_view(CONFIG.replace(related=False)))
+    values.pop(BLOCK_RELATED)
+    form = parse_submission(values)
+    assert isinstance(form, SettingsForm)
+    assert form.apply(CONFIG.replace(related=False), now_iso=NOW).related is False
