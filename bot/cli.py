@@ -163,12 +163,15 @@ def _preview(args: argparse.Namespace, settings: Settings) -> int:
         span = days[0].isoformat() if len(days) == 1 else f"any day from {min(days)} to {max(days)}"
         print(f"No papers on Hugging Face for {span}.")
         return 0
-    selection = select_for_channel(config, papers, set())
+    from bot.filters.semantic import load_related
+
+    selection = select_for_channel(config, papers, set(), related=load_related())
     if args.json:
         items = []
         for paper in selection.papers:
             item = paper.to_json()
             item["matched"] = selection.reasons.get(paper.key, "")
+            item["match"] = selection.kinds.get(paper.key, "all")  # word, related (in meaning only) or all
             items.append(item)
         print(json.dumps(items, ensure_ascii=False, indent=2))
     else:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.errors import HFError, SlackError
+from bot.filters import RelatedTopics
 from bot.filters.run_matcher import RunMatcher
 from bot.filters.selection import Selection, select_for_channel
 from bot.hf import DayFeed
@@ -134,8 +135,10 @@ class PostRunner:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         workers: int | None = None,
         alerts: Alerts | None = None,
+        related: RelatedTopics | None = None,
     ) -> None:
         self.store = store
+        self.related = related  # related papers in meaning (the semantic extra), or None: words only
         self.alerts = alerts  # told when a channel's post failed for good (PAPERS_BOT_ALERT_CHANNEL)
         self.feed = feed
         self.poster = poster
@@ -184,8 +187,11 @@ class PostRunner:
             papers.extend(day_papers)
             if len(chosen_days) >= limit:
                 break
-        select = matcher.select if matcher is not None else select_for_channel  # a run matches all at once
-        selection = select(config, papers, self._seen_keys(config.channel_id) if seen is None else seen)
+        posted = self._seen_keys(config.channel_id) if seen is None else seen
+        if matcher is not None:  # a run matches all its channels at once
+            selection = matcher.select(config, papers, posted)
+        else:
+            selection = select_for_channel(config, papers, posted, related=self.related)
         waiting = not chosen_days and empty_weekday and not days
         return Plan(tuple(sorted(chosen_days)), selection, waiting)
 
@@ -310,7 +316,7 @@ class PostRunner:
         started = time.monotonic()
         requests_before = self.feed.requests_made
         summary = RunSummary()
-        matcher = RunMatcher(config for config, _ in due)
+        matcher = RunMatcher((config for config, _ in due), related=self.related)
 
         def one(item: tuple[ChannelConfig, date]) -> None:
             config, local_date = item

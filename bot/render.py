@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
+from bot.filters import RELATED_PREFIX
 from bot.papers import ARXIV_ID_RE, Paper
 
 __all__ = [
@@ -90,6 +91,12 @@ def truncate(text: str, n: int) -> str:
     if space >= (n - 1) * 2 // 3:
         cut = cut[:space]
     return cut.rstrip() + "…"
+
+
+def _reason_label(reason: str) -> str:
+    """ "Matched: " before the topics a paper names; nothing before "Related to: …", which says itself
+    that the paper matched in meaning only."""
+    return "" if reason.startswith(RELATED_PREFIX) else "Matched: "
 
 
 def _escape_fit(text: str, n: int) -> str:
@@ -248,7 +255,7 @@ def _paper_blocks(
     blocks = [_section("\n".join(part for part in (head, meta_line, summary) if part))]
     footer = [_links_line(paper), _counts_line(paper) if counts else ""]
     if reason:
-        footer.append(f"_Matched: {_escape_fit(reason, 500)}_")
+        footer.append(f"_{_reason_label(reason)}{_escape_fit(reason, 500)}_")
     if any(footer):
         blocks.append(_context("\n".join(part for part in footer if part)))
     return blocks
@@ -267,7 +274,7 @@ def _compact_units(papers: Sequence[Paper], reasons: Mapping[str, str], catch_up
         if catch_up and paper.day:
             line += f" · {format_day(paper.day, year=False)}"
         if reason := reasons.get(paper.key, ""):
-            line += f" · _Matched: {_escape_fit(reason, 200)}_"
+            line += f" · _{_reason_label(reason)}{_escape_fit(reason, 200)}_"
         if lines and len("\n".join([*lines, line])) > MAX_SECTION_CHARS:
             units.append(_Unit([_section("\n".join(lines))], members))
             lines, members = [], []
@@ -390,6 +397,8 @@ def render_text_preview(
         urls = [u for u in (*_paper_urls(paper), paper.github_repo, paper.project_page) if u]
         reason = reasons.get(paper.key, "")
         lines += [f"{number:>2}. {paper.title}", "    " + " · ".join(meta)]
-        lines += ["    " + x for x in (_summary(paper), reason and f"Matched: {reason}", " ".join(urls)) if x]
+        lines += [
+            "    " + x for x in (_summary(paper), reason and f"{_reason_label(reason)}{reason}", " ".join(urls)) if x
+        ]
         lines.append("")
     return "\n".join(_CONTROL_RE.sub("", line) for line in lines).rstrip() + "\n"

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from bot.access import ConfigAccess
 from bot.alerts import Alerts
 from bot.archive import Archive, archive_dir_for
 from bot.config import Settings
 from bot.daily import PostRunner
+from bot.filters import RelatedTopics
 from bot.hf import DayFeed, HFClient
 from bot.slack import SlackPoster, is_workspace_admin, make_web_client
 from bot.store import Store
@@ -68,8 +69,15 @@ def build_services(
     clock: Callable[[], datetime] = utc_now,
     hf_sleep: Callable[[float], None] | None = None,
     archive: Archive | None = None,
+    related: RelatedTopics | Literal["load"] | None = "load",
 ) -> Services:
-    """Wire the real clients; ``store`` and ``clock`` are injectable for tests."""
+    """Wire the real clients; ``store`` and ``clock`` are injectable for tests.
+
+    ``related``: the semantic matcher; by default loaded once here (``None`` without the extra)."""
+    if isinstance(related, str):  # "load"
+        from bot.filters.semantic import load_related
+
+        related = load_related()
     store = store if store is not None else open_store(settings)
     hf = (
         HFClient(settings.hf_endpoint, token=settings.hf_token, sleep=hf_sleep)
@@ -83,6 +91,6 @@ def build_services(
     client = make_web_client(settings.slack_bot_token or "xoxb-not-configured", settings.slack_api_url)
     poster = SlackPoster(client)
     alerts = Alerts(store, poster, settings.alert_channel, clock=clock) if settings.alert_channel else None
-    runner = PostRunner(store, feed, poster, clock=clock, alerts=alerts)
+    runner = PostRunner(store, feed, poster, clock=clock, alerts=alerts, related=related)
     access = ConfigAccess(settings.config_admins, lambda user: is_workspace_admin(client, user))
     return Services(settings, store, hf, feed, poster, runner, clock=clock, access=access, archive=archive)

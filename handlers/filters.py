@@ -200,7 +200,7 @@ def preview(services: Services, call: Invocation) -> Reply:
     for day, papers in zip(days, lists, strict=True):
         if papers is None:
             continue
-        chosen, dropped = select_papers(wanted, papers, config.max_papers)
+        chosen, dropped = select_papers(wanted, papers, config.max_papers, related=services.runner.related)
         reasons = {paper.key: result.explain() for paper, result in chosen if result.explain()}
         previews.append(DayPreview(day, [paper for paper, _ in chosen], reasons, dropped))
     missing = sum(1 for papers in lists if papers is None)

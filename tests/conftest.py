@@ -4,6 +4,7 @@ served over HTTP and driven by signed slash commands."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -26,6 +27,10 @@ from tests.fakes import FakeHF, FakeSlack, signed_headers, slash_command_body
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token-0001"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# Matching in meaning stays off unless a test passes a model itself (tests/bot/test_semantic.py): the
+# suite must behave the same with and without the `semantic` extra installed. Set before any bot starts,
+# so bots started as subprocesses inherit it.
+os.environ.setdefault("PAPERS_BOT_SEMANTIC_MODEL", "off")
 
 
 class Clock:

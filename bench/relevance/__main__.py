@@ -169,10 +169,11 @@ def matchers(names: Iterable[str]) -> dict[str, Matcher]:
             out[name] = substring_matcher
         elif name == "word":
             out[name] = index_matcher(None)
-        elif name == "semantic":
+        elif name.partition("@")[0] == "semantic":  # semantic@0.5: at another threshold
             from bot.filters.semantic import load_related
 
-            related = load_related()
+            threshold = float(name.partition("@")[2]) if "@" in name else None
+            related = load_related(threshold=threshold)
             if related is None:
                 print("semantic: the `semantic` extra is not installed; skipped", file=sys.stderr)
                 continue
@@ -182,7 +183,9 @@ def matchers(names: Iterable[str]) -> dict[str, Matcher]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.relevance", description=__doc__.splitlines()[0])
-    parser.add_argument("--matchers", default="substring,word,semantic")
+    parser.add_argument(
+        "--matchers", default="substring,word,semantic", help="comma list; semantic@0.45 sets the threshold"
+    )
     parser.add_argument("--per-filter", action="store_true")
     parser.add_argument("--misses", default="", help="a matcher name: list its misses and wrong matches")
     args = parser.parse_args(argv)

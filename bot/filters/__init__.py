@@ -33,7 +33,16 @@ the channels it actually matches. ``match_paper`` is a one-filter index, so the 
 
 from __future__ import annotations
 
-from bot.filters._match import FilterIndex, Hit, MatchResult, choose_matches, match_paper, select_papers
+from bot.filters._match import (
+    RELATED_PREFIX,
+    FilterIndex,
+    Hit,
+    MatchResult,
+    RelatedTopics,
+    choose_matches,
+    match_paper,
+    select_papers,
+)
 from bot.filters._query import ChannelFilter, format_filter, parse_filter, parse_topic_list
 from bot.filters._terms import (
     ABBREVIATIONS,
@@ -53,10 +62,12 @@ __all__ = [
     "MAX_TERM_WORDS",
     "MAX_TOPICS",
     "MAX_UPVOTES",
+    "RELATED_PREFIX",
     "ChannelFilter",
     "FilterIndex",
     "Hit",
     "MatchResult",
+    "RelatedTopics",
     "choose_matches",
     "format_filter",
     "match_paper",

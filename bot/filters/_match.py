@@ -8,7 +8,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from bot.filters._orgs import org_keys, org_query
 from bot.filters._paper_text import read_paper
@@ -37,7 +37,27 @@ _WHERE = tuple(tuple(name for name, bit in _FIELDS if mask & bit) for mask in ra
 _STRONG = _TITLE | _KEYWORDS | _AUTHORS
 _EXCLUDABLE = _TITLE | _KEYWORDS | _ABSTRACT
 
-__all__ = ["RELATED_PREFIX", "FilterIndex", "Hit", "MatchResult", "choose_matches", "match_paper", "select_papers"]
+__all__ = [
+    "RELATED_PREFIX",
+    "FilterIndex",
+    "Hit",
+    "MatchResult",
+    "RelatedTopics",
+    "choose_matches",
+    "match_paper",
+    "select_papers",
+]
+
+
+class RelatedTopics(Protocol):
+    """Matching in meaning (``bot.filters.semantic.RelatedMatcher``), kept behind a protocol so this
+    module stays pure and works without the optional extra."""
+
+    def close_topics(self, topics: Sequence[str], papers: Sequence[Paper]) -> list[frozenset[int]]:
+        """For each paper, the indices of ``topics`` it is close in meaning to."""
+        ...
+
+    def __hash__(self) -> int: ...  # one-filter indexes are cached per (filter, matcher)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +308,11 @@ class FilterIndex:
     equal explanations share one ``MatchResult``.
     """
 
-    def __init__(self, filters: Mapping[str, ChannelFilter]) -> None:
+    def __init__(self, filters: Mapping[str, ChannelFilter], *, related: RelatedTopics | None = None) -> None:
+        self._related = related
+        self._related_topics: dict[str, int] = {}  # topic as typed -> its index for ``related``
+        self._related_users: dict[int, list[int]] = {}  # topic index -> filters open to related papers
+        self._related_names: list[str] = []  # topic index -> topic as typed
         self._vocab = _Vocabulary()
         self._term_ids: dict[str, int | None] = {}  # as typed; most channels share most terms
         users: dict[int, dict[str, list[int]]] = {}  # term id -> topic as typed -> filter ids
@@ -335,6 +359,12 @@ class FilterIndex:
             self._author_filters.add(fid)
         if not f.topics:
             self._open.append(fid)
+        if f.related and self._related is not None:
+            for topic in f.topics:
+                index = self._related_topics.setdefault(topic, len(self._related_topics))
+                if index == len(self._related_names):
+                    self._related_names.append(topic)
+                self._related_users.setdefault(index, []).append(fid)
 
     def _term(self, text: str) -> int | None:
         if text not in self._term_ids:
@@ -344,8 +374,8 @@ class FilterIndex:
     def match(self, papers: Sequence[Paper]) -> dict[str, list[tuple[Paper, MatchResult]]]:
         """Every channel -> every paper its filter lets through, in the given order (not limited)."""
         per_filter: list[list[tuple[Paper, MatchResult]]] = [[] for _ in self._topics]
-        for paper in papers:
-            for fids, result in self._match(paper):
+        for paper, close in zip(papers, self._close(papers), strict=True):
+            for fids, result in self._match(paper, close):
                 item = (paper, result)
                 for fid in fids:
                     per_filter[fid].append(item)
@@ -356,9 +386,44 @@ class FilterIndex:
             handed_out.add(fid)
         return out
 
-    def _match(self, paper: Paper) -> list[tuple[Iterable[int], MatchResult]]:
-        """Groups of filter ids that let ``paper`` through, each group with its one explanation."""
-        return self._match_and_reject(paper)[0]
+    def _close(self, papers: Sequence[Paper]) -> list[frozenset[int]]:
+        """Per paper, the indices of the topics it is related to in meaning (one batch for all)."""
+        if self._related is None or not self._related_users:
+            return [frozenset()] * len(papers)
+        return self._related.close_topics(self._related_names, papers)
+
+    def _match(self, paper: Paper, close: frozenset[int] | None = None) -> list[tuple[Iterable[int], MatchResult]]:
+        """Groups of filter ids that let ``paper`` through, each group with its one explanation.
+
+        ``close``: the topics ``paper`` is related to (``_close``), asked for here when not given.
+        """
+        groups, refused = self._match_and_reject(paper)
+        if close is None:
+            close = self._close([paper])[0]
+        if close:
+            groups.extend(self._related_groups(close, groups, refused))
+        return groups
+
+    def _related_groups(
+        self, close: frozenset[int], groups: list[tuple[Iterable[int], MatchResult]], refused: set[int]
+    ) -> list[tuple[Iterable[int], MatchResult]]:
+        """Filters no word of the paper matched, that did not turn it away and that follow a topic it
+        is related to; their reasons are those topics, in the filter's order."""
+        matched = set(refused)
+        for fids, _ in groups:
+            matched.update(fids)
+        topics_of: dict[int, list[str]] = {}
+        names = self._related_names
+        for index in close:
+            for fid in self._related_users.get(index, ()):
+                if fid not in matched:
+                    topics_of.setdefault(fid, []).append(names[index])
+        by_reason: dict[tuple[_Pair, ...], list[int]] = {}
+        for fid, topics in topics_of.items():
+            order = self._topics[fid]
+            reason = tuple((topic, "related", "", 0) for topic in sorted(topics, key=order.index))
+            by_reason.setdefault(reason, []).append(fid)
+        return [(fids, self._result(reason)) for reason, fids in by_reason.items()]
 
     def _match_and_reject(self, paper: Paper) -> tuple[list[tuple[Iterable[int], MatchResult]], set[int]]:
         """The groups, and the filters that turned the paper away whatever its topics (exclusions and
@@ -417,13 +482,13 @@ class FilterIndex:
 
 
 @lru_cache(maxsize=256)
-def _single(f: ChannelFilter) -> FilterIndex:
-    return FilterIndex({"": f})
+def _single(f: ChannelFilter, related: RelatedTopics | None = None) -> FilterIndex:
+    return FilterIndex({"": f}, related=related)
 
 
-def match_paper(f: ChannelFilter, paper: Paper) -> MatchResult | None:
+def match_paper(f: ChannelFilter, paper: Paper, *, related: RelatedTopics | None = None) -> MatchResult | None:
     """Why ``paper`` matches ``f``, or ``None`` (excluded, no topic matched, or a qualifier failed)."""
-    return next((result for fids, result in _single(f)._match(paper) if fids), None)
+    return next((result for fids, result in _single(f, related)._match(paper) if fids), None)
 
 
 def choose_matches(matches: Iterable[tuple[Paper, MatchResult]], limit: int) -> list[tuple[Paper, MatchResult]]:
@@ -437,19 +502,26 @@ def choose_matches(matches: Iterable[tuple[Paper, MatchResult]], limit: int) -> 
 
 
 def select_papers(
-    f: ChannelFilter, papers: Iterable[Paper], limit: int, *, exclude_keys: AbstractSet[str] = frozenset()
+    f: ChannelFilter,
+    papers: Iterable[Paper],
+    limit: int,
+    *,
+    exclude_keys: AbstractSet[str] = frozenset(),
+    related: RelatedTopics | None = None,
 ) -> tuple[list[tuple[Paper, MatchResult]], int]:
     """The papers to post and how many the filter turned away.
 
     Papers in ``exclude_keys`` (already posted) and repeated keys are skipped without counting; the
     count is of papers the filter rejected, so a post can say "12 other papers did not match".
     """
-    index, matches, dropped, seen = _single(f), [], 0, set()
+    index, matches, dropped, seen, unseen = _single(f, related), [], 0, set(), []
     for paper in papers:
         if paper.key in exclude_keys or paper.key in seen:
             continue
         seen.add(paper.key)
-        result = next((result for fids, result in index._match(paper) if fids), None)
+        unseen.append(paper)
+    for paper, close in zip(unseen, index._close(unseen), strict=True):
+        result = next((result for fids, result in index._match(paper, close) if fids), None)
         if result is None:
             dropped += 1
         else:

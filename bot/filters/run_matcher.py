@@ -16,8 +16,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 
-from bot.filters import FilterIndex, MatchResult, choose_matches
-from bot.filters.selection import Selection, channel_filter, select_for_channel
+from bot.filters import FilterIndex, MatchResult, RelatedTopics, choose_matches
+from bot.filters.selection import Selection, channel_filter, select_for_channel, selection_of
 from bot.models import ChannelConfig
 from bot.papers import Paper
 
@@ -27,8 +27,9 @@ __all__ = ["RunMatcher"]
 class RunMatcher:
     """Selections for the channels of one run; thread-safe, papers are matched on first request."""
 
-    def __init__(self, configs: Iterable[ChannelConfig]) -> None:
+    def __init__(self, configs: Iterable[ChannelConfig], *, related: RelatedTopics | None = None) -> None:
         self._filters = {c.channel_id: channel_filter(c) for c in configs}
+        self._related = related
         self._index: FilterIndex | None = None
         # Keyed by id(paper): a paper key may appear in two day lists with different upvotes, and a
         # reference to each matched paper is kept so that an id is never reused within the run.
@@ -40,7 +41,7 @@ class RunMatcher:
     def select(self, config: ChannelConfig, papers: Sequence[Paper], posted: set[str]) -> Selection:
         """What ``select_for_channel(config, papers, posted)`` returns, without walking the papers again."""
         if self._filters.get(config.channel_id) != channel_filter(config):  # not planned, or changed since
-            return select_for_channel(config, papers, posted)
+            return select_for_channel(config, papers, posted, related=self._related)
         self._match(papers)
         results = self._results.get(config.channel_id, {})
         keys = self._keys
@@ -55,9 +56,7 @@ class RunMatcher:
                 dropped += 1
             else:
                 matches.append((paper, result))
-        chosen = choose_matches(matches, config.max_papers)
-        reasons = {paper.key: result.explain() for paper, result in chosen if result.explain()}
-        return Selection([paper for paper, _ in chosen], reasons, dropped)
+        return selection_of(choose_matches(matches, config.max_papers), dropped)
 
     def _match(self, papers: Sequence[Paper]) -> None:
         with self._lock:
@@ -65,7 +64,7 @@ class RunMatcher:
             if not missing:
                 return
             if self._index is None:
-                self._index = FilterIndex(self._filters)
+                self._index = FilterIndex(self._filters, related=self._related)
             for channel, items in self._index.match(missing).items():
                 bucket = self._results.setdefault(channel, {})
                 for paper, result in items:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from bot.filters import ChannelFilter, parse_filter, select_papers
+from bot.filters import ChannelFilter, MatchResult, RelatedTopics, parse_filter, select_papers
 from bot.models import ChannelConfig
 from bot.papers import Paper
 
-__all__ = ["Selection", "channel_filter", "select_for_channel"]
+__all__ = ["Selection", "channel_filter", "select_for_channel", "selection_of"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class Selection:
     papers: list[Paper]
     reasons: dict[str, str] = field(default_factory=dict)  # paper key → why it matched
     dropped: int = 0  # papers of these days the filter or thresholds left out
+    kinds: dict[str, str] = field(default_factory=dict)  # paper key → word, related or all (MatchResult.kind)
 
 
 def channel_filter(config: ChannelConfig) -> ChannelFilter:
@@ -29,9 +30,19 @@ def channel_filter(config: ChannelConfig) -> ChannelFilter:
     return base
 
 
-def select_for_channel(config: ChannelConfig, papers: Iterable[Paper], posted: set[str]) -> Selection:
-    """Ranked by upvotes, at most ``max_papers``, never a paper the channel already had."""
+def select_for_channel(
+    config: ChannelConfig, papers: Iterable[Paper], posted: set[str], *, related: RelatedTopics | None = None
+) -> Selection:
+    """Ranked by upvotes, at most ``max_papers``, never a paper the channel already had.
+
+    ``related``: the semantic matcher when the extra is installed (``bot.filters.semantic``)."""
     unseen = [p for p in papers if p.key not in posted]
-    chosen, dropped = select_papers(channel_filter(config), unseen, config.max_papers)
+    chosen, dropped = select_papers(channel_filter(config), unseen, config.max_papers, related=related)
+    return selection_of(chosen, dropped)
+
+
+def selection_of(chosen: Iterable[tuple[Paper, MatchResult]], dropped: int) -> Selection:
+    chosen = list(chosen)
     reasons = {paper.key: result.explain() for paper, result in chosen if result.explain()}
-    return Selection([paper for paper, _ in chosen], reasons, dropped)
+    kinds = {paper.key: result.kind for paper, result in chosen}
+    return Selection([paper for paper, _ in chosen], reasons, dropped, kinds)
