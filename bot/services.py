@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Literal
 
 from bot.access import ConfigAccess
@@ -17,7 +17,10 @@ from bot.archive import Archive, archive_dir_for
 from bot.config import Settings
 from bot.daily import PostRunner
 from bot.filters import RelatedTopics
+from bot.filters.selection import channel_filter
+from bot.filters.semantic import RelatedMatcher, load_related
 from bot.hf import DayFeed, HFClient
+from bot.papers import Paper
 from bot.slack import SlackPoster, is_workspace_admin, make_web_client
 from bot.store import Store
 
@@ -75,8 +78,6 @@ def build_services(
 
     ``related``: the semantic matcher; by default loaded once here (``None`` without the extra)."""
     if isinstance(related, str):  # "load"
-        from bot.filters.semantic import load_related
-
         related = load_related()
     store = store if store is not None else open_store(settings)
     hf = (
@@ -87,7 +88,19 @@ def build_services(
     if archive is None:
         in_memory = getattr(store, "path", "") is None  # an in-memory store gets an in-memory archive
         archive = Archive(None if in_memory else archive_dir_for(settings.db_path), background=True)
-    feed = DayFeed(hf, clock=clock, on_fetch=archive.record_day)
+    on_fetch: Callable[[date, list[Paper]], object] = archive.record_day
+    if isinstance(related, RelatedMatcher):  # embed each day's papers as soon as they arrive
+        warm_papers = related.warm
+
+        def on_fetch(day: date, papers: list[Paper]) -> None:
+            archive.record_day(day, papers)
+            warm_papers(papers=papers)
+
+        def followed_topics() -> list[str]:
+            return sorted({t for c in store.channels() if c.subscribed and c.related for t in channel_filter(c).topics})
+
+        related.warm(topics=followed_topics)
+    feed = DayFeed(hf, clock=clock, on_fetch=on_fetch)
     client = make_web_client(settings.slack_bot_token or "xoxb-not-configured", settings.slack_api_url)
     poster = SlackPoster(client)
     alerts = Alerts(store, poster, settings.alert_channel, clock=clock) if settings.alert_channel else None

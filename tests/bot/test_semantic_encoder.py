@@ -159,6 +159,18 @@ def test_load_related_reads_a_configured_model_and_caches_vectors(
     assert related.close_topics(["robot"], papers) == [frozenset({0}), frozenset({0})]  # threshold 0: all
 
 
+def test_warming_embeds_in_the_background_so_a_run_finds_everything_cached(
+    tiny: tuple[Path, Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model, vocabulary, _ = tiny
+    related = load_related(model, vocabulary=vocabulary, head_size=4)
+    assert related is not None
+    papers = [Paper("2601.00001", "Robot arm grasp"), Paper("2601.00002", "Reward model")]
+    assert related.warm(topics=lambda: ["robot", "memory"], papers=papers).wait(30)
+    monkeypatch.setattr(related.encoder, "encode", lambda texts: pytest.fail(f"embedded again: {texts}"))
+    assert related.similarities(["memory", "robot"], papers).shape == (2, 2)
+
+
 def test_load_related_is_off_by_setting_or_on_a_bad_file_and_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
