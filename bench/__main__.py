@@ -26,6 +26,7 @@ from bench.common import REPO, Result, Row, machine, render_table, run_child
 # (name, module); the order is the table's.
 BENCHES: list[tuple[str, str]] = [
     ("filters", "bench.bench_filters"),
+    ("semantic", "bench.bench_semantic"),
     ("store", "bench.bench_store"),
     ("ack", "bench.bench_ack"),
     ("process", "bench.bench_process"),

@@ -31,6 +31,7 @@ def bot_env(fake_slack: FakeSlack, fake_hf: FakeHF, db: Path, **extra: str) -> d
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake_slack.api_url,
+        PAPERS_BOT_SEMANTIC_MODEL="off",  # as in tests/conftest.py: no model load in every bot process
     )
     env.update(extra)
     return env
