@@ -80,7 +80,7 @@ def test_preview_topics_runs_the_channel_matcher_and_says_what_matched(
     result = run_bot("preview", "--date", THURSDAY, "--topics", "second, -channel", "--json", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [item] = json.loads(result.stdout)
-    assert item["title"] == "Second" and item["matched"] == "second (title)"
+    assert item["title"] == "Second" and item["matched"] == "second (title)" and item["match"] == "word"
 
     bad = run_bot("preview", "--date", THURSDAY, "--topics", "colour:blue", env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "Unknown filter `colour:`" in bad.stderr and "Traceback" not in bad.stderr
