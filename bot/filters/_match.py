@@ -139,6 +139,7 @@ class _Vocabulary:
         self.units: dict[str, list[tuple[int, int]]] = {}  # unit form -> (term id, unit number)
         self.unit_prefixes: set[str] = set()
         self.unit_count: dict[int, int] = {}  # term id -> units it needs
+        self.one_word: set[int] = set()  # terms of a single word ("benchmark", "audio", "RAG")
 
     def add(self, term: str) -> int | None:
         words = tuple(words_of(term))
@@ -148,6 +149,8 @@ class _Vocabulary:
         if key in self.ids:
             return self.ids[key]
         tid = self.ids[key] = len(self.ids)
+        if len(words) == 1:
+            self.one_word.add(tid)
         _register(self.names, self.name_prefixes, key, (tid, ""))
         for variant, via in phrase_variants(words):
             _register(self.keys, self.prefixes, phrase_key(variant), (tid, via))
@@ -165,10 +168,11 @@ class _Vocabulary:
                     _register(self.units, self.unit_prefixes, phrase_key(form), (tid, number))
         return tid
 
-    def scan(self, paper: Paper) -> tuple[dict[int, int], dict[int, str], dict[int, int]]:
+    def scan(self, paper: Paper) -> tuple[dict[int, int], dict[int, str], dict[int, int], set[int]]:
         """Term id -> bit mask of the fields it occurs in as a phrase; the label of a match through a
         synonym or narrower term (absent when the topic itself matched); term id -> fields where its
-        words stand apart."""
+        words stand apart; one-word terms mentioned in passing (one sentence of the abstract, nowhere
+        else), which exclude a paper but are not what it is about."""
         text = read_paper(paper)
         hits: dict[int, int] = {}
         via: dict[int, str] = {}
@@ -176,16 +180,23 @@ class _Vocabulary:
             for words in lists:
                 self._walk(words, bit, hits, via)
         in_abstract: dict[int, int] = {}  # term id -> abstract sentences it occurs in
-        for sentence in text.abstract:
+        opening: set[int] = set()  # terms of the abstract's first sentence, where it says what it is about
+        for number, sentence in enumerate(text.abstract):
             found: dict[int, int] = {}
             for words in sentence:
                 self._walk(words, _ABSTRACT, found, via)
+            if number == 0:
+                opening.update(found)
             for tid in found:
                 in_abstract[tid] = in_abstract.get(tid, 0) + 1
                 hits[tid] = hits.get(tid, 0) | _ABSTRACT
+        passing: set[int] = set()
         for tid, count in in_abstract.items():  # a loose match only in the abstract must be repeated
-            if count < 2 and hits[tid] == _ABSTRACT and via.get(tid):
-                del hits[tid]
+            if count < 2 and hits[tid] == _ABSTRACT:
+                if via.get(tid):
+                    del hits[tid]
+                elif tid in self.one_word and tid not in opening:
+                    passing.add(tid)
         for name in paper.authors:
             stems = [stem(w) for w in words_of(name)]
             _walk_phrases(stems, self.names, self.name_prefixes, _AUTHORS, hits, via)
@@ -202,7 +213,7 @@ class _Vocabulary:
             for tid, count in sentences.items():  # as above: words apart only in one sentence are not enough
                 if count >= 2 or tid in near:
                     near[tid] = near.get(tid, 0) | _ABSTRACT
-        return hits, via, near
+        return hits, via, near, passing
 
     def _walk(self, words: list[str], bit: int, hits: dict[int, int], via: dict[int, str]) -> None:
         stems = [stem(w) for w in words]
@@ -428,7 +439,7 @@ class FilterIndex:
     def _match_and_reject(self, paper: Paper) -> tuple[list[tuple[Iterable[int], MatchResult]], set[int]]:
         """The groups, and the filters that turned the paper away whatever its topics (exclusions and
         qualifiers)."""
-        hits, via, near = self._vocab.scan(paper)
+        hits, via, near, passing = self._vocab.scan(paper)
         singles: list[tuple[_Pair, list[int]]] = []
         first: dict[int, _Pair] = {}  # filter id -> its first topic hit
         several: dict[int, list[_Pair]] = {}  # filters with more than one topic hit
@@ -438,7 +449,7 @@ class FilterIndex:
                 rejected.update(self._excluders[tid])
         for tid in hits.keys() | near.keys():
             users = self._users.get(tid)
-            if not users:
+            if not users or tid in passing:
                 continue
             mask = hits.get(tid, 0)
             kind, label, where = ("phrase", via.get(tid, ""), mask) if mask else ("near", "", near[tid])

@@ -21,11 +21,26 @@ from bot.filters._terms import JOIN_STOPWORDS, segments_of, words_of
 from bot.filters._vocab import AMBIGUOUS
 from bot.papers import Paper
 
-__all__ = ["PaperText", "definitions_in", "read_paper"]
+__all__ = ["PaperText", "definitions_in", "name_parts", "read_paper"]
 
 # "(LLM)", "(LLMs)", "(MoE)", "(3DGS)", "(T2V)": a short word with at least two capitals.
 _PAREN_RE = re.compile(r"\s*\(\s*([A-Za-z0-9][A-Za-z0-9\-]{1,11}?)(s?)\s*\)")
 _SENTENCE_RE = re.compile(r"(?<=[.!?;])\s+")
+# Names made of words, as papers name their systems: "MemTrapBench", "TVRBench", "AgentSafetyBench".
+_CAMEL_RE = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z]*\b|\b[A-Z]{2,}[A-Z][a-z]+[A-Za-z]*\b")
+_CAMEL_SPLIT_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def name_parts(title: str) -> list[list[str]]:
+    """The words inside camel-case names of a title, one list per name: "MemTrapBench" reads as
+    "mem trap bench" too, so a paper introducing a benchmark says "bench" in its title. Names with a
+    part shorter than two letters ("LLaMA", "GPT4o") are left whole: they are not made of words."""
+    out = []
+    for m in _CAMEL_RE.finditer(title):
+        parts = [p for p in _CAMEL_SPLIT_RE.split(m[0]) if p]
+        if len(parts) >= 2 and all(len(p) >= 2 for p in parts):
+            out.append([w for p in parts for w in words_of(p)])
+    return out
 
 
 def _is_abbreviation(word: str) -> bool:
@@ -117,7 +132,7 @@ def read_paper(paper: Paper) -> PaperText:
             table[abbr] = table[abbr + "s"] = ()
     keywords = [segments_of(k) for k in paper.ai_keywords]
     return PaperText(
-        title=_substitute(segments_of(title), table),
+        title=_substitute([*segments_of(title), *name_parts(title)], table),
         title_spans=_substitute([words_of(title)], table),
         abstract=tuple(_substitute(segments_of(s), table) for s in _SENTENCE_RE.split(abstract)),
         abstract_spans=_substitute((words_of(s) for s in _SENTENCE_RE.split(abstract)), table),

@@ -175,6 +175,37 @@ def test_loose_matches_only_in_the_abstract_must_be_repeated() -> None:
     assert why("reinforcement learning", twice) is not None
 
 
+def test_a_one_word_topic_mentioned_in_passing_is_not_what_the_paper_is_about() -> None:
+    passing = paper("Faster diffusion sampling", "We speed up sampling. Results hold on standard benchmarks.")
+    assert why("benchmark", passing) is None
+    assert why("diffusion sampling, benchmark", passing) is not None  # a phrase counts on one mention
+    assert why("benchmark", paper("A benchmark for agents")) is not None
+    opening = paper("Agents in the wild", "Benchmarks for agents are saturated. We build a harder one.")
+    assert why("benchmark", opening) is not None  # the first sentence says what the paper is about
+    repeated = paper("Agents", "We test agents. The benchmark has 500 tasks. Our benchmark is public.")
+    assert why("benchmark", repeated) is not None
+
+
+def test_a_passing_mention_still_excludes() -> None:
+    p = paper("Reward models for reasoning", "We train a reward model. It also helps in medical question answering.")
+    assert why("reward model", p) is not None
+    assert why("reward model, -medical", p) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "matches"),
+    [
+        ("MemTrapBench: Cognitive Traps in LLM Memory", True),
+        ("TVRBench: Reaching a Target Viewpoint", True),
+        ("Benchmarking LLaMA on Maths", True),
+        ("LLaMA-Adapter: Efficient Fine-tuning", False),  # not made of words: never split
+        ("Benchy: a toy", False),
+    ],
+)
+def test_names_made_of_words_are_read_as_their_words(title: str, matches: bool) -> None:
+    assert (why("benchmark", paper(title)) is not None) is matches
+
+
 # --- 7. ambiguous abbreviations ---------------------------------------------------------------------
 
 
