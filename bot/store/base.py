@@ -7,7 +7,7 @@ the last completed call.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Protocol
 
@@ -15,7 +15,7 @@ from bot.models import ChannelConfig, RunRecord
 
 __all__ = ["SCHEMA_VERSION", "Store"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Store(Protocol):
@@ -34,6 +34,10 @@ class Store(Protocol):
 
     def get_run(self, channel_id: str, local_date: date) -> RunRecord | None:
         """The ledger entry for this channel and local date."""
+
+    def get_runs(self, keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], RunRecord]:
+        """The ledger entries of many (channel, local date) pairs in one query: the scheduler's minute
+        tick asks for every channel at once instead of once per channel."""
 
     def claim_run(self, record: RunRecord) -> bool:
         """Record the intent to post before calling Slack. False when the (channel, local date)

@@ -106,32 +106,13 @@ def copy_store(source: str, destination: str) -> CopyReport:
 
 
 def _posted_ledger(store: Store) -> PostedLedger:
-    if isinstance(store, SqlStore):
-        return store.posted_ledger()
-    assert isinstance(store, TinyStore)
-    raw = store._storage.read() or {}  # the TinyDB layout is documented in tinydb_store: channel → {key: day}
-    return {
-        doc["channel_id"]: {k: date.fromisoformat(d) if d else None for k, d in doc["keys"].items()}
-        for doc in raw.get("posted", {}).values()
-    }
+    assert isinstance(store, SqlStore | TinyStore)
+    return store.posted_ledger()
 
 
 def _import(store: Store, channels: list[ChannelConfig], runs: list[RunRecord], posted: PostedLedger) -> None:
-    if isinstance(store, SqlStore):
-        store.import_state(channels, runs, posted)
-        return
-    assert isinstance(store, TinyStore)
-    with store._writing():  # one batch: a single atomic file write, all or nothing
-        for config in channels:
-            store._put_channel(config)
-        for channel_id, keys in posted.items():
-            by_day: dict[date | None, list[str]] = {}
-            for key, day in keys.items():
-                by_day.setdefault(day, []).append(key)
-            for day, day_keys in by_day.items():
-                store._add_posted(channel_id, tuple(day_keys), day)
-        for record in runs:
-            store._put_run(record)
+    assert isinstance(store, SqlStore | TinyStore)
+    store.import_state(channels, runs, posted)
 
 
 def _verify(src: Store, dst: Store, where: str) -> None:

@@ -14,18 +14,19 @@ transaction or constraint, so any number of bot processes may share the database
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, delete, func, or_, select, update
+from sqlalchemy import Connection, create_engine, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.config import redact_url
 from bot.errors import StoreError
 from bot.models import ChannelConfig, RunRecord, RunState
+from bot.store import ledger_rules as rules
 from bot.store.base import SCHEMA_VERSION
 from bot.store.sql_tables import channels_t, posted_t, runs_t
 
@@ -135,47 +136,54 @@ class SqlStore:
             doc = conn.scalar(select(runs_t.c.doc).where(*_run_key(channel_id, local_date)))
         return None if doc is None else RunRecord.from_doc(doc)
 
+    def get_runs(self, keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], RunRecord]:
+        pairs = list(dict.fromkeys(keys))
+        if not pairs:
+            return {}
+        query = select(runs_t.c.doc).where(tuple_(runs_t.c.channel_id, runs_t.c.local_date).in_(pairs))
+        with self._tx() as conn:
+            records = [RunRecord.from_doc(doc) for doc in conn.scalars(query)]
+        return {(r.channel_id, r.local_date): r for r in records}
+
     def claim_run(self, record: RunRecord) -> bool:
-        _require_state(record, "claim_run", RunState.CLAIMED)
+        rules.require_state(record, "claim_run", RunState.CLAIMED)
         with self._tx() as conn:
             inserted = conn.execute(
                 insert(runs_t).values(**_run_row(record)).on_conflict_do_nothing().returning(runs_t.c.state)
             ).first()
             if inserted is not None:
                 return True
-            existing = _locked_run(conn, record.channel_id, record.local_date)
-            if existing is None or existing.state != RunState.FAILED:
+            claimed = rules.claimed_again(record, _locked_run(conn, record.channel_id, record.local_date))
+            if claimed is None or claimed is record:  # refused, or the row vanished: never claim blind
                 return False
-            _write_run(conn, record.replace(attempts=existing.attempts + 1))
+            _write_run(conn, claimed)
             return True
 
     def finish_run(self, record: RunRecord) -> None:
-        _require_state(record, "finish_run", RunState.POSTED, RunState.NOTHING)
+        rules.require_state(record, "finish_run", RunState.POSTED, RunState.NOTHING)
         with self._tx() as conn:
             stored = _locked_run(conn, record.channel_id, record.local_date)
-            _write_run(conn, _keep_attempts(record, stored))
+            _write_run(conn, rules.keep_attempts(record, stored))
             newest = max(record.days) if record.days else None
             if record.state == RunState.POSTED and record.paper_keys:
                 rows = [{"channel_id": record.channel_id, "paper_key": k, "day": newest} for k in record.paper_keys]
                 conn.execute(insert(posted_t).on_conflict_do_nothing(), rows)  # a re-post keeps the first day
             if newest is not None:
-                self._advance_last_day(conn, record.channel_id, newest)
+                self._advance_last_day(conn, record)
 
     @staticmethod
-    def _advance_last_day(conn: Connection, channel_id: str, newest: date) -> None:
-        """``last_day`` only moves forward: a late or re-run post must not make old days new again."""
-        created = _lock_channel(conn, channel_id)
-        current = ChannelConfig(channel_id) if created else _locked_doc(conn, channel_id)
-        if current is not None and (current.last_day is None or newest > current.last_day):
-            _write_channel(conn, channel_id, current.replace(last_day=newest).to_doc())
+    def _advance_last_day(conn: Connection, record: RunRecord) -> None:
+        created = _lock_channel(conn, record.channel_id)
+        current = ChannelConfig(record.channel_id) if created else _locked_doc(conn, record.channel_id)
+        moved = rules.advanced_last_day(current.last_day if current else None, record)
+        if current is not None and moved is not None:
+            _write_channel(conn, record.channel_id, current.replace(last_day=moved).to_doc())
 
     def fail_run(self, record: RunRecord) -> None:
         with self._tx() as conn:
             stored = _locked_run(conn, record.channel_id, record.local_date)
-            if stored is not None and stored.state in (RunState.POSTED, RunState.NOTHING):
-                # FAILED would make a finished day claimable again, i.e. a second post.
-                raise ValueError(f"fail_run: the run of {record.channel_id} on {record.local_date} already finished")
-            _write_run(conn, _keep_attempts(record.replace(state=RunState.FAILED), stored))
+            rules.check_may_fail(record, stored)
+            _write_run(conn, rules.keep_attempts(record.replace(state=RunState.FAILED), stored))
 
     def runs(self, channel_id: str | None = None) -> list[RunRecord]:
         query = select(runs_t.c.doc)
@@ -183,7 +191,7 @@ class SqlStore:
             query = query.where(runs_t.c.channel_id == channel_id)
         with self._tx() as conn:
             records = [RunRecord.from_doc(doc) for doc in conn.scalars(query)]
-        return sorted(records, key=lambda r: (r.local_date, r.claimed_at.timestamp(), r.channel_id))
+        return sorted(records, key=rules.run_order)
 
     def open_runs(self, channel_id: str) -> list[RunRecord]:
         owing = runs_t.c.doc["unsent"].astext.notin_(["[]"])  # NULL (no such key) is not owing
@@ -192,7 +200,7 @@ class SqlStore:
         )
         with self._tx() as conn:
             records = [RunRecord.from_doc(doc) for doc in conn.scalars(query)]
-        return sorted(records, key=lambda r: (r.local_date, r.claimed_at.timestamp()))
+        return sorted(records, key=rules.run_order)
 
     def prune(self, before: date) -> int:
         with self._tx() as conn:
@@ -281,19 +289,6 @@ def _write_run(conn: Connection, record: RunRecord) -> None:
             set_={"state": row["state"], "attempts": row["attempts"], "doc": statement.excluded.doc},
         )
     )
-
-
-def _keep_attempts(record: RunRecord, stored: RunRecord | None) -> RunRecord:
-    """The caller's record predates ``claim_run``'s attempts bump; never count attempts down."""
-    if stored is None or stored.attempts <= record.attempts:
-        return record
-    return record.replace(attempts=stored.attempts)
-
-
-def _require_state(record: RunRecord, method: str, *allowed: str) -> None:
-    """A wrong state here is a caller bug that would break "at most one post a day": fail loudly."""
-    if record.state not in allowed:
-        raise ValueError(f"{method} needs a record in state {' or '.join(allowed)}, got {record.state!r}")
 
 
 def _reason(exc: OperationalError) -> str:

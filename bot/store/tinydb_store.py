@@ -24,9 +24,10 @@ writing the file itself.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
@@ -40,25 +41,37 @@ from tinydb.table import Table
 
 from bot.atomic_file import replace_atomically, temp_prefix
 from bot.errors import StoreError, StoreLockedError
-from bot.models import ChannelConfig, RunRecord, RunState
+from bot.models import ChannelConfig, RunRecord
 from bot.store.base import SCHEMA_VERSION
+from bot.store.sqlite_ledger import PostedLedger, SqliteLedger, ledger_path_for
 
 __all__ = ["MIGRATIONS", "AtomicJSONStorage", "MemoryJSONStorage", "TinyStore"]
+
+logger = logging.getLogger(__name__)
 
 RawData = dict[str, dict[str, dict[str, Any]]]
 """TinyDB's storage shape: table name → str(doc id) → document."""
 
 Migration = Callable[[RawData], None]
 
-MIGRATIONS: dict[int, Migration] = {}
+_CHANNELS, _META = "channels", "meta"
+_V1_RUNS, _V1_POSTED = "runs", "posted"  # schema 1 kept the ledger in the JSON file too
+_DATA_TABLES = (_CHANNELS,)
+
+
+def _drop_v1_ledger(data: RawData) -> None:
+    """Schema 1 -> 2: the runs and posted keys moved to the SQLite ledger (copied there first)."""
+    data.pop(_V1_RUNS, None)
+    data.pop(_V1_POSTED, None)
+
+
+MIGRATIONS: dict[int, Migration] = {1: _drop_v1_ledger}
 """``MIGRATIONS[n]`` upgrades raw data in place from schema ``n`` to ``n + 1``.
 
-Empty while ``SCHEMA_VERSION`` is 1. A later version adds its step here and bumps ``SCHEMA_VERSION``;
-all steps of one upgrade run in one batch, so a crash mid-upgrade leaves the old file intact.
+All steps of one upgrade run in one batch, so a crash mid-upgrade leaves the old file intact. Data
+that leaves the file (the ledger, at 1 -> 2) is copied to its new home before that write, idempotently,
+so a crash between the two simply runs the upgrade again.
 """
-
-_CHANNELS, _RUNS, _POSTED, _META = "channels", "runs", "posted", "meta"
-_DATA_TABLES = (_CHANNELS, _RUNS, _POSTED)
 
 
 _JSON = json.JSONEncoder(separators=(",", ":"))  # compact: the whole file is rewritten on every change
@@ -309,11 +322,13 @@ def _check_shape(path: Path, data: Any) -> None:
 
 
 class TinyStore:
-    """``Store`` on a TinyDB JSON file (or in memory when ``path`` is None).
+    """``Store`` on a TinyDB JSON file for channel configuration, with the ledger (runs, posted keys,
+    ``last_day``) in SQLite beside it (``sqlite_ledger``); both in memory when ``path`` is None.
 
-    Lookups go through in-memory indexes (channel id → doc id, …) built at open and kept in step
-    with every write; that is safe because this process is the file's only writer, and it keeps
-    every single-channel operation O(1) apart from the unavoidable whole-file rewrite.
+    The split (schema 2): configuration is small and changes when people change it, so the whole-file
+    JSON stays readable and cheap; the ledger grows with every post and must not rewrite the file.
+    Lookups go through in-memory indexes (channel id → doc id) built at open and kept in step with
+    every write; that is safe because this process is the files' only writer.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
@@ -322,6 +337,9 @@ class TinyStore:
         self.path = Path(path) if path is not None else None
         self._file_lock = self._acquire_process_lock(self.path) if self.path is not None else None
         try:
+            ledger_path = ledger_path_for(self.path) if self.path is not None else None
+            ledger_was_there = ledger_path is not None and ledger_path.exists()
+            self._ledger = SqliteLedger(ledger_path)
             self._storage = self._open_storage()
             self._db = _TinyDB(storage=lambda: self._storage)
             self._tables: dict[str, _ReplaceOnlyTable] = {
@@ -329,7 +347,16 @@ class TinyStore:
             }
             self._reindex()
             self._schema_version = self._open_schema()
+            if ledger_path is not None and not ledger_was_there and self._channel_ids and self._upgraded_from is None:
+                logger.warning(
+                    "the ledger %s was missing and has been created empty: papers this bot posted before may be "
+                    "posted again. Keep it beside %s (back up both).",
+                    ledger_path.name,
+                    self.path.name if self.path else "",
+                )
         except BaseException:
+            if hasattr(self, "_ledger"):
+                self._ledger.close()
             self._release_process_lock()
             raise
 
@@ -350,6 +377,7 @@ class TinyStore:
                 return
             self._closed = True
             self._db.close()
+            self._ledger.close()
             self._release_process_lock()
 
     @property
@@ -386,6 +414,7 @@ class TinyStore:
     # ----- schema ----------------------------------------------------------------------------------
 
     def _open_schema(self) -> int:
+        self._upgraded_from: int | None = None
         meta = self._tables[_META].all()
         if not meta:
             return self._init_schema()
@@ -418,6 +447,8 @@ class TinyStore:
                 f"The database {self._where()} has schema {from_version}, which this papers-bot "
                 "cannot upgrade; left untouched."
             )
+        if from_version < 2:
+            self._move_v1_ledger()
         with self._atomic():
             data = self._storage.read() or {}
             for version in range(from_version, SCHEMA_VERSION):
@@ -428,6 +459,45 @@ class TinyStore:
             self._storage.reset_encoding_cache()  # the steps may have edited documents in place
             self._storage.write(data)
         self._after_raw_change()
+        self._upgraded_from = from_version
+        runs, posted = self._ledger.counts()
+        logger.info(
+            "upgraded the database %s from schema %d to %d: %d runs and %d posted papers moved to %s%s",
+            self._where(),
+            from_version,
+            SCHEMA_VERSION,
+            runs,
+            posted,
+            self._ledger.path.name if self._ledger.path else "the in-memory ledger",
+            f"; the old file is kept as {self._backup_path(from_version).name}" if self.path else "",
+        )
+
+    def _backup_path(self, version: int) -> Path:
+        assert self.path is not None
+        return self.path.with_name(f"{self.path.name}.schema{version}.bak")
+
+    def _move_v1_ledger(self) -> None:
+        """Copy schema 1's runs, posted keys and ``last_day``s into the SQLite ledger (replacing whatever
+        an interrupted upgrade left there), after keeping the old file whole as a backup."""
+        data = self._storage.read() or {}
+        if self.path is not None and self.path.exists():
+            replace_atomically(self._backup_path(1), [self.path.read_bytes()])
+        try:
+            runs = [RunRecord.from_doc(doc) for doc in data.get(_V1_RUNS, {}).values()]
+            posted: PostedLedger = {
+                doc["channel_id"]: {k: date.fromisoformat(d) if d else None for k, d in doc["keys"].items()}
+                for doc in data.get(_V1_POSTED, {}).values()
+            }
+            last_days = {
+                doc["channel_id"]: date.fromisoformat(doc["last_day"])
+                for doc in data.get(_CHANNELS, {}).values()
+                if doc.get("last_day")
+            }
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StoreError(
+                f"The database {self._where()} holds a malformed ledger entry ({exc!r}); left untouched."
+            ) from None
+        self._ledger.replace_all(runs, posted, last_days)
 
     def _where(self) -> str:
         return str(self.path) if self.path is not None else "(in memory)"
@@ -461,10 +531,6 @@ class TinyStore:
 
     def _build_indexes(self, data: RawData) -> None:
         self._channel_ids = {d["channel_id"]: int(i) for i, d in data.get(_CHANNELS, {}).items()}
-        self._posted_ids = {d["channel_id"]: int(i) for i, d in data.get(_POSTED, {}).items()}
-        self._run_ids: dict[str, dict[str, int]] = {}
-        for doc_id, doc in data.get(_RUNS, {}).items():
-            self._run_ids.setdefault(doc["channel_id"], {})[doc["local_date"]] = int(doc_id)
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -491,11 +557,16 @@ class TinyStore:
             doc_id = self._channel_ids.get(channel_id)
             if doc_id is None:
                 return None
-            return ChannelConfig.from_doc(_stored(self._tables[_CHANNELS], doc_id))
+            config = ChannelConfig.from_doc(_stored(self._tables[_CHANNELS], doc_id))
+            return _with_last_day(config, self._ledger.last_day(channel_id))
 
     def channels(self) -> list[ChannelConfig]:
         with self._reading():
-            return [ChannelConfig.from_doc(doc) for doc in self._tables[_CHANNELS].all()]
+            last_days = self._ledger.last_days()
+            return [
+                _with_last_day(ChannelConfig.from_doc(doc), last_days.get(doc["channel_id"]))
+                for doc in self._tables[_CHANNELS].all()
+            ]
 
     def update_channel(self, channel_id: str, change: Callable[[ChannelConfig], ChannelConfig]) -> ChannelConfig:
         with self._writing():
@@ -517,126 +588,73 @@ class TinyStore:
             table.replace(doc_id, doc)
         return ChannelConfig.from_doc(doc)
 
-    def _advance_last_day(self, channel_id: str, newest: date) -> None:
-        """``last_day`` only moves forward: a late or re-run post must not make old days new again."""
-        current = self.get_channel(channel_id) or ChannelConfig(channel_id)
-        if current.last_day is None or newest > current.last_day:
-            self._put_channel(current.replace(last_day=newest))
-
-    # ----- posted ledger ---------------------------------------------------------------------------
+    # ----- the ledger (SQLite; see sqlite_ledger) ----------------------------------------------------
 
     def posted_keys(self, channel_id: str) -> set[str]:
         with self._reading():
-            doc_id = self._posted_ids.get(channel_id)
-            if doc_id is None:
-                return set()
-            return set(_stored(self._tables[_POSTED], doc_id)["keys"])
-
-    def _add_posted(self, channel_id: str, keys: tuple[str, ...], day: date | None) -> None:
-        """Keys map to the Hugging Face day they were first posted for; a re-post keeps the first."""
-        table = self._tables[_POSTED]
-        stamp = day.isoformat() if day else None
-        doc_id = self._posted_ids.get(channel_id)
-        if doc_id is None:
-            doc = {"channel_id": channel_id, "keys": dict.fromkeys(keys, stamp)}
-            self._posted_ids[channel_id] = table.insert(doc)
-            return
-        merged = dict(_stored(table, doc_id)["keys"])
-        for key in keys:
-            merged.setdefault(key, stamp)
-        table.replace(doc_id, {"channel_id": channel_id, "keys": merged})
-
-    # ----- runs ------------------------------------------------------------------------------------
+            return self._ledger.posted_keys(channel_id)
 
     def get_run(self, channel_id: str, local_date: date) -> RunRecord | None:
         with self._reading():
-            doc_id = self._run_ids.get(channel_id, {}).get(local_date.isoformat())
-            if doc_id is None:
-                return None
-            return RunRecord.from_doc(_stored(self._tables[_RUNS], doc_id))
+            return self._ledger.get_run(channel_id, local_date)
+
+    def get_runs(self, keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], RunRecord]:
+        with self._reading():
+            return self._ledger.get_runs(keys)
 
     def claim_run(self, record: RunRecord) -> bool:
-        _require_state(record, "claim_run", RunState.CLAIMED)
-        with self._writing():
-            existing = self.get_run(record.channel_id, record.local_date)
-            if existing is not None and existing.state != RunState.FAILED:
-                return False
-            if existing is not None:
-                record = record.replace(attempts=existing.attempts + 1)
-            self._put_run(record)
-            return True
+        with self._reading():
+            return self._ledger.claim_run(record)
 
     def finish_run(self, record: RunRecord) -> None:
-        _require_state(record, "finish_run", RunState.POSTED, RunState.NOTHING)
-        with self._writing():
-            self._put_run(self._keep_attempts(record))
-            newest = max(record.days) if record.days else None
-            if record.state == RunState.POSTED and record.paper_keys:
-                self._add_posted(record.channel_id, record.paper_keys, newest)
-            if newest is not None:
-                self._advance_last_day(record.channel_id, newest)
+        with self._reading():
+            doc_id = self._channel_ids.get(record.channel_id)
+            if doc_id is None:  # a channel the settings never had (removed meanwhile): known again, as elsewhere
+                with self._atomic():
+                    self._put_channel(ChannelConfig(record.channel_id))
+                doc_id = self._channel_ids[record.channel_id]
+            settings = ChannelConfig.from_doc(_stored(self._tables[_CHANNELS], doc_id))
+            self._ledger.finish_run(record, fallback_last_day=settings.last_day)
 
     def fail_run(self, record: RunRecord) -> None:
-        with self._writing():
-            stored = self.get_run(record.channel_id, record.local_date)
-            if stored is not None and stored.state in (RunState.POSTED, RunState.NOTHING):
-                # FAILED would make a finished day claimable again, i.e. a second post.
-                raise ValueError(f"fail_run: the run of {record.channel_id} on {record.local_date} already finished")
-            self._put_run(self._keep_attempts(record.replace(state=RunState.FAILED)))
-
-    def _keep_attempts(self, record: RunRecord) -> RunRecord:
-        """The caller's record predates ``claim_run``'s attempts bump; never count attempts down."""
-        stored = self.get_run(record.channel_id, record.local_date)
-        if stored is None or stored.attempts <= record.attempts:
-            return record
-        return record.replace(attempts=stored.attempts)
-
-    def _put_run(self, record: RunRecord) -> None:
-        doc = record.to_doc()
-        table = self._tables[_RUNS]
-        by_date = self._run_ids.setdefault(record.channel_id, {})
-        doc_id = by_date.get(doc["local_date"])
-        if doc_id is None:
-            by_date[doc["local_date"]] = table.insert(doc)
-        else:
-            table.replace(doc_id, doc)
+        with self._reading():
+            self._ledger.fail_run(record)
 
     def runs(self, channel_id: str | None = None) -> list[RunRecord]:
         with self._reading():
-            table = self._tables[_RUNS]
-            docs: Sequence[dict[str, Any]]
-            if channel_id is None:
-                docs = table.all()
-            else:
-                docs = [_stored(table, i) for i in self._run_ids.get(channel_id, {}).values()]
-            records = [RunRecord.from_doc(doc) for doc in docs]
-            return sorted(records, key=lambda r: (r.local_date, r.claimed_at.timestamp(), r.channel_id))
+            return self._ledger.runs(channel_id)
 
     def open_runs(self, channel_id: str) -> list[RunRecord]:
         with self._reading():
-            table = self._tables[_RUNS]
-            docs = [_stored(table, i) for i in self._run_ids.get(channel_id, {}).values()]
-            records = [RunRecord.from_doc(d) for d in docs if d["state"] == RunState.CLAIMED or d.get("unsent")]
-            return sorted(records, key=lambda r: (r.local_date, r.claimed_at.timestamp()))
+            return self._ledger.open_runs(channel_id)
 
     def prune(self, before: date) -> int:
+        with self._reading():
+            return self._ledger.prune(before)
+
+    # ----- bulk copy (``migrate-store``) ------------------------------------------------------------
+
+    def posted_ledger(self) -> PostedLedger:
+        """Every channel's posted keys with the Hugging Face day each was first posted for."""
+        with self._reading():
+            return self._ledger.posted_ledger()
+
+    def import_state(self, channels: list[ChannelConfig], runs: list[RunRecord], posted: PostedLedger) -> None:
+        """Load a whole copied state into this empty store: the settings in one file write, the ledger in
+        one transaction (settings first: a crash between leaves settings without history, which the
+        copy's verification reports)."""
         with self._writing():
-            cutoff = before.isoformat()  # ISO dates sort like dates
-            doomed = {
-                (channel_id, day): doc_id
-                for channel_id, by_date in self._run_ids.items()
-                for day, doc_id in by_date.items()
-                if day < cutoff
-            }
-            if not doomed:
-                return 0
-            self._tables[_RUNS].remove(doc_ids=list(doomed.values()))
-            for channel_id, day in doomed:
-                del self._run_ids[channel_id][day]
-            return len(doomed)
+            if self._channel_ids or self._ledger.counts() != (0, 0):
+                raise StoreError(f"The database {self._where()} is not empty; copy only into an empty one.")
+            for config in channels:
+                self._put_channel(config)
+        last_days = {c.channel_id: c.last_day for c in channels if c.last_day is not None}
+        with self._reading():
+            self._ledger.replace_all(runs, posted, last_days)
 
 
-def _require_state(record: RunRecord, method: str, *allowed: str) -> None:
-    """A wrong state here is a caller bug that would break "at most one post a day": fail loudly."""
-    if record.state not in allowed:
-        raise ValueError(f"{method} needs a record in state {' or '.join(allowed)}, got {record.state!r}")
+def _with_last_day(config: ChannelConfig, ledger_day: date | None) -> ChannelConfig:
+    """The newer of the settings' ``last_day`` (schema 1, or set by hand) and the ledger's."""
+    if ledger_day is None or (config.last_day is not None and config.last_day >= ledger_day):
+        return config
+    return config.replace(last_day=ledger_day)

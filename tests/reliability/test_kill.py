@@ -10,9 +10,11 @@ kills leave (never a duplicate, the database always loads); the second half chec
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import signal
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from bot.models import RunState
+from bot.store.sqlite_ledger import ledger_path_for
 from bot.store.tinydb_store import TinyStore
 from tests.fakes import FakeHF, FakeSlack, make_day
 from tests.reliability.conftest import THURSDAY, digest_posts
@@ -104,9 +107,13 @@ def test_sigkill_during_post_runs_never_posts_twice(tmp_path: Path, fake_slack: 
 
 
 def _age_claims(db: Path, by: timedelta) -> None:
-    """Move every CLAIMED run's claim time back, as if the restart happened ``by`` later."""
-    data = json.loads(db.read_text())
-    for doc in data.get("runs", {}).values():
-        if doc["state"] == RunState.CLAIMED:
-            doc["claimed_at"] = (datetime.fromisoformat(doc["claimed_at"]) - by).isoformat()
-    db.write_text(json.dumps(data))
+    """Move every CLAIMED run's claim time back, as if the restart happened ``by`` later (in the SQLite
+    ledger beside the settings file, with the bot stopped)."""
+    with contextlib.closing(sqlite3.connect(ledger_path_for(db))) as conn, conn:
+        for key, date_, doc in conn.execute("SELECT channel_id, local_date, doc FROM runs").fetchall():
+            record = json.loads(doc)
+            if record["state"] == RunState.CLAIMED:
+                record["claimed_at"] = (datetime.fromisoformat(record["claimed_at"]) - by).isoformat()
+                conn.execute(
+                    "UPDATE runs SET doc = ? WHERE channel_id = ? AND local_date = ?", (json.dumps(record), key, date_)
+                )

@@ -246,6 +246,20 @@ def test_runs_are_listed_oldest_first_and_per_channel(any_store: Store) -> None:
     assert [r.local_date for r in any_store.runs("C2")] == [D2, D3]
 
 
+def test_get_runs_reads_many_channel_days_at_once(any_store: Store) -> None:
+    for channel in ("C1", "C2", "C3"):
+        any_store.claim_run(claimed(channel, D2))
+    any_store.claim_run(claimed("C1", D3))
+    any_store.finish_run(posted(claimed("C2", D2), (D1,), ("a",)))
+
+    found = any_store.get_runs([("C1", D2), ("C2", D2), ("C1", D3), ("C4", D2), ("C3", D1)])
+    assert sorted(found) == [("C1", D2), ("C1", D3), ("C2", D2)]  # unknown pairs are simply absent
+    assert found[("C2", D2)] == any_store.get_run("C2", D2) and found[("C2", D2)].state == RunState.POSTED
+    assert any_store.get_runs([]) == {}
+    many = any_store.get_runs([(f"C{i}", D2) for i in range(1, 1200)])  # past SQLite's parameter limit
+    assert sorted(many) == [("C1", D2), ("C2", D2), ("C3", D2)]
+
+
 def test_open_runs_are_the_claims_and_the_digests_owing_a_continuation(any_store: Store) -> None:
     D4 = date(2024, 5, 9)
     any_store.claim_run(claimed(local_date=D1, run_id="done"))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,8 +21,9 @@ import pytest
 
 from bot.errors import StoreError, StoreLockedError
 from bot.models import ChannelConfig, FilterChange, RunRecord, RunState
-from bot.store import tinydb_store
+from bot.store import ledger_rules, tinydb_store
 from bot.store.base import SCHEMA_VERSION
+from bot.store.sqlite_ledger import ledger_path_for
 from bot.store.tinydb_store import TinyStore
 
 REPO = Path(__file__).resolve().parents[3]
@@ -38,6 +41,12 @@ def posted(record: RunRecord, days: tuple[date, ...], keys: tuple[str, ...]) -> 
 
 def raw(path: Path) -> dict[str, Any]:
     return json.loads(path.read_bytes())
+
+
+def ledger_rows(db_path: Path, query: str) -> list[tuple[Any, ...]]:
+    """What the SQLite ledger beside the settings file holds, read by a connection of its own."""
+    with contextlib.closing(sqlite3.connect(ledger_path_for(db_path))) as conn:
+        return conn.execute(query).fetchall()
 
 
 def subscribe(store: TinyStore, channel_id: str = "C1", **changes: Any) -> ChannelConfig:
@@ -165,8 +174,8 @@ def test_a_failed_run_is_replaced_and_attempts_count_up(store: TinyStore, db_pat
     final = store.get_run("C1", D2)
     assert (final.state, final.run_id, final.attempts) == (RunState.POSTED, "run-3", 3)
     assert len(store.runs("C1")) == 1
-    (run_doc,) = raw(db_path)["runs"].values()
-    assert run_doc["attempts"] == 3
+    assert "runs" not in raw(db_path)  # the ledger lives in SQLite beside the settings file
+    assert ledger_rows(db_path, "SELECT json_extract(doc, '$.attempts') FROM runs") == [(3,)]
 
 
 def test_finish_run_adds_posted_keys_and_advances_last_day(store: TinyStore, db_path: Path) -> None:
@@ -177,8 +186,10 @@ def test_finish_run_adds_posted_keys_and_advances_last_day(store: TinyStore, db_
     assert store.posted_keys("C1") == {"2405.00001", "2405.00002"}
     assert store.get_channel("C1").last_day == D2
     assert store.get_channel("C1").subscribed  # the rest of the channel is kept
-    (posted_doc,) = raw(db_path)["posted"].values()
-    assert posted_doc == {"channel_id": "C1", "keys": {"2405.00001": "2024-05-07", "2405.00002": "2024-05-07"}}
+    assert ledger_rows(db_path, "SELECT channel_id, paper_key, day FROM posted ORDER BY paper_key") == [
+        ("C1", "2405.00001", "2024-05-07"),
+        ("C1", "2405.00002", "2024-05-07"),
+    ]
 
 
 def test_posted_keys_accumulate_and_keep_their_first_day(store: TinyStore, db_path: Path) -> None:
@@ -188,41 +199,50 @@ def test_posted_keys_accumulate_and_keep_their_first_day(store: TinyStore, db_pa
     store.finish_run(posted(claimed(local_date=D3), (D2,), ("a", "b")))
 
     assert store.posted_keys("C1") == {"a", "b"}
-    (posted_doc,) = raw(db_path)["posted"].values()
-    assert posted_doc["keys"] == {"a": "2024-05-06", "b": "2024-05-07"}
+    assert ledger_rows(db_path, "SELECT paper_key, day FROM posted ORDER BY paper_key") == [
+        ("a", "2024-05-06"),
+        ("b", "2024-05-07"),
+    ]
 
 
-def test_finish_run_is_a_single_write(store: TinyStore) -> None:
-    subscribe(store)
+def test_the_ledger_never_rewrites_the_settings_file(store: TinyStore, db_path: Path) -> None:
+    subscribe(store, last_day=D1)
+    commits, before = store._storage.commits, db_path.read_bytes()
+
     store.claim_run(claimed())
-    commits = store._storage.commits
+    store.finish_run(posted(claimed(), (D3,), ("2405.00001",)))
+    store.claim_run(claimed(local_date=D3))
+    store.fail_run(claimed(local_date=D3))
+    store.prune(D2)
 
-    store.finish_run(posted(claimed(), (D1,), ("2405.00001",)))
+    assert store._storage.commits == commits and db_path.read_bytes() == before
+    assert store.get_channel("C1").last_day == D3  # from the ledger
+    store.close()
+    with TinyStore(db_path) as reopened:
+        assert reopened.get_channel("C1").last_day == D3
+        assert [c.last_day for c in reopened.channels()] == [D3]
 
-    assert store._storage.commits == commits + 1
 
-
-def test_a_failed_write_leaves_all_or_nothing(store: TinyStore, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_ledger_write_leaves_all_or_nothing(
+    store: TinyStore, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     subscribe(store, last_day=D1)
     store.claim_run(claimed())
-    before = db_path.read_bytes()
 
-    def disk_full(chunks: list[bytes]) -> None:
+    def broken(current: date | None, record: RunRecord) -> date | None:
         raise OSError(28, "No space left on device")
 
-    with monkeypatch.context() as patch:
-        patch.setattr(store._storage, "_replace_with", disk_full)
-        with pytest.raises(StoreError, match="No space left"):
+    with monkeypatch.context() as patch:  # fails after the run and the posted keys were written
+        patch.setattr(ledger_rules, "advanced_last_day", broken)
+        with pytest.raises(OSError, match="No space left"):
             store.finish_run(posted(claimed(), (D3,), ("2405.00001",)))
 
-    assert db_path.read_bytes() == before
     assert store.get_run("C1", D2).state == RunState.CLAIMED
     assert store.posted_keys("C1") == set()
     assert store.get_channel("C1").last_day == D1
-    assert list(db_path.parent.glob("*.tmp")) == []
 
     store.finish_run(posted(claimed(), (D3,), ("2405.00001",)))  # the store still works afterwards
-    assert raw(db_path)["posted"]["1"]["keys"] == {"2405.00001": "2024-05-08"}
+    assert store.posted_keys("C1") == {"2405.00001"} and store.get_channel("C1").last_day == D3
 
 
 def test_prune_drops_old_runs_but_keeps_posted_keys(store: TinyStore, db_path: Path) -> None:
@@ -331,30 +351,30 @@ def test_a_database_from_a_newer_papers_bot_is_refused(db_path: Path) -> None:
 
 
 def test_an_older_database_is_migrated_in_one_write(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tinydb_store, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(tinydb_store, "SCHEMA_VERSION", 3)
 
     def rename_field(data: dict[str, Any]) -> None:
         for doc in data["channels"].values():
             doc["filter_text"] = doc.pop("query")
 
-    monkeypatch.setitem(tinydb_store.MIGRATIONS, 1, rename_field)
-    _write_db(db_path, 1, {"1": {"channel_id": "C1", "query": "llm"}})
+    monkeypatch.setitem(tinydb_store.MIGRATIONS, 2, rename_field)
+    _write_db(db_path, 2, {"1": {"channel_id": "C1", "query": "llm"}})
 
     with TinyStore(db_path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == 3
         assert store.get_channel("C1").filter_text == "llm"
         assert store._storage.commits == 1
         store.update_channel("C1", lambda c: c.replace(subscribed=True))  # indexes survived the rewrite
 
     data = raw(db_path)
-    assert list(data["meta"].values()) == [{"schema_version": 2}]
+    assert list(data["meta"].values()) == [{"schema_version": 3}]
     assert data["channels"]["1"]["filter_text"] == "llm"
     assert "query" not in data["channels"]["1"]
 
 
 def test_an_older_database_without_a_migration_is_refused(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tinydb_store, "SCHEMA_VERSION", 2)
-    content = _write_db(db_path, 1)
+    monkeypatch.setattr(tinydb_store, "SCHEMA_VERSION", 3)
+    content = _write_db(db_path, 2)
     with pytest.raises(StoreError, match="cannot upgrade"):
         TinyStore(db_path)
     assert db_path.read_bytes() == content
