@@ -110,3 +110,13 @@ def test_threads_share_one_budget() -> None:
 def test_reconfigure_rejects_a_rate_of_zero() -> None:
     with pytest.raises(ValueError):
         Pacer(0)
+
+
+def test_the_default_pace_never_puts_more_than_300_posts_in_any_minute() -> None:
+    """A workspace that allows exactly 300 posts a minute must never answer 429 to a fan-out."""
+    t = FakeTime()
+    pacer = Pacer(clock=t.clock, sleep=t.sleep)  # Slack's defaults
+    sent = times_of(pacer, t, [f"C{i}" for i in range(1000)])
+    busiest = max(sum(1 for x in sent if start <= x < start + 60) for start in sent)
+    assert busiest <= 300
+    assert busiest >= 285  # the margin costs at most 5% of the pace
