@@ -204,12 +204,16 @@ class PostRunner:
         if self._stopping.is_set():
             return RunSummary()
         now = now or self.clock()
-        due = []
+        slots = []
         for config in self.store.channels():
             local_date = due_local_date(now, config)
             if local_date is None or self._not_before.get(config.channel_id, now) > now:
                 continue
-            existing = self.store.get_run(config.channel_id, local_date)
+            slots.append((config, local_date))
+        ledger = self.store.get_runs((config.channel_id, local_date) for config, local_date in slots)  # one query
+        due = []
+        for config, local_date in slots:
+            existing = ledger.get((config.channel_id, local_date))
             if (
                 existing is None
                 or self._may_retry(existing, now)

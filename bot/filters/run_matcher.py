@@ -28,7 +28,9 @@ class RunMatcher:
     """Selections for the channels of one run; thread-safe, papers are matched on first request."""
 
     def __init__(self, configs: Iterable[ChannelConfig], *, related: RelatedTopics | None = None) -> None:
+        configs = list(configs)
         self._filters = {c.channel_id: channel_filter(c) for c in configs}
+        self._planned = {c.channel_id: _filter_settings(c) for c in configs}  # parsed once, compared cheaply
         self._related = related
         self._index: FilterIndex | None = None
         # Keyed by id(paper): a paper key may appear in two day lists with different upvotes, and a
@@ -40,7 +42,7 @@ class RunMatcher:
 
     def select(self, config: ChannelConfig, papers: Sequence[Paper], posted: set[str]) -> Selection:
         """What ``select_for_channel(config, papers, posted)`` returns, without walking the papers again."""
-        if self._filters.get(config.channel_id) != channel_filter(config):  # not planned, or changed since
+        if self._planned.get(config.channel_id) != _filter_settings(config):  # not planned, or changed since
             return select_for_channel(config, papers, posted, related=self._related)
         self._match(papers)
         results = self._results.get(config.channel_id, {})
@@ -71,3 +73,8 @@ class RunMatcher:
                     bucket.setdefault(id(paper), result)
             self._papers.update((id(p), p) for p in missing)
             self._keys.update((id(p), p.key) for p in missing)
+
+
+def _filter_settings(config: ChannelConfig) -> tuple[str, int, bool]:
+    """What ``channel_filter`` reads: equal settings give an equal filter without parsing it again."""
+    return config.filter_text, config.min_upvotes, config.related
