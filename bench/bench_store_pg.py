@@ -4,15 +4,17 @@
   do) with 1,000 channels stored, and again with 100 and 10,000 to show how each backend scales. The
   two stores hold the same data and take turns, update by update, so load from other jobs falls on
   both alike. Median and p99 (nearest rank) over the updates.
-* **Post-run fan-out**: the store's share of one daily run to 1,000 channels, done the way
-  ``PostRunner`` does it (a thread pool; per channel ``get_run``, ``posted_keys``, ``claim_run`` and
+* **Post run, 1,000 channels, 120-day ledger**: the store's share of one daily run, done the way
+  ``PostRunner`` does it (``bench/ledger_seed.store_side_of_post_run``: the tick's one ledger query,
+  then on a thread pool per channel ``get_run``, ``open_runs``, ``posted_keys``, ``claim_run`` and
   ``finish_run``). Slack and Hugging Face are left out on purpose: their pace is set by the pacer
-  (300 posts a minute, 200 ms a post), so the question is only whether the store keeps up with it.
-  Repeated for the next days (each run claims a new day); median of the runs.
+  (285 posts a minute), so the question is only whether the store keeps up with it. Repeated for
+  the next days (each run claims a new day); median of the runs.
 
-Both stores are seeded with the same state: channels with topic filters and a change history, half
-of them with yesterday's run and ten posted papers. TinyDB through its API in one batched write,
-PostgreSQL by ``migrate-store``'s copy of that file (``bot.store.migrate.copy_store``).
+Both stores are seeded with the same steady state (``bench/ledger_seed.py``): channels with topic
+filters and a change history, and 120 days of runs and posted papers each, what a bot that prunes
+runs after 120 days holds. TinyDB (settings) + SQLite (ledger) written directly, PostgreSQL by
+``migrate-store``'s copy of them (``bot.store.migrate.copy_store``).
 
 PostgreSQL comes from ``$PAPERS_BOT_TEST_DATABASE_URL`` or a throwaway cluster started here with
 ``initdb``/``pg_ctl`` (on ``PATH`` or under ``/usr/lib/postgresql/*/bin``; as root it runs as the
@@ -30,22 +32,21 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Result, Row, machine, median, p99, print_suite_rows
-from bot.models import FilterChange, RunRecord, RunState
+from bench.ledger_seed import FIRST_DAY, channel_id, seed_steady_state, store_side_of_post_run
 from bot.store import Store
 
 NAME = "store-pg"
-FIRST_DAY = date(2026, 8, 21)
-SLACK_SLOT = 60 / 300  # s between two posts at the workspace rate the bot assumes (300 a minute)
+LEDGER_DAYS = 120  # the steady state: the bot prunes runs after 120 days and keeps posted keys forever
+SLACK_SLOT = 60 / (300 * 0.95)  # s between two posts at the pace the bot keeps (bot/pacing.py)
 
 
 @dataclass(frozen=True)
@@ -85,41 +86,6 @@ def postgres_server() -> Iterator[str]:
         cluster.stop()
 
 
-def channel_id(n: int) -> str:
-    return f"C{n:05d}"
-
-
-def seed_tinydb(path: Path, channels: int) -> None:
-    """Channels with filters and five history entries; every other one with yesterday's post of ten papers.
-
-    One batched write (a private API, for benchmarks and ``migrate-store`` only): through the public
-    API each change would rewrite the whole file, minutes at 10,000 channels.
-    """
-    from bot.store.tinydb_store import TinyStore
-
-    history = tuple(FilterChange("U1", "2026-08-01T00:00:00+00:00", f"added topic {i}") for i in range(5))
-    store = TinyStore(path)
-    try:
-        with store._writing():
-            for n in range(channels):
-                store.update_channel(
-                    channel_id(n),
-                    lambda c, n=n: c.replace(
-                        subscribed=True, filter_text=f'"topic {n}", llm, -medical', history=history
-                    ),
-                )
-                if n % 2 == 0:
-                    yesterday = FIRST_DAY - timedelta(days=1)
-                    record = RunRecord(channel_id(n), yesterday, RunState.CLAIMED, f"old{n}", datetime.now(UTC))
-                    store.claim_run(record)
-                    keys = tuple(f"2608.{n:05d}{k}" for k in range(10))
-                    store.finish_run(
-                        record.replace(state=RunState.POSTED, days=(yesterday - timedelta(days=1),), paper_keys=keys)
-                    )
-    finally:
-        store.close()
-
-
 @contextmanager
 def both_stores(tmp: Path, server_url: str, channels: int) -> Iterator[tuple[Store, Store]]:
     """(TinyDB, PostgreSQL) holding the same ``channels`` channels; the PostgreSQL schema is dropped after."""
@@ -129,7 +95,7 @@ def both_stores(tmp: Path, server_url: str, channels: int) -> Iterator[tuple[Sto
     from tests import pg
 
     path = tmp / f"store-{channels}.json"
-    seed_tinydb(path, channels)
+    seed_steady_state(path, channels, LEDGER_DAYS)
     with pg.fresh_schema(server_url) as url:
         copy_store(str(path), url)  # migrate-store: copies and reads everything back to verify
         with TinyStore(path) as tiny, SqlStore(url) as sql:
@@ -151,25 +117,7 @@ def settings_latency(stores: tuple[Store, ...], channels: int, updates: int) -> 
 
 
 def fan_out(store: Store, channels: int, workers: int, day: date) -> float:
-    """The store calls of one post run to every channel, ``workers`` at a time; seconds for all of them."""
-
-    def one(n: int) -> None:
-        channel = channel_id(n)
-        if store.get_run(channel, day) is not None:
-            return
-        store.posted_keys(channel)
-        record = RunRecord(channel, day, RunState.CLAIMED, f"run{n}", datetime.now(UTC), days=(day,))
-        if store.claim_run(record):
-            keys = tuple(f"2608.9{n:04d}{k}" for k in range(5))
-            store.finish_run(record.replace(state=RunState.POSTED, paper_keys=keys, ts=("1.0",)))
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(one, range(channels)))
-    elapsed = time.perf_counter() - started
-    if sum(1 for r in store.runs() if r.local_date == day and r.state == RunState.POSTED) != channels:
-        raise RuntimeError(f"{type(store).__name__}: the fan-out did not record every channel's run")
-    return elapsed
+    return store_side_of_post_run(store, channels, day, workers)
 
 
 @dataclass
@@ -251,21 +199,22 @@ def rows(measured: list[Measured], shape: Shape) -> Result:
             result.rows.append(
                 Row(
                     bench,
-                    f"store side of a fan-out, {name}",
+                    f"post run, {m.channels:,} channels, {LEDGER_DAYS}-day ledger: store side, {name}",
                     value,
                     "s",
                     samples=len(m.fanout[name]),
                     baseline=f"TinyDB {tiny_fan:.2f} s" if name == "PostgreSQL" else "",
                     ratio=compare(tiny_fan, sql_fan) if name == "PostgreSQL" else "",
                     note=f"{value / m.channels * 1000:.1f} ms/channel on {shape.workers} threads = "
-                    f"{value / posting:.1%} of the {posting:.0f} s the posts take at 300/min",
+                    f"{value / posting:.1%} of the {posting:.0f} s the posts take at 285/min",
                 )
             )
     source = "$PAPERS_BOT_TEST_DATABASE_URL" if os.environ.get("PAPERS_BOT_TEST_DATABASE_URL") else "a local cluster"
     result.notes.append(
-        f"store-pg: the same data in both stores (filters, history, half with yesterday's post); {shape.updates} "
-        "updates on spread-out channels, the two stores taking turns; fan-out = get_run, posted_keys, claim_run, "
-        f"finish_run per channel on {shape.workers} threads, median of {shape.fanout_runs} run(s). PostgreSQL: "
+        f"store-pg: the same data in both stores (filters, history, {LEDGER_DAYS} days of runs and posted papers "
+        f"per channel); {shape.updates} updates on spread-out channels, the two stores taking turns; post run = "
+        "channels + get_runs, then get_run, open_runs, posted_keys, claim_run, finish_run per channel on "
+        f"{shape.workers} threads, median of {shape.fanout_runs} run(s). PostgreSQL: "
         f"{source}, fsync on, over loopback, same disk as TinyDB."
     )
     return result
