@@ -87,7 +87,7 @@ def postgres_server() -> Iterator[str]:
 
 
 @contextmanager
-def both_stores(tmp: Path, server_url: str, channels: int) -> Iterator[tuple[Store, Store]]:
+def both_stores(tmp: Path, server_url: str, channels: int, days: int) -> Iterator[tuple[Store, Store]]:
     """(TinyDB, PostgreSQL) holding the same ``channels`` channels; the PostgreSQL schema is dropped after."""
     from bot.store.migrate import copy_store
     from bot.store.sql_store import SqlStore
@@ -95,7 +95,7 @@ def both_stores(tmp: Path, server_url: str, channels: int) -> Iterator[tuple[Sto
     from tests import pg
 
     path = tmp / f"store-{channels}.json"
-    seed_steady_state(path, channels, LEDGER_DAYS)
+    seed_steady_state(path, channels, days)
     with pg.fresh_schema(server_url) as url:
         copy_store(str(path), url)  # migrate-store: copies and reads everything back to verify
         with TinyStore(path) as tiny, SqlStore(url) as sql:
@@ -136,7 +136,9 @@ def measure(shape: Shape, log: bool = False) -> list[Measured]:
     with postgres_server() as server, tempfile.TemporaryDirectory(prefix="bench-store-pg-") as tmp:
         for channels in sizes:
             m = Measured(channels)
-            with both_stores(Path(tmp), server, channels) as stores:
+            # The full ledger where the post run is measured; a week elsewhere (settings updates only).
+            days = LEDGER_DAYS if channels == shape.channels else 7
+            with both_stores(Path(tmp), server, channels, days) as stores:
                 for name, timings in zip(BACKENDS, settings_latency(stores, channels, shape.updates), strict=True):
                     m.updates[name] = timings
                 if channels == shape.channels:
