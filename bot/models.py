@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "DEFAULT_WEEKDAYS",
     "ChannelConfig",
     "FilterChange",
+    "RunKind",
     "RunRecord",
     "RunState",
 ]
@@ -86,7 +88,7 @@ class ChannelConfig:
         return cls(**values)
 
 
-class RunState:
+class RunState(StrEnum):
     """States of a channel's post run for one local date."""
 
     CLAIMED = "claimed"  # intent recorded; the post may or may not have reached Slack
@@ -95,9 +97,26 @@ class RunState:
     FAILED = "failed"  # Slack refused before anything was posted; safe to try again later
 
 
+class RunKind(StrEnum):
+    """What a ledger entry posts; each kind has its own period, and each (channel, kind, period) is
+    posted exactly once."""
+
+    DIGEST = "digest"  # the daily post; period: the channel's local date (2026-12-07)
+    RECAP = "recap"  # the weekly recap; period: the ISO week (2026-W49)
+    FOLLOW_UP = "follow-up"  # a thread reply when a posted paper gains code or models; period: its key
+
+
 @dataclass(frozen=True, slots=True)
 class RunRecord:
-    """The ledger entry for (channel, local date): at most one post per channel per local day."""
+    """The ledger entry for (channel, kind, period): a digest per channel and local day, a recap per
+    week, a follow-up per paper, each at most once.
+
+    ``local_date`` is the channel's local date of the claim (what the digest's period is, and what
+    pruning goes by); ``team_id`` is the workspace the channel belongs to, carried for per-workspace
+    work. Why the workspace is not part of the uniqueness yet: channels stored before workspaces were
+    recorded have none, and a key that changed when a channel's workspace became known could post a
+    day twice; it joins the key with installations (issue 15), when every channel has one.
+    """
 
     channel_id: str
     local_date: date
@@ -111,8 +130,25 @@ class RunRecord:
     attempts: int = 1
     # A digest cut short after its first message(s): the papers still to send, in a continuation.
     unsent: tuple[str, ...] = ()
+    kind: str = RunKind.DIGEST
+    period: str = ""  # "" for a digest: its local date
+    team_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.period:
+            if self.kind != RunKind.DIGEST:
+                raise ValueError(f"a {self.kind} run needs a period")
+            object.__setattr__(self, "period", self.local_date.isoformat())
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(channel, kind, period): what the ledger keeps unique."""
+        return self.channel_id, self.kind, self.period
 
     def replace(self, **changes: Any) -> RunRecord:
+        kind = changes.get("kind", self.kind)
+        if "period" not in changes and (kind != self.kind or ("local_date" in changes and kind == RunKind.DIGEST)):
+            changes["period"] = ""  # a digest's period follows its date; another kind must name its own
         return dataclasses.replace(self, **changes)
 
     def to_doc(self) -> dict[str, Any]:
@@ -128,6 +164,9 @@ class RunRecord:
             "error": self.error,
             "attempts": self.attempts,
             "unsent": list(self.unsent),
+            "kind": str(self.kind),
+            "period": self.period,
+            "team_id": self.team_id,
         }
 
     @classmethod
@@ -144,4 +183,7 @@ class RunRecord:
             error=doc.get("error", ""),
             attempts=int(doc.get("attempts", 1)),
             unsent=tuple(doc.get("unsent", ())),
+            kind=doc.get("kind", RunKind.DIGEST),  # schema 1 knew only digests
+            period=doc.get("period", ""),
+            team_id=doc.get("team_id", ""),
         )

@@ -33,14 +33,17 @@ class Store(Protocol):
         """arXiv ids (no version) already posted in this channel."""
 
     def get_run(self, channel_id: str, local_date: date) -> RunRecord | None:
-        """The ledger entry for this channel and local date."""
+        """The channel's digest for this local date."""
+
+    def get_entry(self, channel_id: str, kind: str, period: str) -> RunRecord | None:
+        """The ledger entry of any kind: ``("C1", "recap", "2026-W49")``, ``("C1", "follow-up", "2608.01234")``."""
 
     def get_runs(self, keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], RunRecord]:
         """The ledger entries of many (channel, local date) pairs in one query: the scheduler's minute
         tick asks for every channel at once instead of once per channel."""
 
     def claim_run(self, record: RunRecord) -> bool:
-        """Record the intent to post before calling Slack. False when the (channel, local date)
+        """Record the intent to post before calling Slack. False when the (channel, kind, period)
         already has a run that is not FAILED; a FAILED run is replaced (attempts + 1)."""
 
     def finish_run(self, record: RunRecord) -> None:
@@ -55,7 +58,7 @@ class Store(Protocol):
         """Ledger entries, of one channel or all, oldest first."""
 
     def open_runs(self, channel_id: str) -> list[RunRecord]:
-        """The channel's runs still CLAIMED or owing a continuation (``unsent``), oldest first.
+        """The channel's digests still CLAIMED or owing a continuation (``unsent``), oldest first.
 
         Every plan reads these (their papers are spoken for); a channel keeps up to 120 days of
         ledger, so reading only the open few keeps a 1,000-channel run from decoding 120,000 rows."""

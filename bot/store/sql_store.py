@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.config import redact_url
 from bot.errors import StoreError
-from bot.models import ChannelConfig, RunRecord, RunState
+from bot.models import ChannelConfig, RunKind, RunRecord, RunState
 from bot.store import ledger_rules as rules
 from bot.store.base import SCHEMA_VERSION
 from bot.store.sql_tables import channels_t, posted_t, runs_t
@@ -132,15 +132,18 @@ class SqlStore:
     # ----- runs ------------------------------------------------------------------------------------
 
     def get_run(self, channel_id: str, local_date: date) -> RunRecord | None:
+        return self.get_entry(channel_id, RunKind.DIGEST, local_date.isoformat())
+
+    def get_entry(self, channel_id: str, kind: str, period: str) -> RunRecord | None:
         with self._tx() as conn:
-            doc = conn.scalar(select(runs_t.c.doc).where(*_run_key(channel_id, local_date)))
+            doc = conn.scalar(select(runs_t.c.doc).where(*_run_key((channel_id, kind, period))))
         return None if doc is None else RunRecord.from_doc(doc)
 
     def get_runs(self, keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], RunRecord]:
-        pairs = list(dict.fromkeys(keys))
-        if not pairs:
+        wanted = list(dict.fromkeys((channel_id, RunKind.DIGEST.value, day.isoformat()) for channel_id, day in keys))
+        if not wanted:
             return {}
-        query = select(runs_t.c.doc).where(tuple_(runs_t.c.channel_id, runs_t.c.local_date).in_(pairs))
+        query = select(runs_t.c.doc).where(tuple_(runs_t.c.channel_id, runs_t.c.kind, runs_t.c.period).in_(wanted))
         with self._tx() as conn:
             records = [RunRecord.from_doc(doc) for doc in conn.scalars(query)]
         return {(r.channel_id, r.local_date): r for r in records}
@@ -153,7 +156,7 @@ class SqlStore:
             ).first()
             if inserted is not None:
                 return True
-            claimed = rules.claimed_again(record, _locked_run(conn, record.channel_id, record.local_date))
+            claimed = rules.claimed_again(record, _locked_run(conn, record.key))
             if claimed is None or claimed is record:  # refused, or the row vanished: never claim blind
                 return False
             _write_run(conn, claimed)
@@ -162,7 +165,7 @@ class SqlStore:
     def finish_run(self, record: RunRecord) -> None:
         rules.require_state(record, "finish_run", RunState.POSTED, RunState.NOTHING)
         with self._tx() as conn:
-            stored = _locked_run(conn, record.channel_id, record.local_date)
+            stored = _locked_run(conn, record.key)
             _write_run(conn, rules.keep_attempts(record, stored))
             newest = max(record.days) if record.days else None
             if record.state == RunState.POSTED and record.paper_keys:
@@ -181,7 +184,7 @@ class SqlStore:
 
     def fail_run(self, record: RunRecord) -> None:
         with self._tx() as conn:
-            stored = _locked_run(conn, record.channel_id, record.local_date)
+            stored = _locked_run(conn, record.key)
             rules.check_may_fail(record, stored)
             _write_run(conn, rules.keep_attempts(record.replace(state=RunState.FAILED), stored))
 
@@ -196,7 +199,9 @@ class SqlStore:
     def open_runs(self, channel_id: str) -> list[RunRecord]:
         owing = runs_t.c.doc["unsent"].astext.notin_(["[]"])  # NULL (no such key) is not owing
         query = select(runs_t.c.doc).where(
-            runs_t.c.channel_id == channel_id, or_(runs_t.c.state == RunState.CLAIMED, owing)
+            runs_t.c.channel_id == channel_id,
+            runs_t.c.kind == RunKind.DIGEST.value,
+            or_(runs_t.c.state == RunState.CLAIMED.value, owing),
         )
         with self._tx() as conn:
             records = [RunRecord.from_doc(doc) for doc in conn.scalars(query)]
@@ -261,22 +266,26 @@ def _write_channel(conn: Connection, channel_id: str, doc: dict[str, Any]) -> No
     conn.execute(update(channels_t).where(channels_t.c.channel_id == channel_id).values(doc=doc, updated_at=func.now()))
 
 
-def _run_key(channel_id: str, local_date: date) -> tuple[Any, Any]:
-    return runs_t.c.channel_id == channel_id, runs_t.c.local_date == local_date
+def _run_key(key: tuple[str, str, str]) -> tuple[Any, Any, Any]:
+    channel_id, kind, period = key
+    return runs_t.c.channel_id == channel_id, runs_t.c.kind == kind, runs_t.c.period == period
 
 
 def _run_row(record: RunRecord) -> dict[str, Any]:
     return {
         "channel_id": record.channel_id,
+        "kind": str(record.kind),
+        "period": record.period,
         "local_date": record.local_date,
-        "state": record.state,
+        "team_id": record.team_id,
+        "state": str(record.state),
         "attempts": record.attempts,
         "doc": record.to_doc(),
     }
 
 
-def _locked_run(conn: Connection, channel_id: str, local_date: date) -> RunRecord | None:
-    doc = conn.scalar(select(runs_t.c.doc).where(*_run_key(channel_id, local_date)).with_for_update())
+def _locked_run(conn: Connection, key: tuple[str, str, str]) -> RunRecord | None:
+    doc = conn.scalar(select(runs_t.c.doc).where(*_run_key(key)).with_for_update())
     return None if doc is None else RunRecord.from_doc(doc)
 
 
@@ -285,8 +294,14 @@ def _write_run(conn: Connection, record: RunRecord) -> None:
     statement = insert(runs_t).values(**row)
     conn.execute(
         statement.on_conflict_do_update(
-            index_elements=[runs_t.c.channel_id, runs_t.c.local_date],
-            set_={"state": row["state"], "attempts": row["attempts"], "doc": statement.excluded.doc},
+            index_elements=[runs_t.c.channel_id, runs_t.c.kind, runs_t.c.period],
+            set_={
+                "state": row["state"],
+                "attempts": row["attempts"],
+                "local_date": row["local_date"],
+                "team_id": row["team_id"],
+                "doc": statement.excluded.doc,
+            },
         )
     )
 

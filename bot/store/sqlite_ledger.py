@@ -6,10 +6,12 @@ minutes of store work per post run (issue 13). SQLite is in the standard library
 install), writes only the pages a transaction touches, and is crash-safe by design: each method
 below is one transaction, so a crash leaves the state of the last one that committed.
 
-The file sits beside the TinyDB file (``papers-bot.json`` -> ``papers-bot.ledger.sqlite3``), in WAL
-mode with ``synchronous=FULL`` (a committed post survives a power cut, not only a crash). One
-process owns both files (``TinyStore``'s process lock); threads share one connection, serialised by a
-lock, because every call is a few hundred microseconds and SQLite allows one writer anyway.
+Its key is the ledger's, (channel, kind, period) (``RunRecord``): a digest per local day, a recap per
+ISO week, a follow-up per paper. The file sits beside the TinyDB file (``papers-bot.json`` ->
+``papers-bot.ledger.sqlite3``), in WAL mode with ``synchronous=FULL`` (a committed post survives a
+power cut, not only a crash). One process owns both files (``TinyStore``'s process lock); threads
+share one connection, serialised by a lock, because every call is a few hundred microseconds and
+SQLite allows one writer anyway.
 
 The rules a write must obey (claim once, never fail a finished run, ``last_day`` only forward) are
 ``bot.store.ledger_rules``, shared with the PostgreSQL backend.
@@ -26,7 +28,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.errors import StoreError
-from bot.models import RunRecord, RunState
+from bot.models import RunKind, RunRecord, RunState
 from bot.store import ledger_rules as rules
 
 __all__ = ["LEDGER_SUFFIX", "PostedLedger", "SqliteLedger", "ledger_path_for"]
@@ -37,10 +39,13 @@ PostedLedger = dict[str, dict[str, date | None]]  # channel -> paper key -> HF d
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     channel_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    period TEXT NOT NULL,
     local_date TEXT NOT NULL,
+    team_id TEXT NOT NULL,
     open INTEGER NOT NULL,
     doc TEXT NOT NULL,
-    PRIMARY KEY (channel_id, local_date)
+    PRIMARY KEY (channel_id, kind, period)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS runs_open ON runs (channel_id) WHERE open = 1;
 CREATE INDEX IF NOT EXISTS runs_by_date ON runs (local_date);
@@ -124,21 +129,25 @@ class SqliteLedger:
 
     def get_run(self, channel_id: str, local_date: date) -> RunRecord | None:
         with self._read() as conn:
-            return _stored_run(conn, channel_id, local_date)
+            return _stored_run(conn, (channel_id, RunKind.DIGEST, local_date.isoformat()))
+
+    def get_entry(self, channel_id: str, kind: str, period: str) -> RunRecord | None:
+        with self._read() as conn:
+            return _stored_run(conn, (channel_id, kind, period))
 
     def get_runs(self, keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], RunRecord]:
-        by_date: dict[date, list[str]] = {}
+        by_period: dict[str, list[str]] = {}
         for channel_id, local_date in keys:
-            by_date.setdefault(local_date, []).append(channel_id)
+            by_period.setdefault(local_date.isoformat(), []).append(channel_id)
         found: dict[tuple[str, date], RunRecord] = {}
         with self._read() as conn:
-            for local_date, channel_ids in by_date.items():  # a tick spans one or two local dates
+            for period, channel_ids in by_period.items():  # a tick spans one or two local dates
                 for start in range(0, len(channel_ids), 500):  # SQLite's limit on bound parameters
                     chunk = channel_ids[start : start + 500]
                     marks = ",".join("?" * len(chunk))
                     rows = conn.execute(
-                        f"SELECT doc FROM runs WHERE local_date = ? AND channel_id IN ({marks})",
-                        (local_date.isoformat(), *chunk),
+                        f"SELECT doc FROM runs WHERE kind = ? AND period = ? AND channel_id IN ({marks})",
+                        (RunKind.DIGEST.value, period, *chunk),
                     )
                     for (doc,) in rows:
                         record = RunRecord.from_doc(json.loads(doc))
@@ -156,7 +165,10 @@ class SqliteLedger:
 
     def open_runs(self, channel_id: str) -> list[RunRecord]:
         with self._read() as conn:
-            rows = conn.execute("SELECT doc FROM runs WHERE channel_id = ? AND open = 1", (channel_id,))
+            rows = conn.execute(
+                "SELECT doc FROM runs WHERE channel_id = ? AND open = 1 AND kind = ?",
+                (channel_id, RunKind.DIGEST.value),
+            )
             records = [RunRecord.from_doc(json.loads(doc)) for (doc,) in rows]
         return sorted(records, key=rules.run_order)
 
@@ -188,7 +200,7 @@ class SqliteLedger:
     def claim_run(self, record: RunRecord) -> bool:
         rules.require_state(record, "claim_run", RunState.CLAIMED)
         with self._tx() as conn:
-            claimed = rules.claimed_again(record, _stored_run(conn, record.channel_id, record.local_date))
+            claimed = rules.claimed_again(record, _stored_run(conn, record.key))
             if claimed is None:
                 return False
             _put_run(conn, claimed)
@@ -199,7 +211,7 @@ class SqliteLedger:
         ``fallback_last_day``: the channel's ``last_day`` from before the ledger had it (the settings)."""
         rules.require_state(record, "finish_run", RunState.POSTED, RunState.NOTHING)
         with self._tx() as conn:
-            stored = _stored_run(conn, record.channel_id, record.local_date)
+            stored = _stored_run(conn, record.key)
             _put_run(conn, rules.keep_attempts(record, stored))
             newest = max(record.days) if record.days else None
             if record.state == RunState.POSTED and record.paper_keys:
@@ -220,7 +232,7 @@ class SqliteLedger:
 
     def fail_run(self, record: RunRecord) -> None:
         with self._tx() as conn:
-            stored = _stored_run(conn, record.channel_id, record.local_date)
+            stored = _stored_run(conn, record.key)
             rules.check_may_fail(record, stored)
             _put_run(conn, rules.keep_attempts(record.replace(state=RunState.FAILED), stored))
 
@@ -246,20 +258,20 @@ class SqliteLedger:
             )
 
 
-def _stored_run(conn: sqlite3.Connection, channel_id: str, local_date: date) -> RunRecord | None:
-    row = conn.execute(
-        "SELECT doc FROM runs WHERE channel_id = ? AND local_date = ?", (channel_id, local_date.isoformat())
-    ).fetchone()
+def _stored_run(conn: sqlite3.Connection, key: tuple[str, str, str]) -> RunRecord | None:
+    row = conn.execute("SELECT doc FROM runs WHERE channel_id = ? AND kind = ? AND period = ?", key).fetchone()
     return RunRecord.from_doc(json.loads(row[0])) if row else None
 
 
 def _put_run(conn: sqlite3.Connection, record: RunRecord) -> None:
     conn.execute(
-        "INSERT INTO runs (channel_id, local_date, open, doc) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (channel_id, local_date) DO UPDATE SET open = excluded.open, doc = excluded.doc",
+        "INSERT INTO runs (channel_id, kind, period, local_date, team_id, open, doc) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (channel_id, kind, period) DO UPDATE SET "
+        "local_date = excluded.local_date, team_id = excluded.team_id, open = excluded.open, doc = excluded.doc",
         (
-            record.channel_id,
+            *record.key,
             record.local_date.isoformat(),
+            record.team_id,
             int(rules.is_open(record)),
             json.dumps(record.to_doc(), separators=(",", ":")),
         ),

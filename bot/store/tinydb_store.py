@@ -598,6 +598,10 @@ class TinyStore:
         with self._reading():
             return self._ledger.get_run(channel_id, local_date)
 
+    def get_entry(self, channel_id: str, kind: str, period: str) -> RunRecord | None:
+        with self._reading():
+            return self._ledger.get_entry(channel_id, kind, period)
+
     def get_runs(self, keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], RunRecord]:
         with self._reading():
             return self._ledger.get_runs(keys)

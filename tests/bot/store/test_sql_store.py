@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, date, datetime
 
@@ -32,8 +33,8 @@ def test_the_ledger_constraints_are_in_the_database(pg_url: str) -> None:
     try:
         for statement in (
             "INSERT INTO posted (channel_id, paper_key) VALUES ('C1', '2405.00001')",
-            "INSERT INTO runs (channel_id, local_date, state, attempts, doc) "
-            "VALUES ('C1', '2024-05-07', 'claimed', 1, '{}')",
+            "INSERT INTO runs (channel_id, kind, period, local_date, team_id, state, attempts, doc) "
+            "VALUES ('C1', 'digest', '2024-05-07', '2024-05-07', '', 'claimed', 1, '{}')",
         ):
             with pytest.raises(IntegrityError), engine.begin() as conn:
                 conn.execute(text(statement))
@@ -121,6 +122,32 @@ def test_processes_starting_together_migrate_once(pg_url: str) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head_revision()]
     engine.dispose()
+
+
+def test_a_schema_0001_ledger_is_upgraded_to_kinds_and_periods(pg_url: str) -> None:
+    """Runs written before revision 0002 (keyed by channel and local date) read as digests after it."""
+    from alembic import command
+
+    from bot.store.migrations import alembic_config
+
+    engine = create_engine(pg_url, poolclass=NullPool)
+    old = claimed()
+    with engine.begin() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        doc = {k: v for k, v in old.to_doc().items() if k not in ("kind", "period", "team_id")}  # 0001's shape
+        conn.execute(
+            text(
+                "INSERT INTO runs (channel_id, local_date, state, attempts, doc) VALUES ('C1', :d, 'claimed', 1, :doc)"
+            ),
+            {"d": D2, "doc": json.dumps(doc)},
+        )
+    engine.dispose()
+    with SqlStore(pg_url) as store:
+        assert store.get_run("C1", D2) == old
+        assert store.get_entry("C1", "digest", "2024-05-07") == old
+        assert not store.claim_run(claimed(run_id="again"))  # still once per channel and day
 
 
 def test_a_database_from_a_newer_papers_bot_is_refused(pg_url: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.errors import StoreError
-from bot.models import ChannelConfig, FilterChange, RunRecord, RunState
+from bot.models import ChannelConfig, FilterChange, RunKind, RunRecord, RunState
 from bot.store import Store
 from bot.store.base import SCHEMA_VERSION
 from tests.bot.store.conftest import Backend
@@ -360,3 +360,31 @@ def test_threads_mixing_every_operation_keep_the_ledger_consistent(any_store: St
     for run in runs:
         assert run.state == RunState.POSTED
         assert any_store.posted_keys(run.channel_id) == set(run.paper_keys)
+
+
+def test_each_kind_of_post_is_claimed_once_per_period_beside_the_digest(any_store: Store) -> None:
+    digest = claimed("C1", D2)
+    recap = claimed("C1", D2, run_id="recap-1", kind=RunKind.RECAP, period="2024-W19", team_id="T1")
+    follow_up = claimed("C1", D2, run_id="fu-1", kind=RunKind.FOLLOW_UP, period="2405.00001", team_id="T1")
+    assert any_store.claim_run(digest) and any_store.claim_run(recap) and any_store.claim_run(follow_up)
+    assert not any_store.claim_run(recap.replace(run_id="recap-2"))  # once per week
+    assert any_store.claim_run(recap.replace(run_id="recap-3", period="2024-W20", local_date=D3))
+    any_store.finish_run(recap.replace(state=RunState.POSTED, ts=("1.2",)))
+
+    assert any_store.get_run("C1", D2) == digest  # the digest is untouched by the other kinds
+    stored = any_store.get_entry("C1", RunKind.RECAP, "2024-W19")
+    assert stored is not None and (stored.state, stored.team_id, stored.run_id) == (RunState.POSTED, "T1", "recap-1")
+    assert any_store.get_entry("C1", RunKind.FOLLOW_UP, "2405.00001") == follow_up
+    assert any_store.get_entry("C1", RunKind.RECAP, "2024-W21") is None
+    assert sorted((r.kind, r.period) for r in any_store.runs("C1")) == [
+        ("digest", "2024-05-07"),
+        ("follow-up", "2405.00001"),
+        ("recap", "2024-W19"),
+        ("recap", "2024-W20"),
+    ]
+    assert any_store.get_runs([("C1", D2)]) == {("C1", D2): digest}
+
+
+def test_a_run_of_another_kind_needs_a_period() -> None:
+    with pytest.raises(ValueError, match="needs a period"):
+        claimed("C1", D2, kind=RunKind.RECAP)
