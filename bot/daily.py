@@ -20,10 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.errors import HFError, SlackError
+from bot.errors import HFError, SlackConnectionLost, SlackError
 from bot.filters import RelatedTopics
 from bot.filters.run_matcher import RunMatcher
 from bot.filters.selection import Selection, select_for_channel
@@ -55,7 +56,9 @@ MAX_POST_WORKERS = 32
 FIRST_GUESS_CHANNEL_SECONDS = 0.5
 
 
-class Outcome:
+class Outcome(StrEnum):
+    """What a post run did for one channel (``RunSummary.outcomes``)."""
+
     POSTED = "posted"
     NOTHING = "nothing"  # nothing new for this channel today
     SKIPPED = "skipped"  # already handled for this local date
@@ -423,6 +426,7 @@ class PostRunner:
             claimed_at=now,
             days=plan.days,
             paper_keys=tuple(p.key for p in plan.selection.papers),
+            team_id=config.team_id,
         )
         if not plan.selection.papers:
             if self.store.claim_run(record):
@@ -488,7 +492,7 @@ class PostRunner:
         try:
             return self.poster.post_message(channel, text=message.text, blocks=message.blocks, metadata=metadata)
         except SlackError as exc:
-            if not exc.code.startswith("connection_lost"):
+            if not isinstance(exc, SlackConnectionLost):
                 raise
             time.sleep(HISTORY_SETTLE_SECONDS)  # let the message Slack may have stored show in history
             found = find_tagged_posts(self.poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
@@ -530,7 +534,7 @@ class PostRunner:
             self.last_post_at = self.clock()
             self._after_slack_error(config, record, exc)
             return Outcome.POSTED
-        if exc.code.startswith("connection_lost"):
+        if isinstance(exc, SlackConnectionLost):
             # Slack may have received it: do not risk a duplicate (at-most-once).
             logger.error("channel %s: connection lost while posting; not retrying to avoid a duplicate", channel)
             self.store.finish_run(record.replace(state=RunState.POSTED, error=exc.code))

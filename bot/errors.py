@@ -71,6 +71,14 @@ class SlackError(UpstreamError):
         self.code = code
 
 
+class SlackConnectionLost(SlackError):
+    """The connection broke after the request may have reached Slack: the message may exist. Never
+    retried blindly (that could post twice); the channel's history settles it."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(f"connection_lost ({cause})", retryable=False)
+
+
 class StoreError(PapersBotError):
     """The database could not be read or written."""
 

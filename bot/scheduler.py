@@ -67,7 +67,10 @@ class PostScheduler:
         self._last_call: float | None = None  # the latest tick APScheduler fired, leader or not
         self._run_began: float | None = None
 
-    def _tick(self) -> None:
+    def tick(self) -> None:
+        """One minute's tick, as APScheduler fires it: the leader posts to every channel that is due;
+        skipped while the previous run still goes. Public so that operators' scripts and tests can
+        drive the scheduler without waiting for the clock."""
         self._last_call = self._clock()
         if not self.leader.is_leader():
             return
@@ -115,7 +118,7 @@ class PostScheduler:
 
     def start(self) -> None:
         """Start ticking; the first tick runs at once so a post missed while down goes out now."""
-        self.scheduler.add_job(self._tick, CronTrigger(second=0, timezone=UTC), id="tick", replace_existing=True)
+        self.scheduler.add_job(self.tick, CronTrigger(second=0, timezone=UTC), id="tick", replace_existing=True)
         self.scheduler.add_job(
             self._prune, CronTrigger(hour=3, minute=17, timezone=UTC), id="prune", replace_existing=True
         )
@@ -126,7 +129,7 @@ class PostScheduler:
     def _tick_soon(self) -> None:
         """On becoming leader (at start-up, or taking over from a dead one): catch up at once."""
         if self.scheduler.running:
-            self.scheduler.add_job(self._tick, id="elected-tick", replace_existing=True)
+            self.scheduler.add_job(self.tick, id="elected-tick", replace_existing=True)
 
     def shutdown(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
         """Let a post run in progress finish its channels (no new ones), then hand leadership over.

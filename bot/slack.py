@@ -24,7 +24,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from bot.errors import SlackError
+from bot.errors import SlackConnectionLost, SlackError
 from bot.pacing import Pacer
 
 __all__ = [
@@ -209,7 +209,7 @@ class SlackPoster:
                 # Nothing reached Slack: safe to try again later.
                 raise SlackError("connection_refused", retryable=True) from None
             # The request may have reached Slack: never retried blindly (that could post twice).
-            raise SlackError(f"connection_lost ({type(exc).__name__})", retryable=False) from None
+            raise SlackConnectionLost(type(exc).__name__) from None
         return str(response["ts"])
 
     def permalink(self, channel: str, ts: str) -> str:

@@ -144,12 +144,12 @@ class _Standby(AlwaysLeader):
 def test_the_scheduler_runs_jobs_only_while_leader_and_healthz_says_so() -> None:
     runner = _Runner()
     standby = PostScheduler(runner, store=None, leader=_Standby())  # type: ignore[arg-type]
-    standby._tick()
+    standby.tick()
     standby._prune()  # would fail on store=None if it ran
     assert runner.runs == 0 and standby.state()["leader"] is False
 
     leading = PostScheduler(runner, store=None)  # type: ignore[arg-type]  # default: TinyDB's single process
-    leading._tick()
+    leading.tick()
     assert runner.runs == 1 and leading.state()["leader"] is True
 
 
@@ -158,7 +158,7 @@ def _mid_run(clock: Callable[[], float] = time.monotonic) -> tuple[PostScheduler
     runner = _Runner()
     runner.hold = threading.Event()
     scheduler = PostScheduler(runner, store=None, clock=clock)  # type: ignore[arg-type]
-    running = threading.Thread(target=scheduler._tick)
+    running = threading.Thread(target=scheduler.tick)
     running.start()
     assert runner.started.wait(5)
     return scheduler, runner, running
@@ -167,11 +167,11 @@ def _mid_run(clock: Callable[[], float] = time.monotonic) -> tuple[PostScheduler
 def test_the_tick_on_election_and_the_minute_tick_never_run_at_once() -> None:
     """Two overlapping runs in one process would double its posting threads (and its Slack rate)."""
     scheduler, runner, first = _mid_run()  # the tick on election, still posting
-    scheduler._tick()  # the minute's tick arrives meanwhile
+    scheduler.tick()  # the minute's tick arrives meanwhile
     assert runner.runs == 1
     runner.hold.set()
     first.join(5)
-    scheduler._tick()  # once the run is over, ticks run again
+    scheduler.tick()  # once the run is over, ticks run again
     assert runner.runs == 2
 
 
@@ -181,7 +181,7 @@ def test_a_post_run_that_never_ends_makes_the_scheduler_stuck() -> None:
     now[0] += 60 * 60  # an hour: 10,000 channels take about 35 minutes
     assert scheduler.stuck() == ""  # and no tick for an hour is fine while the run goes on
     now[0] += 61 * 60
-    scheduler._tick()  # the minute's tick keeps coming, and is skipped: the run is still the one going
+    scheduler.tick()  # the minute's tick keeps coming, and is skipped: the run is still the one going
     assert scheduler.stuck() == "a post run has been going for 121 minutes"
     report = health_report("http", {"running": True, "stuck": scheduler.stuck()})
     assert report["ok"] is False and report["problems"] == [

@@ -229,7 +229,7 @@ def test_healthz_answers_503_when_the_scheduler_stops_ticking_and_200_once_it_ti
         late = httpx.get(url)
         now[0] += 2 * 60
         stopped = httpx.get(url)
-        scheduler._tick()  # a tick again, as APScheduler calls it every minute
+        scheduler.tick()  # a tick again, as APScheduler calls it every minute
         ticking = httpx.get(url)
     finally:
         scheduler.shutdown()

@@ -161,8 +161,8 @@ def test_start_up_just_before_or_after_the_slot(
         fake_slack.wait_for_calls("chat.postMessage", 1)
     assert len(digest_posts(fake_slack)) == expected_now  # after the slot: the start-up tick posts at once
     clock.set(slot + timedelta(minutes=1))  # the next minute's tick
-    scheduler._tick()
+    scheduler.tick()
     clock.set(slot + timedelta(minutes=2))
-    scheduler._tick()
+    scheduler.tick()
     assert len(digest_posts(fake_slack)) == 1
     assert scheduler.state()["running"] is True
