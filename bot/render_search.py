@@ -19,11 +19,9 @@ from typing import Any
 from bot.filter_edits import can_follow_topic
 from bot.papers import ARXIV_ID_RE, Paper
 from bot.render import MAX_FALLBACK_CHARS, Message, escape_mrkdwn, format_day, render_paper_card, truncate
+from bot.ui.ids import FOLLOW_ACTION, MORE_ACTION, SHARE_ACTION
 
 __all__ = [
-    "FOLLOW_ACTION",
-    "MORE_ACTION",
-    "SHARE_ACTION",
     "PagePosition",
     "PostedHit",
     "main_keyword",
@@ -36,9 +34,6 @@ __all__ = [
     "render_shared",
 ]
 
-SHARE_ACTION = "search_share"
-FOLLOW_ACTION = "search_follow_topic"
-MORE_ACTION = "search_more"
 
 MAX_VALUE_CHARS = 2000  # Slack's limit for a button value
 _MAX_PAGE_BLOCKS = 46  # of 50, leaving room for the heading, the More button and a note

@@ -10,6 +10,7 @@ from bot.filter_edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT
 from bot.filters import ChannelFilter, format_filter
 from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig
+from bot.ui.ids import SETTINGS_CALLBACK
 
 __all__ = [
     "BLOCK_AUTHORS",
@@ -34,7 +35,7 @@ __all__ = [
     "settings_view",
 ]
 
-CALLBACK_ID = "papers_settings"
+CALLBACK_ID = SETTINGS_CALLBACK
 # One action per input block, so each block's action id is its block id: ``values[b][b]``.
 BLOCK_TOPICS = "settings_topics"
 BLOCK_EXCLUDED = "settings_excluded"

@@ -21,6 +21,7 @@ from bot.render import render_digest
 from bot.replies import PAUSE_ADVICE, help_text, schedule_text, status_text, unknown_command_text
 from bot.schedule import next_post_time, parse_schedule_spec
 from bot.services import Services
+from bot.ui.ids import SLASH_COMMAND
 from handlers.filters import apply_edit
 from handlers.later import Later
 from handlers.replying import reply_errors
@@ -133,7 +134,7 @@ def register(app: App, services: Services, later: Later, extra_routes: dict[str,
     """Wire ``/papers``; each other handler module contributes its subcommands as ``extra_routes``."""
     routes = {**ROUTES, **(extra_routes or {})}
 
-    @app.command("/papers")
+    @app.command(SLASH_COMMAND)
     def papers_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()  # Slack gets its 200 when this listener returns; everything else happens later
 

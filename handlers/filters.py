@@ -34,6 +34,7 @@ from bot.filters import select_papers
 from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig
 from bot.services import Services
+from bot.ui.ids import CLEAR_CANCEL, CLEAR_CONFIRM
 from handlers.later import Later
 from handlers.replying import reply_errors
 from handlers.routing import Invocation, Reply, Route
@@ -51,8 +52,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-CLEAR_CONFIRM = "papers_clear_confirm"
-CLEAR_CANCEL = "papers_clear_cancel"
 PREVIEW_DEFAULT_DAYS = 5
 PREVIEW_MAX_DAYS = 14
 

@@ -13,8 +13,8 @@ import pytest
 
 from bot.access import ConfigAccess
 from bot.config import Settings
-from bot.render_search import FOLLOW_ACTION, MORE_ACTION, SHARE_ACTION
 from bot.services import build_services
+from bot.ui.ids import FOLLOW_ACTION, MORE_ACTION, SHARE_ACTION
 from tests.conftest import Clock, CommandResult, RunningBot, texts_of
 from tests.fakes import FakeHF, FakeSlack, block_actions_payload, interactive_body, make_entry
 from tests.scenarios.conftest import BOTH_STORES

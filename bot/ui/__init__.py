@@ -1,0 +1,1 @@
+"""What users see: Block Kit builders, user-visible text, and the ids that tie Slack's callbacks to them."""

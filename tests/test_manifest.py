@@ -1,0 +1,96 @@
+"""The app manifest (``manifest.json``, what an operator pastes into api.slack.com) declares what the
+code uses: the slash command, every event a listener subscribes to, and every bot scope the Web API
+methods the code calls require (from Slack's method catalog in ``../shared``). A listener added
+without its event, or a method without its scope, would work in tests and fail in a real workspace."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.ui.ids import SLASH_COMMAND
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = json.loads((ROOT / "manifest.json").read_text())
+CATALOG = (
+    Path(os.environ.get("PAPERS_BOT_SHARED_DIR") or ROOT.parent / "shared")
+    / "specs"
+    / "slack"
+    / "web-api-method-catalog"
+    / "methods"
+)
+SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")])
+
+
+def _calls() -> list[ast.Call]:
+    out = []
+    for path in SOURCES:
+        out.extend(n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call))
+    return out
+
+
+def _decorator_args(name: str) -> set[str]:
+    """String arguments of ``app.<name>("…")`` anywhere in the code."""
+    found = set()
+    for call in _calls():
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr == name and call.args:
+            arg = call.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.add(arg.value)
+            elif isinstance(arg, ast.Name) and arg.id == "SLASH_COMMAND":
+                found.add(SLASH_COMMAND)
+    return found
+
+
+def _web_api_methods() -> set[str]:
+    """``client.chat_postMessage(…)`` -> ``chat.postMessage``: slack_sdk names methods that way."""
+    methods = set()
+    for call in _calls():
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute | ast.Name):
+            owner = func.value.attr if isinstance(func.value, ast.Attribute) else func.value.id
+            if owner == "client" and "_" in func.attr:
+                family, _, method = func.attr.partition("_")
+                methods.add(f"{family}.{method}")
+    return methods
+
+
+def test_the_slash_command_is_declared() -> None:
+    assert _decorator_args("command") == {SLASH_COMMAND}
+    assert [c["command"] for c in MANIFEST["features"]["slash_commands"]] == [SLASH_COMMAND]
+
+
+def test_every_event_a_listener_handles_is_subscribed() -> None:
+    handled = _decorator_args("event")
+    assert handled, "no event listeners found: the scan is broken"
+    assert handled <= set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
+    if "app_home_opened" in handled:
+        assert MANIFEST["features"]["app_home"]["home_tab_enabled"]
+
+
+def test_interactivity_is_on_when_the_code_listens_for_actions_or_views() -> None:
+    assert _decorator_args("view") or any(
+        isinstance(c.func, ast.Call) and isinstance(c.func.func, ast.Attribute) and c.func.func.attr == "action"
+        for c in _calls()
+    )
+    assert MANIFEST["settings"]["interactivity"]["is_enabled"]
+
+
+def test_every_web_api_method_called_has_its_bot_scope() -> None:
+    if not CATALOG.is_dir():
+        pytest.skip(f"Slack's method catalog is not at {CATALOG} (../shared is absent on a user's clone)")
+    methods = {m for m in _web_api_methods() if (CATALOG / f"{m}.json").exists()}  # not our HF client's
+    assert {"chat.postMessage", "views.open", "auth.test"} <= methods, f"the scan found {sorted(methods)}"
+    declared = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    missing = {}
+    for method in sorted(methods):
+        spec = json.loads((CATALOG / f"{method}.json").read_text())
+        bot_scopes = [s["name"] for s in spec.get("scopes", {}).get("bot", [])]
+        if bot_scopes and not set(bot_scopes) & declared:  # any one of a method's scopes is enough
+            missing[method] = bot_scopes
+    assert missing == {}
