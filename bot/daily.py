@@ -35,7 +35,7 @@ from bot.reconcile import CLAIM_LEASE, TaggedPost, digest_metadata, find_tagged_
 from bot.render import Message, render_digest
 from bot.schedule import MAX_CATCHUP_DAYS, candidate_days, due_local_date
 from bot.slack import AUTH_ERRORS, CHANNEL_ERRORS, TOO_LONG_ERRORS, SlackPoster
-from bot.store import Store
+from bot.store import Store, ledger_rules
 
 if TYPE_CHECKING:
     from bot.alerts import Alerts
@@ -44,8 +44,8 @@ __all__ = ["Outcome", "Plan", "PostRunner", "RunSummary"]
 
 logger = logging.getLogger(__name__)
 
-RETRY_FAILED_AFTER = timedelta(minutes=5)  # times the attempt number
-MAX_ATTEMPTS = 5
+RETRY_FAILED_AFTER = ledger_rules.RETRY_FAILED_AFTER  # times the attempt number
+MAX_ATTEMPTS = ledger_rules.MAX_ATTEMPTS
 # After a connection lost mid-post, how long to let the message (if Slack stored it) reach history.
 HISTORY_SETTLE_SECONDS = 1.0
 WAIT_WHEN_NOT_READY = timedelta(minutes=30)
@@ -248,10 +248,9 @@ class PostRunner:
     def _orphaned(self, record: RunRecord, now: datetime) -> bool:
         """A claim no thread of this process is posting, older than the lease: a dead process's."""
         return (
-            record.state == RunState.CLAIMED
+            ledger_rules.is_orphaned(record, now, CLAIM_LEASE)
             and record.run_id not in self._in_flight
             and (record.channel_id, record.local_date) not in self._unsettled
-            and now - record.claimed_at >= CLAIM_LEASE
         )
 
     def _settle_orphan(self, record: RunRecord) -> RunRecord:
@@ -313,11 +312,7 @@ class PostRunner:
         return settled_any
 
     def _may_retry(self, record: RunRecord, now: datetime) -> bool:
-        return (
-            record.state == RunState.FAILED
-            and record.attempts < MAX_ATTEMPTS
-            and now >= record.claimed_at + RETRY_FAILED_AFTER * record.attempts
-        )
+        return ledger_rules.may_retry(record, now)
 
     def _run(self, due: list[tuple[ChannelConfig, date]], now: datetime, days: list[date] | None = None) -> RunSummary:
         started = time.monotonic()
@@ -565,13 +560,7 @@ class PostRunner:
     # -- continuing a digest cut short -------------------------------------------------------
 
     def _may_continue(self, record: RunRecord, now: datetime) -> bool:
-        return (
-            record.state == RunState.POSTED
-            and bool(record.unsent)
-            and record.run_id not in self._in_flight
-            and record.attempts < MAX_ATTEMPTS
-            and now >= record.claimed_at + RETRY_FAILED_AFTER * record.attempts
-        )
+        return ledger_rules.may_continue(record, now) and record.run_id not in self._in_flight
 
     def _continue(self, config: ChannelConfig, record: RunRecord, now: datetime, summary: RunSummary) -> str:
         """One continuation at a time per run in this process (a tick and ``post-now`` may overlap)."""

@@ -14,16 +14,21 @@ The rules are what "at most one post per channel and day, never the same paper t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from bot.models import RunRecord, RunState
 
 __all__ = [
+    "MAX_ATTEMPTS",
+    "RETRY_FAILED_AFTER",
     "advanced_last_day",
     "check_may_fail",
     "claimed_again",
     "is_open",
+    "is_orphaned",
     "keep_attempts",
+    "may_continue",
+    "may_retry",
     "require_state",
     "run_order",
 ]
@@ -70,6 +75,37 @@ def advanced_last_day(current: date | None, record: RunRecord) -> date | None:
 def is_open(record: RunRecord) -> bool:
     """Still CLAIMED, or owing a continuation: its papers are spoken for."""
     return record.state == RunState.CLAIMED or bool(record.unsent)
+
+
+# When a run may be tried again: a FAILED day (Slack refused before anything was posted), or a digest
+# cut short (``unsent``), waits this long times its attempt number, up to MAX_ATTEMPTS attempts.
+RETRY_FAILED_AFTER = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+
+
+def may_retry(record: RunRecord, now: datetime) -> bool:
+    """A failed run whose back-off has passed and that has attempts left."""
+    return (
+        record.state == RunState.FAILED
+        and record.attempts < MAX_ATTEMPTS
+        and now >= record.claimed_at + RETRY_FAILED_AFTER * record.attempts
+    )
+
+
+def may_continue(record: RunRecord, now: datetime) -> bool:
+    """A digest cut short after its first message(s), due for its continuation."""
+    return (
+        record.state == RunState.POSTED
+        and bool(record.unsent)
+        and record.attempts < MAX_ATTEMPTS
+        and now >= record.claimed_at + RETRY_FAILED_AFTER * record.attempts
+    )
+
+
+def is_orphaned(record: RunRecord, now: datetime, lease: timedelta) -> bool:
+    """A claim older than the lease: the process that made it died before recording the outcome
+    (callers exclude the claims their own threads are still posting)."""
+    return record.state == RunState.CLAIMED and now - record.claimed_at >= lease
 
 
 def run_order(record: RunRecord) -> tuple[date, float, str]:
