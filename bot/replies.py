@@ -5,25 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.commands import COMMANDS, Command
-from bot.errors import UserInputError
 from bot.filter_edits import schedule_text
 from bot.models import ChannelConfig, RunRecord, RunState
 from bot.render import escape_mrkdwn
+from bot.ui.errors import slack_advice
 
 __all__ = [
-    "error_text",
     "help_text",
     "schedule_text",
     "status_text",
     "unknown_command_text",
 ]
-
-PAUSE_ADVICE = {
-    "not_in_channel": "I'm not a member of this private channel. Invite me with `/invite @papers-bot`, "
-    "then run `/papers subscribe` again.",
-    "channel_not_found": "Slack says this channel no longer exists for me. Run `/papers subscribe` to resume.",
-    "is_archived": "This channel was archived. Unarchive it and run `/papers subscribe` to resume.",
-}
 
 
 def help_text() -> str:
@@ -42,13 +34,6 @@ def unknown_command_text(command: Command) -> str:
     return f"I don't know `{word}`. Here is what I can do:\n\n{help_text()}"
 
 
-def error_text(error: UserInputError) -> str:
-    text = f":warning: {escape_mrkdwn(error.message)}"
-    if error.example:
-        text += f"\nExample: `{escape_mrkdwn(error.example)}`"
-    return text
-
-
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%a %d %b %Y, %H:%M %Z") if moment else "not scheduled"
 
@@ -58,7 +43,7 @@ def status_text(config: ChannelConfig | None, next_post: datetime | None, last_r
         return "This channel is not subscribed. Start daily posts with `/papers subscribe`."
     lines = [f"*Daily papers here:* {schedule_text(config)}"]
     if config.paused_reason:
-        advice = PAUSE_ADVICE.get(config.paused_reason, "Run `/papers subscribe` to resume.")
+        advice = slack_advice(config.paused_reason, "post") or "Run `/papers subscribe` to resume."
         lines.append(f":double_vertical_bar: *Paused* ({config.paused_reason}). {advice}")
     else:
         lines.append(f"*Next post:* {_when(next_post)}")

@@ -18,9 +18,10 @@ from bot.errors import SlackError
 from bot.filter_edits import apply_subscribe, apply_unsubscribe
 from bot.models import ChannelConfig, RunState
 from bot.render import render_digest
-from bot.replies import PAUSE_ADVICE, help_text, schedule_text, status_text, unknown_command_text
+from bot.replies import help_text, schedule_text, status_text, unknown_command_text
 from bot.schedule import next_post_time, parse_schedule_spec
 from bot.services import Services
+from bot.ui.errors import slack_advice
 from bot.ui.ids import SLASH_COMMAND
 from handlers.filters import apply_edit
 from handlers.later import Later
@@ -60,9 +61,9 @@ def subscribe(services: Services, call: Invocation) -> Reply:
         )
     except SlackError as exc:
         code = exc.code
-        if code in PAUSE_ADVICE:
+        if slack_advice(code, "subscribe"):
             services.store.update_channel(call.channel_id, lambda c: c.replace(paused_reason=code))
-            return Reply(f":warning: Subscribed, but I can't post here yet. {PAUSE_ADVICE[code]}")
+            return Reply(f":warning: Subscribed, but I can't post here yet. {slack_advice(code, 'subscribe')}")
         logger.warning("could not announce the subscription in %s: %s", call.channel_id, exc.code)
     next_post = _next_post(services, config)
     when_next = next_post.strftime("%a %d %b, %H:%M %Z") if next_post else "not scheduled"

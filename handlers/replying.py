@@ -9,8 +9,8 @@ from typing import Any
 
 from slack_bolt import Respond
 
-from bot.errors import HFError, NotAllowedError, UserInputError
-from bot.replies import error_text
+from bot.errors import HFError
+from bot.ui.errors import error_text, unexpected_text
 
 __all__ = ["reply_errors"]
 
@@ -21,20 +21,12 @@ def reply_errors(respond: Respond, work: Callable[[], Any]) -> None:
     """Run ``work``; a known error becomes an ephemeral explanation, an unknown one a reference id."""
     try:
         work()
-    except NotAllowedError as exc:
-        respond(text=exc.message, response_type="ephemeral", replace_original=False)
-    except UserInputError as exc:
-        respond(text=error_text(exc), response_type="ephemeral", replace_original=False)
-    except HFError:
-        logger.warning("Hugging Face unavailable while answering a command", exc_info=True)
-        respond(
-            text=":hourglass: Hugging Face isn't answering right now. Please try again in a few minutes.",
-            response_type="ephemeral",
-        )
-    except Exception:
-        ref = uuid.uuid4().hex[:8]
-        logger.exception("command failed (ref %s)", ref)
-        respond(
-            text=f":x: Something went wrong on my side (ref `{ref}`). The team running papers-bot can look it up.",
-            response_type="ephemeral",
-        )
+    except Exception as exc:
+        text = error_text(exc)
+        if text is None:
+            ref = uuid.uuid4().hex[:8]
+            logger.exception("command failed (ref %s)", ref)
+            text = unexpected_text(ref)
+        elif isinstance(exc, HFError):
+            logger.warning("Hugging Face unavailable while answering a command", exc_info=True)
+        respond(text=text, response_type="ephemeral", replace_original=False)

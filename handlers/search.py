@@ -46,6 +46,7 @@ from bot.render_search import (
 from bot.replies import help_text
 from bot.search import MAX_QUERY_CHARS, SearchQuery, find_arxiv_id, parse_search
 from bot.services import Services
+from bot.ui.errors import slack_advice
 from handlers.filters import follow_topics
 from handlers.later import Later
 from handlers.replying import reply_errors
@@ -61,13 +62,6 @@ MAX_RESULTS = 50  # Hugging Face returns at most ~120; ten pages is more than an
 POSTED_PAGE_SIZE = 10
 POSTED_FETCH_WORKERS = 3  # day lists read at once for --posted; HF's rate limit is shared with the daily post
 POSTED_FETCH_RESERVE = 1.0  # seconds of the search deadline kept for those reads when the archive is still loading
-
-_SHARE_REFUSED = {
-    "not_in_channel": "I'm not a member of this private channel. Invite me with `/invite @papers-bot`, "
-    "then press Share again.",
-    "channel_not_found": "Slack says I can't see this channel (a private channel or a DM I'm not in).",
-    "is_archived": "This channel is archived.",
-}
 
 
 def _deadline() -> float:
@@ -280,7 +274,7 @@ def share(services: Services, body: dict[str, Any], respond: Respond) -> None:
     try:
         services.poster.post_message(channel, text=message.text, blocks=message.blocks)
     except SlackError as exc:
-        advice = _SHARE_REFUSED.get(exc.code, "Please try again in a moment.")
+        advice = slack_advice(exc.code, "share") or "Please try again in a moment."
         _private(respond, f":warning: Slack refused the post (`{escape_mrkdwn(exc.code)}`). {advice}")
 
 
