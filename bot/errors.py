@@ -71,6 +71,13 @@ class SlackError(UpstreamError):
         self.code = code
 
 
+class SlackUnreachable(SlackError):
+    """Slack could not be reached for a call that posts nothing (a modal, a history page)."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(f"connection_failed ({cause})", retryable=True)
+
+
 class SlackConnectionLost(SlackError):
     """The connection broke after the request may have reached Slack: the message may exist. Never
     retried blindly (that could post twice); the channel's history settles it."""

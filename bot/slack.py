@@ -24,7 +24,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from bot.errors import SlackConnectionLost, SlackError
+from bot.errors import SlackConnectionLost, SlackError, SlackUnreachable
 from bot.pacing import Pacer
 
 __all__ = [
@@ -212,6 +212,33 @@ class SlackPoster:
             raise SlackConnectionLost(type(exc).__name__) from None
         return str(response["ts"])
 
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """``views.open`` (a modal); raises ``SlackError`` with Slack's code, ``SlackUnreachable`` when
+        Slack cannot be reached."""
+        self._call("views_open", trigger_id=trigger_id, view=view)
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """``views.publish``: the user's App Home tab."""
+        self._call("views_publish", user_id=user_id, view=view)
+
+    def post_ephemeral(self, channel: str, user_id: str, *, text: str) -> None:
+        """A message only ``user_id`` sees in ``channel`` (not paced: it is an answer, not a post)."""
+        self._call("chat_postEphemeral", channel=channel, user=user_id, text=text)
+
+    def direct_message(self, user_id: str, *, text: str) -> None:
+        """A DM from the bot (where it cannot answer in the channel); paced like any post."""
+        self.post_message(user_id, text=text)
+
+    def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
+        """One Web API call whose failure is a ``SlackError``, so no caller handles slack_sdk's errors."""
+        try:
+            response = getattr(self.client, method)(**arguments)
+        except SlackApiError as exc:
+            raise SlackError(str(exc.response.get("error") or f"http_{exc.response.status_code}")) from None
+        except (SlackClientError, OSError) as exc:
+            raise SlackUnreachable(type(exc).__name__) from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
     def permalink(self, channel: str, ts: str) -> str:
         try:
             return str(self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
@@ -228,7 +255,7 @@ class SlackPoster:
         except SlackApiError as exc:
             raise SlackError(str(exc.response.get("error") or f"http_{exc.response.status_code}")) from None
         except (SlackClientError, OSError) as exc:
-            raise SlackError(f"connection_failed ({type(exc).__name__})") from None
+            raise SlackUnreachable(type(exc).__name__) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
 

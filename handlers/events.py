@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 from slack_bolt import App
-from slack_sdk import WebClient
 
 from bot.replies import help_text
 from bot.services import Services
@@ -79,6 +78,6 @@ def register(app: App, services: Services, later: Later) -> None:
         later(lambda: pause(team_id, "tokens_revoked", "bot token revoked in workspace %s: paused %d channel(s)"))
 
     @app.event("app_home_opened")
-    def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
+    def on_home_opened(event: dict[str, Any]) -> None:
         if event.get("tab") == "home":
-            later(lambda: client.views_publish(user_id=event["user"], view=home_view()))
+            later(lambda: services.poster.publish_home(event["user"], home_view()))

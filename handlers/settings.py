@@ -15,9 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App
-from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.errors import StoreError, UserInputError
+from bot.errors import SlackError, SlackUnreachable, StoreError, UserInputError
 from bot.models import ChannelConfig, RunState
 from bot.schedule import next_post_time
 from bot.services import Services
@@ -51,14 +50,12 @@ def open_settings(services: Services, call: Invocation) -> Reply:
     check_may_configure(services, call.user_id)
     view = settings_view(_current(services, call.channel_id))
     try:
-        services.poster.client.views_open(trigger_id=call.trigger_id, view=view)
-    except SlackApiError as exc:
-        code = exc.response.get("error", "unknown_error")
-        logger.warning("views.open for the settings of %s failed: %s", call.channel_id, code)
-        return Reply(f":warning: Slack would not open the settings form ({code}). Run `/papers settings` again.")
-    except (SlackClientError, OSError):
-        logger.warning("views.open for the settings of %s failed", call.channel_id, exc_info=True)
-        return Reply(":warning: I couldn't reach Slack to open the settings form. Run `/papers settings` again.")
+        services.poster.open_view(call.trigger_id, view)
+    except SlackError as exc:
+        logger.warning("views.open for the settings of %s failed: %s", call.channel_id, exc.code)
+        if isinstance(exc, SlackUnreachable):
+            return Reply(":warning: I couldn't reach Slack to open the settings form. Run `/papers settings` again.")
+        return Reply(f":warning: Slack would not open the settings form ({exc.code}). Run `/papers settings` again.")
     return Reply("")
 
 
@@ -81,16 +78,15 @@ def _next_post_line(services: Services, config: ChannelConfig) -> str:
 
 def _tell(services: Services, channel_id: str, user_id: str, text: str) -> None:
     """Ephemeral in the channel; where the bot can't post (a private channel it isn't in), a DM."""
-    client = services.poster.client
     try:
-        client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+        services.poster.post_ephemeral(channel_id, user_id, text=text)
         return
-    except (SlackApiError, SlackClientError, OSError) as exc:
-        logger.info("settings confirmation in %s failed (%s); sending a DM", channel_id, type(exc).__name__)
+    except SlackError as exc:
+        logger.info("settings confirmation in %s failed (%s); sending a DM", channel_id, exc.code)
     try:
-        client.chat_postMessage(channel=user_id, text=text, unfurl_links=False, unfurl_media=False)
-    except (SlackApiError, SlackClientError, OSError):
-        logger.warning("could not confirm the saved settings of %s to %s", channel_id, user_id, exc_info=True)
+        services.poster.direct_message(user_id, text=text)
+    except SlackError as exc:
+        logger.warning("could not confirm the saved settings of %s to %s: %s", channel_id, user_id, exc.code)
 
 
 def register(app: App, services: Services, later: Later) -> None:

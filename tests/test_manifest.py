@@ -48,10 +48,15 @@ def _decorator_args(name: str) -> set[str]:
 
 
 def _web_api_methods() -> set[str]:
-    """``client.chat_postMessage(…)`` -> ``chat.postMessage``: slack_sdk names methods that way."""
+    """``client.chat_postMessage(…)`` or ``self._call("chat_postMessage", …)`` -> ``chat.postMessage``."""
     methods = set()
     for call in _calls():
         func = call.func
+        if isinstance(func, ast.Attribute) and func.attr == "_call" and call.args:  # SlackPoster._call("views_open")
+            name = call.args[0]
+            if isinstance(name, ast.Constant) and isinstance(name.value, str) and "_" in name.value:
+                family, _, method = name.value.partition("_")
+                methods.add(f"{family}.{method}")
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute | ast.Name):
             owner = func.value.attr if isinstance(func.value, ast.Attribute) else func.value.id
             if owner == "client" and "_" in func.attr:

@@ -251,3 +251,14 @@ def test_a_cut_off_run_whose_history_cannot_be_read_is_not_reposted_and_is_repor
     [alert] = [texts_of(c.args) for c in fake_slack.posts("CALERTS")]
     assert "<#C0001>" in alert and "cannot be read" in alert
     assert bot.store.get_run("C0001", date(2026, 8, 21)).state == RunState.CLAIMED
+
+
+def test_opening_app_home_publishes_the_home_tab_for_that_user(bot: RunningBot, fake_slack: FakeSlack) -> None:
+    assert post_event(bot, {"type": "app_home_opened", "user": "U0042", "tab": "home"}) == 200
+    assert post_event(bot, {"type": "app_home_opened", "user": "U0043", "tab": "messages"}) == 200
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not fake_slack.calls("views.publish"):
+        time.sleep(0.02)
+    bot.listener_pool.settle()
+    [call] = fake_slack.calls("views.publish")  # the messages tab publishes nothing
+    assert call.args["user_id"] == "U0042" and call.args["view"]["type"] == "home"
