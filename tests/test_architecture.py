@@ -72,3 +72,14 @@ def test_core_modules_respect_the_dependency_rules(name: str) -> None:
 @pytest.mark.parametrize("name", [p for p in PURE if (ROOT / p).exists()])
 def test_pure_modules_do_no_io(name: str) -> None:
     assert not imported_roots(ROOT / name) & IO_MODULES
+
+
+HANDLER_FILES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "handlers").rglob("*.py"))
+
+
+@pytest.mark.parametrize("name", HANDLER_FILES)
+def test_handlers_reach_slack_only_through_the_poster(name: str) -> None:
+    """Listeners ack, parse, call and reply: the Web API is ``SlackPoster``'s job (errors as ``SlackError``)."""
+    source = (ROOT / name).read_text()
+    assert "slack_sdk" not in imported_roots(ROOT / name), f"{name} imports slack_sdk"
+    assert ".client." not in source and "WebClient" not in source, f"{name} calls the Web API client directly"
