@@ -16,7 +16,7 @@ import math
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -30,11 +30,12 @@ from bot.filters.run_matcher import RunMatcher
 from bot.filters.selection import Selection, select_for_channel
 from bot.hf import DayFeed
 from bot.models import ChannelConfig, RunRecord, RunState
-from bot.papers import Paper
-from bot.reconcile import CLAIM_LEASE, TaggedPost, digest_metadata, find_tagged_posts
-from bot.render import Message, render_digest
+from bot.posting.continuation import Continuation
+from bot.posting.delivery import Deliverer, Delivery
+from bot.posting.settle import OrphanSettler
+from bot.reconcile import CLAIM_LEASE
 from bot.schedule import MAX_CATCHUP_DAYS, candidate_days, due_local_date
-from bot.slack import AUTH_ERRORS, CHANNEL_ERRORS, TOO_LONG_ERRORS, SlackPoster
+from bot.slack import AUTH_ERRORS, CHANNEL_ERRORS, SlackPoster
 from bot.store import Store, ledger_rules
 
 if TYPE_CHECKING:
@@ -46,8 +47,6 @@ logger = logging.getLogger(__name__)
 
 RETRY_FAILED_AFTER = ledger_rules.RETRY_FAILED_AFTER  # times the attempt number
 MAX_ATTEMPTS = ledger_rules.MAX_ATTEMPTS
-# After a connection lost mid-post, how long to let the message (if Slack stored it) reach history.
-HISTORY_SETTLE_SECONDS = 1.0
 WAIT_WHEN_NOT_READY = timedelta(minutes=30)
 WAIT_AFTER_UPSTREAM_FAILURE = timedelta(minutes=10)
 # Fan-out: threads ≈ posting rate × seconds one channel takes (so the pacer, not the pool, sets the
@@ -93,35 +92,6 @@ class RunSummary:
         return not self.errors and not self.stopped
 
 
-def _with_arrived(record: RunRecord, found: Sequence[TaggedPost]) -> RunRecord:
-    """The run as Slack's history shows it: the messages found, the papers they carried, the rest unsent.
-
-    A message tagged without its papers (written before tags carried them) counts as the whole run.
-    """
-    keys = (*record.paper_keys, *record.unsent)
-    if any(not post.paper_keys for post in found):
-        return record.replace(ts=tuple(post.ts for post in found), paper_keys=keys, unsent=())
-    arrived = {key for post in found for key in post.paper_keys}
-    return record.replace(
-        ts=tuple(post.ts for post in found),
-        paper_keys=tuple(k for k in keys if k in arrived),
-        unsent=tuple(k for k in keys if k not in arrived),
-    )
-
-
-@dataclass
-class _Delivery:
-    """What one attempt put in the channel: message ``ts`` and paper keys in order, and why it stopped."""
-
-    ts: list[str] = field(default_factory=list)
-    keys: list[str] = field(default_factory=list)
-    error: SlackError | None = None
-
-    def add(self, ts: str, message: Message) -> None:
-        self.ts.append(ts)
-        self.keys.extend(message.paper_keys)
-
-
 class _StopRun(Exception):
     """Slack rejected the token: every other channel would fail the same way."""
 
@@ -156,8 +126,10 @@ class PostRunner:
         self.token_rejected = ""
         self._in_flight: set[str] = set()  # run ids this process claimed and is posting right now
         self._in_flight_lock = threading.Lock()
-        self._unsettled: set[tuple[str, date]] = set()  # cut-off runs Slack's history could not settle
         self._stopping = threading.Event()
+        self.deliverer = Deliverer(poster)
+        self.settler = OrphanSettler(store, poster, self._alert)
+        self.continuation = Continuation(store, feed, self.deliverer, alert=self._alert)
 
     def stop(self) -> None:
         """Start no further channel. A shutdown then waits for the channels already at Slack, so
@@ -250,33 +222,8 @@ class PostRunner:
         return (
             ledger_rules.is_orphaned(record, now, CLAIM_LEASE)
             and record.run_id not in self._in_flight
-            and (record.channel_id, record.local_date) not in self._unsettled
+            and (record.channel_id, record.local_date) not in self.settler.unsettled
         )
-
-    def _settle_orphan(self, record: RunRecord) -> RunRecord:
-        """Ask Slack whether the cut-off run's message arrived (see ``bot/reconcile.py``)."""
-        channel, day = record.channel_id, record.local_date
-        found = find_tagged_posts(self.poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
-        if found is None:  # history unreadable: keep at most once, and say so once
-            self._unsettled.add((channel, day))
-            logger.error("channel %s: the %s run was cut off and cannot be checked; not re-posting", channel, day)
-            self._alert(channel, day, "a post run was cut off (process killed?) and Slack's history cannot be read")
-            return record
-        if found:
-            settled = _with_arrived(record, found).replace(state=RunState.POSTED, error="settled from Slack's history")
-            self.store.finish_run(settled)
-            logger.warning(
-                "channel %s: the cut-off %s run had posted %d message(s) (first ts %s); recorded%s",
-                channel,
-                day,
-                len(found),
-                found[0].ts,
-                f", {len(settled.unsent)} paper(s) left for a continuation" if settled.unsent else "",
-            )
-            return settled
-        logger.warning("channel %s: the cut-off %s run never reached Slack; posting it now", channel, day)
-        self.store.fail_run(record.replace(state=RunState.FAILED, error="cut off before posting"))
-        return self.store.get_run(channel, day) or record
 
     def _seen_keys(self, channel: str, runs: Sequence[RunRecord] | None = None) -> set[str]:
         """Papers a post must not include: those posted here, and those a run still claims.
@@ -291,25 +238,6 @@ class PostRunner:
                 seen.update(record.paper_keys)
             seen.update(record.unsent)  # a cut-short digest's rest belongs to its continuation
         return seen
-
-    def _settle_earlier_orphans(self, runs: Sequence[RunRecord], local_date: date, now: datetime) -> bool:
-        """A claim a dead process left on an earlier day is settled before today's plan.
-
-        Its papers are not in the posted set until it is settled, so without this a process that
-        died mid-post and came back the next day could post them again. Found in Slack's history →
-        recorded as posted; never sent → released, and today's post may include them; history
-        unreadable → its papers count as posted (at most once, alerted by ``_settle_orphan``).
-        Returns whether anything was settled (the caller's ``runs`` are then stale).
-        """
-        settled_any = False
-        for record in runs:
-            if record.local_date < local_date and self._orphaned(record, now):
-                settled = self._settle_orphan(record)
-                if settled.state == RunState.CLAIMED:  # history unreadable: its papers count as posted
-                    self.store.finish_run(settled.replace(state=RunState.POSTED, error="cut off; unverifiable"))
-                    self._unsettled.discard((record.channel_id, record.local_date))
-                settled_any = True
-        return settled_any
 
     def _may_retry(self, record: RunRecord, now: datetime) -> bool:
         return ledger_rules.may_retry(record, now)
@@ -393,13 +321,13 @@ class PostRunner:
         channel = config.channel_id
         existing = self.store.get_run(channel, local_date)
         if existing and self._orphaned(existing, now):
-            existing = self._settle_orphan(existing)
+            existing = self.settler.settle(existing)
         if existing and self._may_continue(existing, now):
             return self._continue(config, existing, now, summary)
         if existing and existing.state != RunState.FAILED:
             return Outcome.SKIPPED
         runs = self.store.open_runs(channel)
-        if self._settle_earlier_orphans(runs, local_date, now):
+        if self.settler.settle_earlier(runs, local_date, lambda r: self._orphaned(r, now)):
             runs = self.store.open_runs(channel)
         try:
             plan = self.plan(config, now, days, matcher=matcher, seen=self._seen_keys(channel, runs))
@@ -437,7 +365,7 @@ class PostRunner:
 
     def _post(self, config: ChannelConfig, record: RunRecord, plan: Plan, summary: RunSummary) -> str:
         channel = config.channel_id
-        delivery = self._deliver(config, record, plan.selection.papers, plan.days, plan.selection.reasons)
+        delivery = self.deliverer.deliver(config, record, plan.selection.papers, plan.days, plan.selection.reasons)
         if delivery.error is not None:
             return self._post_failed(config, record, delivery, summary)
         self.store.finish_run(record.replace(state=RunState.POSTED, ts=tuple(delivery.ts)))
@@ -445,62 +373,7 @@ class PostRunner:
         logger.info("channel %s: posted %d papers in %d message(s)", channel, len(record.paper_keys), len(delivery.ts))
         return Outcome.POSTED
 
-    def _deliver(
-        self,
-        config: ChannelConfig,
-        record: RunRecord,
-        papers: Sequence[Paper],
-        days: Sequence[date],
-        reasons: Mapping[str, str],
-        *,
-        known_ts: Sequence[str] = (),
-        title: str = "Trending papers",
-    ) -> _Delivery:
-        """Send the digest message by message; stop at the first error and say what arrived."""
-        channel = config.channel_id
-        compact = config.post_format == "compact"
-        messages = render_digest(papers, days=days, reasons=reasons, compact=compact, title=title)
-        delivery = _Delivery()
-        try:
-            try:
-                for message in messages:
-                    delivery.add(self._send(channel, record, message, [*known_ts, *delivery.ts]), message)
-            except SlackError as exc:
-                if delivery.ts or exc.code not in TOO_LONG_ERRORS:
-                    raise
-                # Slack's aggregate size limit is undocumented: fall back to one line per paper.
-                logger.warning("channel %s: Slack refused the post (%s); retrying compact", channel, exc.code)
-                for message in render_digest(papers, days=days, compact=True, title=title):
-                    delivery.add(self._send(channel, record, message, [*known_ts, *delivery.ts]), message)
-        except SlackError as exc:
-            delivery.error = exc
-        return delivery
-
-    def _send(self, channel: str, record: RunRecord, message: Message, known_ts: Sequence[str]) -> str:
-        """Post one message of a run; when the connection is lost mid-call, ask Slack whether it arrived.
-
-        chat.postMessage has no idempotency key, so a lost answer is ambiguous: the run's tag in the
-        channel's history settles it (found → that ``ts``; not found → sent once more). When the history
-        cannot be read the error stands and the caller keeps at most once.
-        """
-        metadata = digest_metadata(record.run_id, record.local_date, message.paper_keys)
-        try:
-            return self.poster.post_message(channel, text=message.text, blocks=message.blocks, metadata=metadata)
-        except SlackError as exc:
-            if not isinstance(exc, SlackConnectionLost):
-                raise
-            time.sleep(HISTORY_SETTLE_SECONDS)  # let the message Slack may have stored show in history
-            found = find_tagged_posts(self.poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
-            if found is None:
-                raise
-            arrived = [post.ts for post in found if post.ts not in known_ts]
-            if arrived:
-                logger.warning("channel %s: connection lost, but Slack has the message (ts %s)", channel, arrived[0])
-                return arrived[0]
-            logger.warning("channel %s: connection lost before Slack had the message; sending it again", channel)
-            return self.poster.post_message(channel, text=message.text, blocks=message.blocks, metadata=metadata)
-
-    def _post_failed(self, config: ChannelConfig, record: RunRecord, delivery: _Delivery, summary: RunSummary) -> str:
+    def _post_failed(self, config: ChannelConfig, record: RunRecord, delivery: Delivery, summary: RunSummary) -> str:
         channel = config.channel_id
         exc = delivery.error
         assert exc is not None
@@ -570,60 +443,18 @@ class PostRunner:
                 return Outcome.SKIPPED  # another thread is on it, or just was
             self._in_flight.add(record.run_id)
         try:
-            return self._send_rest(config, fresh, now, summary)
+            sent = self.continuation.send_rest(config, fresh, now)
         finally:
             self._in_flight.discard(record.run_id)
-
-    def _send_rest(self, config: ChannelConfig, record: RunRecord, now: datetime, summary: RunSummary) -> str:
-        """Send the papers a cut-short digest did not deliver, as a "continued" message, once.
-
-        The run stays the day's one run: its ``ts`` and ``paper_keys`` grow with what arrives and
-        ``unsent`` shrinks. A continuation that a killed process may have sent is first looked for in
-        the channel's history under the run's tag; if the history cannot be read, the rest is given
-        up (at most once) and alerted.
-        """
-        channel = config.channel_id
-        attempt = record.replace(attempts=record.attempts + 1)
-        found = find_tagged_posts(self.poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
-        if found is None:  # cannot tell what arrived: never risk a repeat
-            given_up = "the rest of the post may be missing"
-            self.store.finish_run(attempt.replace(unsent=(), error=f"{record.error}; {given_up}"))
-            self._alert(channel, record.local_date, f"{record.error}; {given_up} (not retried)")
-            return Outcome.SKIPPED
-        if any(post.ts not in record.ts for post in found):
-            # A continuation a killed process sent but never recorded: record it, send only the rest.
-            record = _with_arrived(record, found)
-            attempt = record.replace(attempts=attempt.attempts)
-            if not record.unsent:
-                self.store.finish_run(attempt)
-                return Outcome.SKIPPED
-        posted = self.store.posted_keys(channel)
-        wanted = [k for k in record.unsent if k not in posted]
-        by_key = {p.key: p for day in record.days for p in self.feed.papers(day, now=now)}
-        papers = [by_key[k] for k in wanted if k in by_key]
-        if not papers:
-            self.store.finish_run(attempt.replace(unsent=()))
-            return Outcome.SKIPPED
-        delivery = self._deliver(
-            config, record, papers, record.days, {}, known_ts=record.ts, title="Trending papers, continued"
-        )
-        arrived = set(delivery.keys)
-        self.store.finish_run(
-            attempt.replace(
-                ts=record.ts + tuple(delivery.ts),
-                paper_keys=record.paper_keys + tuple(delivery.keys),
-                unsent=tuple(k for k in wanted if k not in arrived and k in by_key),
-                error=delivery.error.code if delivery.error else "",
-            )
-        )
-        if delivery.error is None:
-            logger.info("channel %s: sent the %d paper(s) the cut-short post had left", channel, len(delivery.keys))
-            return Outcome.POSTED
-        summary.errors[channel] = delivery.error.code
-        if self._after_slack_error(config, record, delivery.error):
+        if sent.error is None:
+            return Outcome(sent.outcome)
+        summary.errors[config.channel_id] = sent.error.code
+        if self._after_slack_error(config, fresh, sent.error):
             return Outcome.PAUSED
-        if attempt.attempts >= MAX_ATTEMPTS:
-            self._alert(channel, record.local_date, f"{delivery.error.code}; part of today's post could not be sent")
+        if sent.attempts >= MAX_ATTEMPTS:
+            self._alert(
+                config.channel_id, fresh.local_date, f"{sent.error.code}; part of today's post could not be sent"
+            )
         return Outcome.FAILED
 
     def _alert(self, channel: str, local_date: date, reason: str, *, upstream: bool = False) -> None:

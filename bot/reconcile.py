@@ -21,9 +21,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.errors import SlackError
+from bot.models import RunRecord
 from bot.slack import SlackPoster
 
-__all__ = ["CLAIM_LEASE", "DIGEST_EVENT_TYPE", "TaggedPost", "digest_metadata", "find_tagged_posts"]
+__all__ = ["CLAIM_LEASE", "DIGEST_EVENT_TYPE", "TaggedPost", "digest_metadata", "find_tagged_posts", "with_arrived"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,3 +74,19 @@ def find_tagged_posts(poster: SlackPoster, channel: str, run_id: str, since: dat
         return None
     logger.warning("%s's history since %s is too long to search; run %s stays unsettled", channel, since, run_id)
     return None
+
+
+def with_arrived(record: RunRecord, found: Sequence[TaggedPost]) -> RunRecord:
+    """The run as Slack's history shows it: the messages found, the papers they carried, the rest unsent.
+
+    A message tagged without its papers (written before tags carried them) counts as the whole run.
+    """
+    keys = (*record.paper_keys, *record.unsent)
+    if any(not post.paper_keys for post in found):
+        return record.replace(ts=tuple(post.ts for post in found), paper_keys=keys, unsent=())
+    arrived = {key for post in found for key in post.paper_keys}
+    return record.replace(
+        ts=tuple(post.ts for post in found),
+        paper_keys=tuple(k for k in keys if k in arrived),
+        unsent=tuple(k for k in keys if k not in arrived),
+    )

@@ -1,0 +1,102 @@
+"""Sending one digest to a channel, message by message, and saying exactly what arrived.
+
+Why its own module: "what reached the channel" is the fact everything after depends on (the ledger
+records it, a continuation sends the rest, a retry must not repeat it), and it is subtle:
+``chat.postMessage`` has no idempotency key, so a connection lost mid-call is settled from the
+channel's history under the run's tag before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from bot.errors import SlackConnectionLost, SlackError
+from bot.models import ChannelConfig, RunRecord
+from bot.papers import Paper
+from bot.reconcile import digest_metadata, find_tagged_posts
+from bot.render import Message, render_digest
+from bot.slack import TOO_LONG_ERRORS, SlackPoster
+
+__all__ = ["HISTORY_SETTLE_SECONDS", "Deliverer", "Delivery"]
+
+logger = logging.getLogger(__name__)
+
+# After a connection lost mid-post, how long to let the message (if Slack stored it) reach history.
+HISTORY_SETTLE_SECONDS = 1.0
+
+
+@dataclass
+class Delivery:
+    """What one attempt put in the channel: message ``ts`` and paper keys in order, and why it stopped."""
+
+    ts: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    error: SlackError | None = None
+
+    def add(self, ts: str, message: Message) -> None:
+        self.ts.append(ts)
+        self.keys.extend(message.paper_keys)
+
+
+class Deliverer:
+    """Renders and sends digests through one poster (thread-safe: it keeps no state of its own)."""
+
+    def __init__(self, poster: SlackPoster, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.poster = poster
+        self._sleep = sleep
+
+    def deliver(
+        self,
+        config: ChannelConfig,
+        record: RunRecord,
+        papers: Sequence[Paper],
+        days: Sequence[date],
+        reasons: Mapping[str, str],
+        *,
+        known_ts: Sequence[str] = (),
+        title: str = "Trending papers",
+    ) -> Delivery:
+        """Send the digest message by message; stop at the first error and say what arrived."""
+        channel = config.channel_id
+        compact = config.post_format == "compact"
+        messages = render_digest(papers, days=days, reasons=reasons, compact=compact, title=title)
+        delivery = Delivery()
+        try:
+            try:
+                for message in messages:
+                    delivery.add(self._send(channel, record, message, [*known_ts, *delivery.ts]), message)
+            except SlackError as exc:
+                if delivery.ts or exc.code not in TOO_LONG_ERRORS:
+                    raise
+                # Slack's aggregate size limit is undocumented: fall back to one line per paper.
+                logger.warning("channel %s: Slack refused the post (%s); retrying compact", channel, exc.code)
+                for message in render_digest(papers, days=days, compact=True, title=title):
+                    delivery.add(self._send(channel, record, message, [*known_ts, *delivery.ts]), message)
+        except SlackError as exc:
+            delivery.error = exc
+        return delivery
+
+    def _send(self, channel: str, record: RunRecord, message: Message, known_ts: Sequence[str]) -> str:
+        """Post one message of a run; when the connection is lost mid-call, ask Slack whether it arrived.
+
+        The run's tag in the channel's history settles it (found → that ``ts``; not found → sent once
+        more). When the history cannot be read the error stands and the caller keeps at most once.
+        """
+        metadata = digest_metadata(record.run_id, record.local_date, message.paper_keys)
+        try:
+            return self.poster.post_message(channel, text=message.text, blocks=message.blocks, metadata=metadata)
+        except SlackConnectionLost:
+            self._sleep(HISTORY_SETTLE_SECONDS)  # let the message Slack may have stored show in history
+            found = find_tagged_posts(self.poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
+            if found is None:
+                raise
+            arrived = [post.ts for post in found if post.ts not in known_ts]
+            if arrived:
+                logger.warning("channel %s: connection lost, but Slack has the message (ts %s)", channel, arrived[0])
+                return arrived[0]
+            logger.warning("channel %s: connection lost before Slack had the message; sending it again", channel)
+            return self.poster.post_message(channel, text=message.text, blocks=message.blocks, metadata=metadata)

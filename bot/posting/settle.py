@@ -1,0 +1,81 @@
+"""Settling runs a dead process left CLAIMED, from Slack's history (``bot/reconcile.py`` reads it).
+
+A claim is written before Slack is called, so a process killed in between leaves a claim that says
+nothing about the channel. The run's tag in the channel's history does: found → recorded as posted
+(with exactly the papers that arrived, the rest left for a continuation); never sent → released, so
+the day is posted now; history unreadable → the claim stands (at most once) and the operator is told.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+
+from bot.models import RunRecord, RunState
+from bot.reconcile import find_tagged_posts, with_arrived
+from bot.slack import SlackPoster
+from bot.store import Store
+
+__all__ = ["OrphanSettler"]
+
+logger = logging.getLogger(__name__)
+
+Alert = Callable[[str, date, str], None]
+
+
+class OrphanSettler:
+    """Settles cut-off runs; remembers the ones whose history could not be read, so they are not
+    asked about (and alerted) again on every tick."""
+
+    def __init__(self, store: Store, poster: SlackPoster, alert: Alert) -> None:
+        self.store = store
+        self.poster = poster
+        self._alert = alert
+        self.unsettled: set[tuple[str, date]] = set()
+
+    def settle(self, record: RunRecord) -> RunRecord:
+        """Ask Slack whether the cut-off run's message arrived; returns the run as now recorded."""
+        channel, day = record.channel_id, record.local_date
+        found = find_tagged_posts(self.poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
+        if found is None:  # history unreadable: keep at most once, and say so once
+            self.unsettled.add((channel, day))
+            logger.error("channel %s: the %s run was cut off and cannot be checked; not re-posting", channel, day)
+            self._alert(channel, day, "a post run was cut off (process killed?) and Slack's history cannot be read")
+            return record
+        if found:
+            settled = with_arrived(record, found).replace(state=RunState.POSTED, error="settled from Slack's history")
+            self.store.finish_run(settled)
+            logger.warning(
+                "channel %s: the cut-off %s run had posted %d message(s) (first ts %s); recorded%s",
+                channel,
+                day,
+                len(found),
+                found[0].ts,
+                f", {len(settled.unsent)} paper(s) left for a continuation" if settled.unsent else "",
+            )
+            return settled
+        logger.warning("channel %s: the cut-off %s run never reached Slack; posting it now", channel, day)
+        self.store.fail_run(record.replace(state=RunState.FAILED, error="cut off before posting"))
+        return self.store.get_run(channel, day) or record
+
+    def settle_earlier(
+        self, runs: Sequence[RunRecord], local_date: date, orphaned: Callable[[RunRecord], bool]
+    ) -> bool:
+        """A claim a dead process left on an earlier day is settled before today's plan.
+
+        Its papers are not in the posted set until it is settled, so without this a process that
+        died mid-post and came back the next day could post them again. Found in Slack's history →
+        recorded as posted; never sent → released, and today's post may include them; history
+        unreadable → its papers count as posted (at most once, alerted by ``settle``).
+        Returns whether anything was settled (the caller's ``runs`` are then stale).
+        """
+        settled_any = False
+        for record in runs:
+            if record.local_date < local_date and orphaned(record):
+                settled = self.settle(record)
+                if settled.state == RunState.CLAIMED:  # history unreadable: its papers count as posted
+                    self.store.finish_run(settled.replace(state=RunState.POSTED, error="cut off; unverifiable"))
+                    self.unsettled.discard((record.channel_id, record.local_date))
+                settled_any = True
+        return settled_any
