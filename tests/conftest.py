@@ -209,12 +209,18 @@ def load_shared_json(name: str) -> Any:
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """A PostgreSQL server's URL: ``$PAPERS_BOT_TEST_DATABASE_URL`` (``.ci/run`` starts one), else a
-    throwaway cluster started here when ``initdb`` exists, else the PostgreSQL tests skip."""
-    import os
+    throwaway cluster started here when ``initdb`` exists, else the PostgreSQL tests skip.
 
+    Under pytest-xdist this is per worker: on ``$PAPERS_BOT_TEST_DATABASE_URL``'s server each worker
+    works in a database it creates (and drops at the end); a worker without it starts its own cluster."""
     from tests import pg
 
     url = os.environ.get(pg.ENV_VAR, "").strip()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if url and worker:
+        with pg.worker_database(url, worker) as worker_url:
+            yield worker_url
+        return
     if url:
         yield url
         return
