@@ -7,7 +7,7 @@ process, with 50 ms per call and Slack's posting limits: one message per second 
 workspace token bucket, and HTTP 429 with a whole-second ``Retry-After`` beyond them.
 
 The workspace cap is scaled. Slack documents "several hundred messages per minute" (we assume 300,
-see ``bot/pacing.py``); at that rate 1,000 posts need 200 s, too slow to repeat. The benchmark runs
+see ``bot/slack/pacing.py``); at that rate 1,000 posts need 200 s, too slow to repeat. The benchmark runs
 the same shape five times faster: 25 posts/s (1,500 a minute) with a burst of 10, so the floor is
 (1,000 − 10) / 25 s + one round trip ≈ 39.7 s. The bot's pacer is set to the cap, as the bot is set
 to its 300/min reading of Slack's figure, with half the fake's burst: the unused burst absorbs the

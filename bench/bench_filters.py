@@ -26,8 +26,8 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import machine
+from bot.feed.papers import Paper
 from bot.filters import ABBREVIATIONS, ChannelFilter, FilterIndex, match_paper
-from bot.papers import Paper
 
 
 def _split(text: str) -> list[str]:

@@ -43,7 +43,7 @@ import httpx
 from bench.bench_filters import FIRST, LAST, make_paper, vocabulary
 from bench.botproc import SIGNING_SECRET, BotProcess
 from bench.common import Result, Row, machine, median, p99, percentile, print_suite_rows
-from bot.archive import Archive
+from bot.feed.archive import Archive
 
 NAME = "search"
 SLACK_BUDGET = 3.0

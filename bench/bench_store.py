@@ -31,7 +31,7 @@ from bench.common import Result, Row, median, p99, rss_kib, standalone, timed
 from bench.ledger_seed import FIRST_DAY, channel_id, seed_steady_state, store_side_of_post_run
 
 NAME = "store"
-SLACK_SECONDS_PER_POST = 60 / (300 * 0.95)  # the pacer's pace (bot/pacing.py)
+SLACK_SECONDS_PER_POST = 60 / (300 * 0.95)  # the pacer's pace (bot/slack/pacing.py)
 
 
 def _dir_mib(path: Path) -> float:

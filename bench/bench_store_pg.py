@@ -46,7 +46,7 @@ from bot.store import Store
 
 NAME = "store-pg"
 LEDGER_DAYS = 120  # the steady state: the bot prunes runs after 120 days and keeps posted keys forever
-SLACK_SLOT = 60 / (300 * 0.95)  # s between two posts at the pace the bot keeps (bot/pacing.py)
+SLACK_SLOT = 60 / (300 * 0.95)  # s between two posts at the pace the bot keeps (bot/slack/pacing.py)
 
 
 @dataclass(frozen=True)

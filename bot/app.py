@@ -10,8 +10,8 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.errors import ConfigError
-from bot.in_flight import InFlight
 from bot.services import Services
+from bot.slack.in_flight import InFlight
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler

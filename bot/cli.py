@@ -23,8 +23,8 @@ from bot.logs import setup_logging
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from bot.in_flight import InFlight
-    from bot.server import SlackHTTPServer
+    from bot.slack.in_flight import InFlight
+    from bot.slack.server import SlackHTTPServer
 
 __all__ = ["main"]
 
@@ -145,11 +145,11 @@ def _post_now(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _preview(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.schedule import candidate_days
+    from bot.feed.hf import HFClient
     from bot.filters.selection import channel_filter, select_for_channel
-    from bot.hf import HFClient
     from bot.models import ChannelConfig
-    from bot.render import render_text_preview
-    from bot.schedule import candidate_days
+    from bot.ui.render import render_text_preview
 
     config = ChannelConfig("preview", max_papers=args.limit, filter_text=args.topics.strip())
     channel_filter(config)  # a bad filter fails here, before any network call
@@ -183,11 +183,11 @@ def _preview(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
     from bot.app import build_app, check_bot_token, connect_socket_mode
-    from bot.in_flight import InFlight
-    from bot.leader import make_leader
-    from bot.scheduler import PostScheduler
-    from bot.server import health_report
+    from bot.posting.leader import make_leader
+    from bot.posting.scheduler import PostScheduler
     from bot.services import build_services
+    from bot.slack.in_flight import InFlight
+    from bot.slack.server import health_report
 
     services = build_services(settings)
     stop = threading.Event()
@@ -249,7 +249,7 @@ def _listen(
 ) -> SlackHTTPServer:
     """Bind ``port`` before the scheduler starts: a port in use ends start-up with one line, not a
     traceback, and before this process could post anything."""
-    from bot.server import SlackHTTPServer
+    from bot.slack.server import SlackHTTPServer
 
     try:
         return SlackHTTPServer(app, port=port, health=health, in_flight=in_flight)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, unquote_plus, urlsplit
 
-from bot.access import ADMINS_KEYWORD
+from bot.channels.access import ADMINS_KEYWORD
+from bot.channels.timezones import resolve_timezone
 from bot.errors import ConfigError
-from bot.timezones import resolve_timezone
 
 __all__ = [
     "Settings",

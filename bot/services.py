@@ -11,21 +11,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Literal
 
-from bot.access import ConfigAccess
-from bot.alerts import Alerts
-from bot.archive import Archive, archive_dir_for
+from bot.channels.access import ConfigAccess
 from bot.config import Settings
-from bot.daily import PostRunner
+from bot.feed.archive import Archive, archive_dir_for
+from bot.feed.hf import DayFeed, HFClient
+from bot.feed.papers import Paper
 from bot.filters import RelatedTopics
 from bot.filters.selection import channel_filter
 from bot.filters.semantic import RelatedMatcher, load_related
-from bot.hf import DayFeed, HFClient
-from bot.papers import Paper
-from bot.slack import SlackPoster, is_workspace_admin, make_web_client
+from bot.posting.alerts import Alerts
+from bot.posting.runner import PostRunner
+from bot.slack.client import SlackPoster, is_workspace_admin, make_web_client
 from bot.store import Store
 
 if TYPE_CHECKING:
-    from bot.scheduler import PostScheduler
+    from bot.posting.scheduler import PostScheduler
 
 __all__ = ["Services", "build_services"]
 

@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 
+from bot.channels.edits import apply_subscribe, apply_unsubscribe
+from bot.channels.schedule import next_post_time, parse_schedule_spec
 from bot.errors import SlackError
-from bot.filter_edits import apply_subscribe, apply_unsubscribe
 from bot.models import ChannelConfig, RunState
-from bot.render import render_digest
-from bot.replies import help_text, schedule_text, status_text, unknown_command_text
-from bot.schedule import next_post_time, parse_schedule_spec
 from bot.services import Services
 from bot.ui.errors import slack_advice
 from bot.ui.ids import SLASH_COMMAND
+from bot.ui.render import render_digest
+from bot.ui.replies import help_text, schedule_text, status_text, unknown_command_text
 from handlers.filters import apply_edit
 from handlers.later import Later
 from handlers.replying import reply_errors

@@ -13,8 +13,8 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.replies import help_text
 from bot.services import Services
+from bot.ui.replies import help_text
 from handlers.later import Later
 
 __all__ = ["register"]

@@ -1,7 +1,7 @@
 """``/papers follow|unfollow|exclude|include|topics|set|clear|preview``: a channel's filter from Slack.
 
-Listeners stay thin: the edits are pure functions in ``bot.filter_edits``, the texts in
-``bot.filter_replies``. Every change goes through ``change_channel``: it checks who may configure,
+Listeners stay thin: the edits are pure functions in ``bot.channels.edits``, the texts in
+``bot.ui.filter_replies``. Every change goes through ``change_channel``: it checks who may configure,
 applies the edit in one atomic store update and records who and when, so nothing is half-saved.
 """
 
@@ -16,9 +16,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.commands import COMMANDS
-from bot.errors import HFError, NotAllowedError, UserInputError
-from bot.filter_edits import (
+from bot.channels.edits import (
     Edit,
     apply_clear,
     apply_exclude,
@@ -29,11 +27,13 @@ from bot.filter_edits import (
     follow_text,
     record_change,
 )
-from bot.filter_replies import DayPreview, change_reply, filter_overview, preview_blocks
+from bot.errors import HFError, NotAllowedError, UserInputError
 from bot.filters import select_papers
 from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig
 from bot.services import Services
+from bot.ui.commands import COMMANDS
+from bot.ui.filter_replies import DayPreview, change_reply, filter_overview, preview_blocks
 from bot.ui.ids import CLEAR_CANCEL, CLEAR_CONFIRM
 from handlers.later import Later
 from handlers.replying import reply_errors

@@ -6,7 +6,7 @@ therefore acknowledges (or, for a modal, validates and acknowledges) and then gi
 Hugging Face, the store, Slack's Web API, ``response_url``, to ``later``. Without this, Bolt would
 run the whole listener on its pool and poll for ``ack()`` every 10 ms before answering.
 
-In HTTP mode the work also lets the requests in flight be answered first (``bot/in_flight.py``):
+In HTTP mode the work also lets the requests in flight be answered first (``bot/slack/in_flight.py``):
 during a burst of commands, acknowledgements come before answers, for at most ``MAX_WAIT``.
 """
 
@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-from bot.in_flight import InFlight
+from bot.slack.in_flight import InFlight
 
 __all__ = ["MAX_WAIT", "Later", "on_pool"]
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.commands import Command, parse_command
 from bot.services import Services
+from bot.ui.commands import Command, parse_command
 
 __all__ = ["Invocation", "Reply", "Route"]
 

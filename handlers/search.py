@@ -27,10 +27,13 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.errors import HFError, SlackError
+from bot.feed.papers import ARXIV_ID_RE, Paper, arxiv_key
 from bot.models import RunState
-from bot.papers import ARXIV_ID_RE, Paper, arxiv_key
-from bot.render import escape_mrkdwn, truncate
-from bot.render_search import (
+from bot.search.query import MAX_QUERY_CHARS, SearchQuery, find_arxiv_id, parse_search
+from bot.services import Services
+from bot.ui.errors import slack_advice
+from bot.ui.render import escape_mrkdwn, truncate
+from bot.ui.render_search import (
     FOLLOW_ACTION,
     MORE_ACTION,
     SHARE_ACTION,
@@ -43,10 +46,7 @@ from bot.render_search import (
     render_results,
     render_shared,
 )
-from bot.replies import help_text
-from bot.search import MAX_QUERY_CHARS, SearchQuery, find_arxiv_id, parse_search
-from bot.services import Services
-from bot.ui.errors import slack_advice
+from bot.ui.replies import help_text
 from handlers.filters import follow_topics
 from handlers.later import Later
 from handlers.replying import reply_errors
@@ -319,7 +319,7 @@ def _listener(
 
 
 def register(app: App, services: Services, later: Later) -> None:
-    """The three buttons of a search result; their action ids are constants in ``bot.render_search``."""
+    """The three buttons of a search result; their action ids are constants in ``bot.ui.render_search``."""
     app.action(SHARE_ACTION)(_listener(services, later, share))
     app.action(FOLLOW_ACTION)(_listener(services, later, follow))
     app.action(MORE_ACTION)(_listener(services, later, more))

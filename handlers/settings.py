@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App
 
+from bot.channels.schedule import next_post_time
 from bot.errors import SlackError, SlackUnreachable, StoreError, UserInputError
 from bot.models import ChannelConfig, RunState
-from bot.schedule import next_post_time
 from bot.services import Services
-from bot.settings_form import (
+from bot.ui.settings_form import (
     CALLBACK_ID,
     FIRST_BLOCK,
     SettingsForm,

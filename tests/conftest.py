@@ -18,9 +18,9 @@ import pytest
 
 from bot.app import build_app
 from bot.config import Settings
-from bot.in_flight import InFlight
-from bot.server import SlackHTTPServer
 from bot.services import Services, build_services
+from bot.slack.in_flight import InFlight
+from bot.slack.server import SlackHTTPServer
 from bot.store import Store
 from tests.fakes import FakeHF, FakeSlack, signed_headers, slash_command_body
 

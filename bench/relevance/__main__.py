@@ -32,8 +32,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bot.feed.papers import Paper, parse_daily_list
 from bot.filters import ChannelFilter, FilterIndex, parse_filter
-from bot.papers import Paper, parse_daily_list
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

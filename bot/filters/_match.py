@@ -10,6 +10,7 @@ from functools import lru_cache
 from itertools import product
 from typing import Protocol, TypeVar
 
+from bot.feed.papers import Paper
 from bot.filters._orgs import org_keys, org_query
 from bot.filters._paper_text import read_paper
 from bot.filters._query import ChannelFilter
@@ -23,7 +24,6 @@ from bot.filters._terms import (
     topic_units,
     words_of,
 )
-from bot.papers import Paper
 
 _T = TypeVar("_T")
 _Pair = tuple[str, str, str, int]  # (topic as typed, hit kind, via, field mask)

@@ -17,9 +17,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.feed.papers import Paper
 from bot.filters._terms import JOIN_STOPWORDS, segments_of, words_of
 from bot.filters._vocab import AMBIGUOUS
-from bot.papers import Paper
 
 __all__ = ["PaperText", "definitions_in", "name_parts", "read_paper"]
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 
+from bot.feed.papers import Paper
 from bot.filters import FilterIndex, MatchResult, RelatedTopics, choose_matches
 from bot.filters.selection import Selection, channel_filter, select_for_channel, selection_of
 from bot.models import ChannelConfig
-from bot.papers import Paper
 
 __all__ = ["RunMatcher"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from bot.feed.papers import Paper
 from bot.filters import ChannelFilter, MatchResult, RelatedTopics, parse_filter, select_papers
 from bot.models import ChannelConfig
-from bot.papers import Paper
 
 __all__ = ["Selection", "channel_filter", "select_for_channel", "selection_of"]
 

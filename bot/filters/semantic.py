@@ -30,8 +30,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.feed.papers import Paper
 from bot.filters._vocab import ABBREVIATIONS
-from bot.papers import Paper
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,1 +1,2 @@
-"""Posting: the post runner, the scheduler and leader election, reconciling cut-off posts, operator alerts."""
+"""Posting: the post runner (planning, delivery, continuation, settling cut-off runs), the scheduler
+and leader election, operator alerts."""

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.errors import SlackError
-from bot.hf import DayFeed
+from bot.feed.hf import DayFeed
 from bot.models import ChannelConfig, RunRecord
 from bot.posting.delivery import Deliverer
-from bot.reconcile import find_tagged_posts, with_arrived
+from bot.posting.reconcile import find_tagged_posts, with_arrived
 from bot.store import Store
 
 __all__ = ["Continuation", "Sent"]

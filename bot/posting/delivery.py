@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bot.errors import SlackConnectionLost, SlackError
+from bot.feed.papers import Paper
 from bot.models import ChannelConfig, RunRecord
-from bot.papers import Paper
-from bot.reconcile import digest_metadata, find_tagged_posts
-from bot.render import Message, render_digest
-from bot.slack import TOO_LONG_ERRORS, SlackPoster
+from bot.posting.reconcile import digest_metadata, find_tagged_posts
+from bot.slack.client import TOO_LONG_ERRORS, SlackPoster
+from bot.ui.render import Message, render_digest
 
 __all__ = ["HISTORY_SETTLE_SECONDS", "Deliverer", "Delivery"]
 

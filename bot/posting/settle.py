@@ -1,4 +1,4 @@
-"""Settling runs a dead process left CLAIMED, from Slack's history (``bot/reconcile.py`` reads it).
+"""Settling runs a dead process left CLAIMED, from Slack's history (``bot/posting/reconcile.py`` reads it).
 
 A claim is written before Slack is called, so a process killed in between leaves a claim that says
 nothing about the channel. The run's tag in the channel's history does: found → recorded as posted
@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from bot.models import RunRecord, RunState
-from bot.reconcile import find_tagged_posts, with_arrived
-from bot.slack import SlackPoster
+from bot.posting.reconcile import find_tagged_posts, with_arrived
+from bot.slack.client import SlackPoster
 from bot.store import Store
 
 __all__ = ["OrphanSettler"]

@@ -39,9 +39,9 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-from bot.atomic_file import replace_atomically, temp_prefix
 from bot.errors import StoreError, StoreLockedError
 from bot.models import ChannelConfig, RunRecord
+from bot.store.atomic_file import replace_atomically, temp_prefix
 from bot.store.base import SCHEMA_VERSION
 from bot.store.sqlite_ledger import PostedLedger, SqliteLedger, ledger_path_for
 

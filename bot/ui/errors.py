@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.errors import HFError, NotAllowedError, SlackError, UserInputError
-from bot.render import escape_mrkdwn
+from bot.ui.render import escape_mrkdwn
 
 __all__ = ["error_text", "slack_advice", "unexpected_text"]
 

@@ -28,5 +28,5 @@ MORE_ACTION = "search_more"
 CLEAR_CONFIRM = "papers_clear_confirm"
 CLEAR_CANCEL = "papers_clear_cancel"
 
-# The settings modal; its input blocks are named in bot/settings_view.py (settings_*).
+# The settings modal; its input blocks are named in bot/ui/settings_view.py (settings_*).
 SETTINGS_CALLBACK = "papers_settings"

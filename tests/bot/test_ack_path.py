@@ -15,8 +15,8 @@ import httpx
 import pytest
 from slack_bolt import App
 
-from bot.in_flight import InFlight
-from bot.server import SlackHTTPServer
+from bot.slack.in_flight import InFlight
+from bot.slack.server import SlackHTTPServer
 from handlers.later import on_pool
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot.archive import Archive, archive_dir_for
-from bot.hf import DayFeed, HFClient
-from bot.papers import Paper, parse_daily_list
-from bot.search import tokenize
+from bot.feed.archive import Archive, archive_dir_for
+from bot.feed.hf import DayFeed, HFClient
+from bot.feed.papers import Paper, parse_daily_list
+from bot.search.query import tokenize
 from tests.conftest import load_shared_json
 from tests.fakes import FakeHF, make_day
 

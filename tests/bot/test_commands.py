@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import COMMANDS, Command, parse_command
-from bot.replies import help_text
+from bot.ui.commands import COMMANDS, Command, parse_command
+from bot.ui.replies import help_text
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import UserInputError
-from bot.filter_edits import (
+from bot.channels.edits import (
     MAX_HISTORY,
     MAX_UPVOTES_LIMIT,
     apply_clear,
@@ -20,11 +19,12 @@ from bot.filter_edits import (
     follow_text,
     record_change,
 )
-from bot.filter_replies import change_reply, filter_overview
+from bot.channels.schedule import parse_schedule_spec
+from bot.errors import UserInputError
 from bot.filters import MAX_TERM_LENGTH, MAX_TERM_WORDS, MAX_TOPICS, MAX_UPVOTES, parse_filter
 from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig
-from bot.schedule import parse_schedule_spec
+from bot.ui.filter_replies import change_reply, filter_overview
 
 BASE = ChannelConfig("C1")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.feed.papers import Paper
 from bot.filters import MatchResult, choose_matches, match_paper, parse_filter
-from bot.papers import Paper
 
 _ids = iter(range(10_000, 99_999))
 

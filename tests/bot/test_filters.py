@@ -7,6 +7,7 @@ import random
 import pytest
 
 from bot.errors import UserInputError
+from bot.feed.papers import Paper
 from bot.filters import (
     MAX_EXCLUDED,
     MAX_TERM_LENGTH,
@@ -21,7 +22,6 @@ from bot.filters import (
     parse_topic_list,
     select_papers,
 )
-from bot.papers import Paper
 
 _ids = iter(range(10_000, 99_999))
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import HFError
-from bot.hf import DayFeed, HFClient
-from bot.papers import parse_daily_list
+from bot.feed.hf import DayFeed, HFClient
+from bot.feed.papers import parse_daily_list
 from tests.conftest import SHARED
 from tests.fakes import FakeHF, make_day, make_entry
 

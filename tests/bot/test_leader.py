@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from bot.config import Settings
-from bot.leader import AdvisoryLockLeader, AlwaysLeader, make_leader
-from bot.scheduler import PostScheduler
-from bot.server import health_report
+from bot.posting.leader import AdvisoryLockLeader, AlwaysLeader, make_leader
+from bot.posting.scheduler import PostScheduler
+from bot.slack.server import health_report
 
 CHECK = 0.05
 

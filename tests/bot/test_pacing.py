@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.pacing import Pacer
+from bot.slack.pacing import Pacer
 
 
 class FakeTime:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from bot.feed.papers import Paper
 from bot.filters import RELATED_PREFIX, FilterIndex, match_paper, parse_filter
 from bot.filters.run_matcher import RunMatcher
 from bot.filters.selection import select_for_channel
 from bot.models import ChannelConfig
-from bot.papers import Paper
-from bot.render import render_digest
+from bot.ui.render import render_digest
 
 
 class ScriptedRelated:

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
+from bot.feed.papers import Paper, parse_daily_list
 from bot.filters import MAX_TERM_LENGTH, MAX_TERM_WORDS
-from bot.papers import Paper, parse_daily_list
-from bot.render import (
+from bot.search.query import MAX_QUERY_CHARS
+from bot.ui.render import (
     Message,
     escape_mrkdwn,
     first_sentences,
@@ -25,7 +26,7 @@ from bot.render import (
     render_text_preview,
     truncate,
 )
-from bot.render_search import (
+from bot.ui.render_search import (
     FOLLOW_ACTION,
     MORE_ACTION,
     SHARE_ACTION,
@@ -33,7 +34,6 @@ from bot.render_search import (
     render_paper_lookup,
     render_results,
 )
-from bot.search import MAX_QUERY_CHARS
 
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "hf"
 DAY = date(2026, 8, 21)  # a Friday

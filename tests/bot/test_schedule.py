@@ -7,9 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.errors import UserInputError
-from bot.models import ChannelConfig
-from bot.schedule import (
+from bot.channels.schedule import (
     candidate_days,
     due_local_date,
     format_weekdays,
@@ -20,6 +18,8 @@ from bot.schedule import (
     settled_day,
     slot_utc,
 )
+from bot.errors import UserInputError
+from bot.models import ChannelConfig
 
 
 def channel(**kw: object) -> ChannelConfig:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from bot.errors import UserInputError
-from bot.papers import Paper
-from bot.render_search import (
+from bot.feed.papers import Paper
+from bot.search.query import MAX_QUERY_CHARS, find_arxiv_id, parse_search
+from bot.ui.render_search import (
     FOLLOW_ACTION,
     MORE_ACTION,
     SHARE_ACTION,
@@ -24,7 +25,6 @@ from bot.render_search import (
     render_results,
     render_shared,
 )
-from bot.search import MAX_QUERY_CHARS, find_arxiv_id, parse_search
 from tests.fakes import check_blocks
 
 HOSTILE = "<!channel> & <@U123> <https://evil.example|click>"

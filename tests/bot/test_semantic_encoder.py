@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.papers import Paper
+from bot.feed.papers import Paper
 from tests.fakes.tiny_encoder import VOCABULARY, tiny_weights, write_tiny_encoder, write_vocabulary
 
 np = pytest.importorskip("numpy", reason="the `semantic` extra (numpy) is not installed")

@@ -9,7 +9,7 @@ import pytest
 from bot.filters import parse_filter
 from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig, FilterChange
-from bot.settings_form import (
+from bot.ui.settings_form import (
     BLOCK_AUTHORS,
     BLOCK_EXCLUDED,
     BLOCK_HAS_CODE,

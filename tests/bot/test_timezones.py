@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.channels.timezones import parse_timezone, resolve_timezone, suggest_timezones
 from bot.errors import UserInputError
-from bot.timezones import parse_timezone, resolve_timezone, suggest_timezones
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.archive import Archive
-from bot.hf import HFClient
-from bot.papers import parse_daily_list
-from bot.render_search import PagePosition, render_results
+from bot.feed.archive import Archive
+from bot.feed.hf import HFClient
+from bot.feed.papers import parse_daily_list
+from bot.ui.render_search import PagePosition, render_results
 from tests.conftest import SHARED, load_shared_json
 from tests.fakes import FakeHF, check_blocks, make_entry
 

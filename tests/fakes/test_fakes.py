@@ -437,7 +437,7 @@ def test_make_entry_matches_recorded_fixture_keys() -> None:
 
 
 def test_entries_parse_with_the_app_model() -> None:
-    papers = pytest.importorskip("bot.papers")
+    papers = pytest.importorskip("bot.feed.papers")
     day = make_day("2026-08-21", 10)
     parsed = papers.parse_daily_list(day)
     assert [p.id for p in parsed] == [e["paper"]["id"] for e in day]

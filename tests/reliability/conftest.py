@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.alerts import Alerts
 from bot.config import Settings
-from bot.hf import DayFeed, HFClient
+from bot.feed.hf import DayFeed, HFClient
+from bot.posting.alerts import Alerts
 from bot.services import build_services
 from tests.conftest import Clock, RunningBot, texts_of
 from tests.fakes import FakeSlack

@@ -3,7 +3,7 @@ once.
 
 The hard window is "Slack accepted the post, the process died before the ledger recorded it":
 ``chat.postMessage`` has no idempotency key. Each digest carries its run id as Slack message
-metadata, so the restarted bot settles a cut-off claim from the channel's history (``bot/reconcile.py``):
+metadata, so the restarted bot settles a cut-off claim from the channel's history (``bot/posting/reconcile.py``):
 found → recorded as posted, not found → posted now. The first half of the test checks the state the
 kills leave (never a duplicate, the database always loads); the second half checks the restart.
 """

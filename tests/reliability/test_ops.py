@@ -17,12 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.alerts import ALERT_PREFIX, Alerts
 from bot.config import Settings
-from bot.daily import MAX_ATTEMPTS, PostRunner
 from bot.logs import setup_logging
-from bot.scheduler import PostScheduler
-from bot.server import SlackHTTPServer, health_report
+from bot.posting.alerts import ALERT_PREFIX, Alerts
+from bot.posting.runner import MAX_ATTEMPTS, PostRunner
+from bot.posting.scheduler import PostScheduler
+from bot.slack.server import SlackHTTPServer, health_report
 from bot.store.tinydb_store import TinyStore
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, Clock, RunningBot
 from tests.fakes import FakeHF, FakeSlack, make_day

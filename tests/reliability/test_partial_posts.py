@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bot.daily import Plan
 from bot.models import RunRecord, RunState
-from bot.reconcile import digest_metadata
-from bot.render import render_digest
+from bot.posting.reconcile import digest_metadata
+from bot.posting.runner import Plan
+from bot.ui.render import render_digest
 from tests.conftest import Clock, RunningBot, texts_of
 from tests.fakes import FakeHF, FakeSlack, make_entry
 from tests.fakes.slack import Call

@@ -15,9 +15,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.daily import MAX_ATTEMPTS
 from bot.models import RunState
-from bot.scheduler import PostScheduler
+from bot.posting.runner import MAX_ATTEMPTS
+from bot.posting.scheduler import PostScheduler
 from tests.conftest import Clock, RunningBot, texts_of
 from tests.fakes import FakeHF, FakeSlack, make_day
 from tests.reliability.conftest import FRIDAY, FRIDAY_0900, THURSDAY, digest_posts, subscribe, unpaced

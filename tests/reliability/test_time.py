@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.scheduler import PostScheduler
+from bot.posting.scheduler import PostScheduler
 from tests.conftest import Clock, RunningBot
 from tests.fakes import FakeHF, FakeSlack, make_day
 from tests.reliability.conftest import digest_posts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from bot.commands import COMMANDS
+from bot.ui.commands import COMMANDS
 from tests.conftest import Clock, RunningBot
 from tests.fakes import FakeHF, FakeSlack, make_day, make_entry, slash_command_body
 

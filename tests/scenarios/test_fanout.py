@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.daily import Outcome
 from bot.models import RunState
+from bot.posting.runner import Outcome
 from bot.services import Services
 from tests.conftest import Clock, RunningBot
 from tests.fakes import FakeHF, FakeSlack, make_day

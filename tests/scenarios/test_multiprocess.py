@@ -7,7 +7,7 @@ post exactly once.
 
 What the kill moment is, and why: the ledger is claimed *before* Slack is called. A process killed
 after claiming but before its request reaches Slack leaves a claim that nobody posts until the
-survivor settles it from Slack's history once the claim's lease has expired (``bot/reconcile.py``,
+survivor settles it from Slack's history once the claim's lease has expired (``bot/posting/reconcile.py``,
 2 minutes: too long to wait for here). So the tests kill while every worker of the leader is inside
 a slowed-down ``chat.postMessage`` (the fake's latency), the realistic case of a kill during a post
 run: each claim has reached Slack, and no channel may be posted a second time.
@@ -208,7 +208,7 @@ def test_the_leader_killed_mid_run_and_every_channel_is_posted_exactly_once(
         states = {r.channel_id: r.state for r in store.runs()}
     assert set(states) == set(CHANNELS)
     # A post the killed leader had in flight stays CLAIMED in the ledger (never repeated); after
-    # bot/reconcile.py's lease the survivor settles it from Slack's history. Everything else is POSTED.
+    # bot/posting/reconcile.py's lease the survivor settles it from Slack's history. Everything else is POSTED.
     assert set(states.values()) <= {RunState.POSTED, RunState.CLAIMED}
     assert RunState.POSTED in states.values()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.access import ConfigAccess
+from bot.channels.access import ConfigAccess
 from bot.config import Settings
 from bot.services import build_services
 from bot.ui.ids import FOLLOW_ACTION, MORE_ACTION, SHARE_ACTION

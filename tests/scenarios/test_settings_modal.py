@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import Settings
 from bot.services import build_services
-from bot.settings_form import (
+from bot.ui.settings_form import (
     BLOCK_EXCLUDED,
     BLOCK_MAX_PAPERS,
     BLOCK_MIN_UPVOTES,

@@ -8,7 +8,7 @@ next to each wrong field (``response_action: "errors"``). Nothing is ever half-s
 The filter fields are split up for the form, then put back together with ``bot.filters`` and stored
 in its canonical text (``format_filter``), so the form, ``/papers follow`` and ``/papers topics`` can
 never disagree about what a channel follows. The minimum upvotes are saved where every other command
-keeps them, ``ChannelConfig.min_upvotes`` (``bot.filter_edits.with_filter``), with the same limits.
+keeps them, ``ChannelConfig.min_upvotes`` (``bot.channels.edits.with_filter``), with the same limits.
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bot.channels.edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT, with_filter
+from bot.channels.schedule import format_weekdays, parse_time
+from bot.channels.timezones import parse_timezone
 from bot.errors import UserInputError
-from bot.filter_edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT, with_filter
 from bot.filters import ChannelFilter, format_filter, parse_filter, parse_topic_list
 from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig
-from bot.render import escape_mrkdwn
-from bot.schedule import format_weekdays, parse_time
-from bot.settings_view import (
+from bot.ui.render import escape_mrkdwn
+from bot.ui.settings_view import (
     BLOCK_AUTHORS,
     BLOCK_EXCLUDED,
     BLOCK_HAS_CODE,
@@ -47,7 +48,6 @@ from bot.settings_view import (
     metadata_for,
     settings_view,
 )
-from bot.timezones import parse_timezone
 
 __all__ = [
     "BLOCK_AUTHORS",

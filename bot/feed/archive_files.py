@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.papers import Paper
+from bot.feed.papers import Paper
 
 __all__ = ["date_or_none", "day_file", "decode_day", "encode_day", "read_paper_line"]
 

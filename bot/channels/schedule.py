@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.channels.timezones import did_you_mean, resolve_timezone, timezone_error
 from bot.errors import UserInputError
 from bot.models import ChannelConfig
-from bot.timezones import did_you_mean, resolve_timezone, timezone_error
 
 __all__ = [
     "DAY_NAMES",

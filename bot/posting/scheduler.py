@@ -1,4 +1,4 @@
-"""APScheduler wiring around the pure ``due_local_date`` rule (see ``bot/schedule.py``).
+"""APScheduler wiring around the pure ``due_local_date`` rule (see ``bot/channels/schedule.py``).
 
 One job ticks every minute and asks the runner which channels are due; a second prunes old ledger
 rows once a day. The scheduler is in-memory on purpose: every decision comes from the ledger in the
@@ -18,8 +18,8 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.daily import PostRunner
-from bot.leader import AlwaysLeader, Leadership
+from bot.posting.leader import AlwaysLeader, Leadership
+from bot.posting.runner import PostRunner
 from bot.store import Store
 
 __all__ = ["PostScheduler"]

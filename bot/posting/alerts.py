@@ -23,9 +23,9 @@ from datetime import UTC, date, datetime
 
 from bot.errors import SlackError
 from bot.models import RunRecord, RunState
-from bot.render import escape_mrkdwn
-from bot.slack import SlackPoster
+from bot.slack.client import SlackPoster
 from bot.store import Store
+from bot.ui.render import escape_mrkdwn
 
 __all__ = ["ALERT_PREFIX", "Alerts"]
 

@@ -6,7 +6,7 @@ Each fetched day is kept as one JSON Lines file (``<dir>/YYYY-MM-DD.jsonl``), wr
 when the day's list changed, so a crash never leaves a torn file and an unchanged day costs nothing.
 
 At start-up every file is read (on a thread, see ``background``) into an in-memory inverted index over
-title, AI keywords, authors, AI summary and abstract (tokens from ``bot.search``); the paper texts
+title, AI keywords, authors, AI summary and abstract (tokens from ``bot.search.query``); the paper texts
 stay on disk and are read back for the few papers a search returns. One lock guards all state:
 Bolt's listener threads search while the scheduler records new days. ``bench/bench_search.py``
 measures it at 50,000 papers.
@@ -30,10 +30,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.archive_files import date_or_none, day_file, decode_day, encode_day, read_paper_line
-from bot.atomic_file import replace_atomically
-from bot.papers import Paper, arxiv_key
-from bot.search import HIGH_WEIGHT, query_tokens, weighted_tokens
+from bot.feed.archive_files import date_or_none, day_file, decode_day, encode_day, read_paper_line
+from bot.feed.papers import Paper, arxiv_key
+from bot.search.query import HIGH_WEIGHT, query_tokens, weighted_tokens
+from bot.store.atomic_file import replace_atomically
 
 __all__ = ["Archive", "archive_dir_for"]
 

@@ -4,7 +4,7 @@ Exactly-once rests on the ledger, not on the scheduler: a run for (channel, loca
 in the store *before* Slack is called and completed with the message ``ts`` after. A claim that
 exists is never posted again, so a restart, a retried tick or a clock jumping back cannot double
 post. A claim left behind by a dead process is settled from Slack's history (every digest carries
-its run id as message metadata, ``bot/reconcile.py``): posted → recorded, never sent → posted now.
+its run id as message metadata, ``bot/posting/reconcile.py``): posted → recorded, never sent → posted now.
 When the history cannot be read, the claim stands (at most once): a missed post is better than a
 duplicate. RELIABILITY.md has the whole argument and the tests.
 """
@@ -24,22 +24,22 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.channels.schedule import MAX_CATCHUP_DAYS, candidate_days, due_local_date
 from bot.errors import HFError, SlackConnectionLost, SlackError
+from bot.feed.hf import DayFeed
 from bot.filters import RelatedTopics
 from bot.filters.run_matcher import RunMatcher
 from bot.filters.selection import Selection, select_for_channel
-from bot.hf import DayFeed
 from bot.models import ChannelConfig, RunRecord, RunState
 from bot.posting.continuation import Continuation
 from bot.posting.delivery import Deliverer, Delivery
+from bot.posting.reconcile import CLAIM_LEASE
 from bot.posting.settle import OrphanSettler
-from bot.reconcile import CLAIM_LEASE
-from bot.schedule import MAX_CATCHUP_DAYS, candidate_days, due_local_date
-from bot.slack import AUTH_ERRORS, CHANNEL_ERRORS, SlackPoster
+from bot.slack.client import AUTH_ERRORS, CHANNEL_ERRORS, SlackPoster
 from bot.store import Store, ledger_rules
 
 if TYPE_CHECKING:
-    from bot.alerts import Alerts
+    from bot.posting.alerts import Alerts
 
 __all__ = ["Outcome", "Plan", "PostRunner", "RunSummary"]
 

@@ -1,12 +1,12 @@
 """The ``/papers settings`` modal as Block Kit, prefilled from a channel's config, and the ids its
-submit is read by (``bot.settings_form``). Pure."""
+submit is read by (``bot.ui.settings_form``). Pure."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from bot.filter_edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT
+from bot.channels.edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT
 from bot.filters import ChannelFilter, format_filter
 from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.feed.papers import Paper
 from bot.filters import ChannelFilter
 from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig, FilterChange
-from bot.papers import Paper
-from bot.render import escape_mrkdwn, format_day, mrkdwn_link, truncate
+from bot.ui.render import escape_mrkdwn, format_day, mrkdwn_link, truncate
 
 __all__ = ["DayPreview", "change_reply", "filter_overview", "history_lines", "preview_blocks"]
 

@@ -14,7 +14,7 @@ import string
 from dataclasses import dataclass
 
 from bot.errors import UserInputError
-from bot.papers import Paper
+from bot.feed.papers import Paper
 
 __all__ = [
     "HIGH_WEIGHT",

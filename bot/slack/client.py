@@ -25,7 +25,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from bot.errors import SlackConnectionLost, SlackError, SlackUnreachable
-from bot.pacing import Pacer
+from bot.slack.pacing import Pacer
 
 __all__ = [
     "AUTH_ERRORS",
@@ -63,7 +63,7 @@ class SafeConnectionErrorRetryHandler(ConnectionErrorRetryHandler):
     A reset after the request went out may mean Slack already stored the message; retrying
     chat.postMessage then posts it twice. Such a post is retried here only when the connection was
     refused (nothing was sent); otherwise the caller decides, with the run's tag in the channel's
-    history (``bot/daily.py``). Reads (history, auth.test, users.info) keep the retry.
+    history (``bot/posting/runner.py``). Reads (history, auth.test, users.info) keep the retry.
     """
 
     def _can_retry(
@@ -246,7 +246,7 @@ class SlackPoster:
             return ""
 
     def history(self, channel: str, *, oldest: str, cursor: str | None = None) -> dict[str, Any]:
-        """One page of ``conversations.history`` with message metadata (for ``bot/reconcile.py``);
+        """One page of ``conversations.history`` with message metadata (for ``bot/posting/reconcile.py``);
         raises ``SlackError`` when it cannot be read (``missing_scope``, ``not_in_channel``, network)."""
         try:
             response = self.client.conversations_history(

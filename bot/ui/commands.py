@@ -6,7 +6,7 @@ import difflib
 import unicodedata
 from dataclasses import dataclass
 
-from bot.filter_edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT
+from bot.channels.edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT
 
 __all__ = ["COMMANDS", "Command", "parse_command"]
 

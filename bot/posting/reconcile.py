@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.errors import SlackError
 from bot.models import RunRecord
-from bot.slack import SlackPoster
+from bot.slack.client import SlackPoster
 
 __all__ = ["CLAIM_LEASE", "DIGEST_EVENT_TYPE", "TaggedPost", "digest_metadata", "find_tagged_posts", "with_arrived"]
 

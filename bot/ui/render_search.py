@@ -1,6 +1,6 @@
 """Block Kit for ``/papers search``: result pages, one paper's card, a shared card, posted-search links.
 
-Pure, like ``bot/render.py`` whose card it reuses. Every string from a user or a paper reaches mrkdwn
+Pure, like ``bot/ui/render.py`` whose card it reuses. Every string from a user or a paper reaches mrkdwn
 through ``escape_mrkdwn`` (a query of ``<!channel>`` shows as text, never as a broadcast), and every
 payload stays inside Slack's limits: a page holds as many cards as fit (the rest go to **More**),
 button values stay under 2,000 characters.
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.filter_edits import can_follow_topic
-from bot.papers import ARXIV_ID_RE, Paper
-from bot.render import MAX_FALLBACK_CHARS, Message, escape_mrkdwn, format_day, render_paper_card, truncate
+from bot.channels.edits import can_follow_topic
+from bot.feed.papers import ARXIV_ID_RE, Paper
 from bot.ui.ids import FOLLOW_ACTION, MORE_ACTION, SHARE_ACTION
+from bot.ui.render import MAX_FALLBACK_CHARS, Message, escape_mrkdwn, format_day, render_paper_card, truncate
 
 __all__ = [
     "PagePosition",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.commands import COMMANDS, Command
-from bot.filter_edits import schedule_text
+from bot.channels.edits import schedule_text
 from bot.models import ChannelConfig, RunRecord, RunState
-from bot.render import escape_mrkdwn
+from bot.ui.commands import COMMANDS, Command
 from bot.ui.errors import slack_advice
+from bot.ui.render import escape_mrkdwn
 
 __all__ = [
     "help_text",

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from bot.errors import HFError
-from bot.papers import Paper, parse_daily_list, parse_paper
+from bot.feed.papers import Paper, parse_daily_list, parse_paper
 
 __all__ = ["USER_AGENT", "DayFeed", "HFClient"]
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
+from bot.feed.papers import ARXIV_ID_RE, Paper
 from bot.filters import RELATED_PREFIX
-from bot.papers import ARXIV_ID_RE, Paper
 
 __all__ = [
     "MAX_BLOCKS",

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from slack_bolt import App, BoltRequest
 
-from bot.in_flight import InFlight
+from bot.slack.in_flight import InFlight
 
 __all__ = ["SlackHTTPServer", "health_report"]
 

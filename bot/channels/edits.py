@@ -15,11 +15,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
+from bot.channels.schedule import ScheduleSpec, format_weekdays
 from bot.errors import UserInputError
 from bot.filters import MAX_NAMES, MAX_UPVOTES, ChannelFilter, format_filter, parse_filter, parse_topic_list
 from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig, FilterChange
-from bot.schedule import ScheduleSpec, format_weekdays
 
 __all__ = [
     "MAX_HISTORY",
