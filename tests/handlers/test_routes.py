@@ -1,0 +1,90 @@
+"""Slash-command routes called directly with an in-memory store: fast checks of what a user reads and
+what is stored, beside the HTTP scenarios (tests/scenarios) that prove the same through signed
+requests. Nothing here opens a socket: these routes reach neither Slack nor Hugging Face."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.channels.access import ConfigAccess
+from bot.config import Settings
+from bot.errors import NotAllowedError, UserInputError
+from bot.services import Services, build_services
+from bot.store.tinydb_store import TinyStore
+from bot.ui.commands import parse_command
+from handlers.commands import ROUTES as COMMAND_ROUTES
+from handlers.filters import ROUTES as FILTER_ROUTES
+from handlers.routing import Invocation, Reply
+
+ROUTES = {**COMMAND_ROUTES, **FILTER_ROUTES}
+NOW = datetime(2026, 8, 21, 9, 0, tzinfo=UTC)
+UNREACHABLE = "http://127.0.0.1:9/"  # discard port: a route that called out would fail loudly
+
+
+@pytest.fixture
+def services() -> Iterator[Services]:
+    settings = Settings(slack_api_url=UNREACHABLE, hf_endpoint=UNREACHABLE.rstrip("/"), timezone="Europe/Berlin")
+    built = build_services(settings, store=TinyStore(None), clock=lambda: NOW, related=None)
+    yield built
+    built.close()
+
+
+def run(services: Services, text: str, *, user: str = "U0001", channel: str = "C0001") -> Reply:
+    command = parse_command(text)
+    return ROUTES[command.name](services, Invocation(channel, user, "T0001", command))
+
+
+def test_follow_stores_the_topics_and_says_what_changed(services: Services) -> None:
+    reply = run(services, "follow LLM agents, reward model, -survey")
+    assert "LLM agents" in reply.text and "reward model" in reply.text
+    stored = services.store.get_channel("C0001")
+    assert stored is not None and stored.filter_text == "LLM agents, reward model, -survey"
+    assert stored.timezone == "Europe/Berlin" and stored.team_id == "T0001"
+    assert [h.user_id for h in stored.history] == ["U0001"]
+
+
+def test_unfollow_names_what_was_not_followed_and_changes_nothing(services: Services) -> None:
+    run(services, "follow robotics")
+    before = services.store.get_channel("C0001")
+    with pytest.raises(UserInputError, match="diffusion"):
+        run(services, "unfollow diffusion")
+    assert services.store.get_channel("C0001") == before
+
+
+def test_set_related_off_is_stored_and_shown_in_topics(services: Services) -> None:
+    run(services, "follow LLM agents")
+    run(services, "set related off")
+    stored = services.store.get_channel("C0001")
+    assert stored is not None and not stored.related
+    assert "Related papers" in run(services, "topics").text
+
+
+def test_exclude_then_include_round_trips(services: Services) -> None:
+    run(services, "follow diffusion")
+    run(services, "exclude medical, survey")
+    assert services.store.get_channel("C0001").filter_text == "diffusion, -medical, -survey"
+    run(services, "include survey")
+    assert services.store.get_channel("C0001").filter_text == "diffusion, -medical"
+
+
+def test_a_typo_in_a_setting_is_answered_with_a_suggestion(services: Services) -> None:
+    with pytest.raises(UserInputError, match="Did you mean `max-papers`"):
+        run(services, "set max-paper 5")
+    assert services.store.get_channel("C0001") is None
+
+
+def test_only_listed_people_may_change_a_filter_when_admins_are_set(services: Services) -> None:
+    services.access = ConfigAccess(("U0ADMIN",), lambda _user: False)
+    with pytest.raises(NotAllowedError):
+        run(services, "follow robotics", user="U0001")
+    assert services.store.get_channel("C0001") is None
+    run(services, "follow robotics", user="U0ADMIN")
+    assert services.store.get_channel("C0001").filter_text == "robotics"
+    assert "robotics" in run(services, "topics", user="U0001").text  # reading stays open to all
+
+
+def test_status_of_a_channel_never_subscribed_says_how_to_start(services: Services) -> None:
+    assert "/papers subscribe" in run(services, "status").text
