@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_WEEKDAYS",
     "ChannelConfig",
     "FilterChange",
+    "PostFormat",
     "RunKind",
     "RunRecord",
     "RunState",
@@ -26,6 +27,13 @@ __all__ = [
 DEFAULT_POST_TIME = "09:00"
 DEFAULT_WEEKDAYS: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday=0 … Friday=4, as datetime.weekday()
 DEFAULT_MAX_PAPERS = 10
+
+
+class PostFormat(StrEnum):
+    """How a channel's digest looks: a card per paper, or one line each."""
+
+    FULL = "full"
+    COMPACT = "compact"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +59,7 @@ class ChannelConfig:
     max_papers: int = DEFAULT_MAX_PAPERS
     min_upvotes: int = 0
     filter_text: str = ""  # the channel's topic filter in its canonical text form
-    post_format: str = "full"  # "full" | "compact"
+    post_format: str = "full"  # a PostFormat
     related: bool = True  # also post papers close in meaning to a topic (the `semantic` extra)
     last_day: date | None = None  # newest Hugging Face day this channel has had
     # Slots before this instant (ISO UTC) are not owed: a channel subscribed at noon gets its first

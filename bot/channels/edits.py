@@ -19,7 +19,7 @@ from bot.channels.schedule import ScheduleSpec, format_weekdays
 from bot.errors import UserInputError
 from bot.filters import MAX_NAMES, MAX_UPVOTES, ChannelFilter, format_filter, parse_filter, parse_topic_list
 from bot.filters.selection import channel_filter
-from bot.models import ChannelConfig, FilterChange
+from bot.models import ChannelConfig, FilterChange, PostFormat
 
 __all__ = [
     "MAX_HISTORY",
@@ -292,7 +292,7 @@ _SETTINGS = {
     "min-upvotes": ("min_upvotes", 0, MAX_UPVOTES_LIMIT),
 }
 _SETTING_ALIASES = {"max": "max-papers", "papers": "max-papers", "limit": "max-papers", "upvotes": "min-upvotes"}
-_FORMATS = ("full", "compact")
+_FORMATS = tuple(PostFormat)
 _SWITCHES = {"on": True, "off": False, "yes": True, "no": False, "true": True, "false": False}
 _SET_EXAMPLE_VALUES = {"max-papers": "5", "min-upvotes": "10", "format": "compact", "related": "off"}
 

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from bot.errors import SlackConnectionLost, SlackError
 from bot.feed.papers import Paper
-from bot.models import ChannelConfig, RunRecord
+from bot.models import ChannelConfig, PostFormat, RunRecord
 from bot.posting.reconcile import digest_metadata, find_tagged_posts
 from bot.slack.client import TOO_LONG_ERRORS, SlackPoster
 from bot.ui.render import Message, render_digest
@@ -62,7 +62,7 @@ class Deliverer:
     ) -> Delivery:
         """Send the digest message by message; stop at the first error and say what arrived."""
         channel = config.channel_id
-        compact = config.post_format == "compact"
+        compact = config.post_format == PostFormat.COMPACT
         messages = render_digest(papers, days=days, reasons=reasons, compact=compact, title=title)
         delivery = Delivery()
         try:

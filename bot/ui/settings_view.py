@@ -9,7 +9,7 @@ from typing import Any
 from bot.channels.edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT
 from bot.filters import ChannelFilter, format_filter
 from bot.filters.selection import channel_filter
-from bot.models import ChannelConfig
+from bot.models import ChannelConfig, PostFormat
 from bot.ui.ids import SETTINGS_CALLBACK
 
 __all__ = [
@@ -51,7 +51,10 @@ BLOCK_POST_FORMAT = "settings_post_format"
 BLOCK_RELATED = "settings_related"
 FIRST_BLOCK = BLOCK_TOPICS  # where errors about the whole form (permission, lost channel) are shown
 
-POST_FORMATS = {"full": "Full: title, summary and links", "compact": "Compact: one line per paper"}
+POST_FORMATS: dict[str, str] = {
+    PostFormat.FULL: "Full: title, summary and links",
+    PostFormat.COMPACT: "Compact: one line per paper",
+}
 HAS_CODE_VALUE = "code"
 RELATED_VALUE = "related"
 _TEXT_MAX = 3000  # Slack's limit for a plain_text_input
@@ -142,7 +145,7 @@ def settings_view(config: ChannelConfig) -> dict[str, Any]:
     related: dict[str, Any] = {"type": "checkboxes", "options": [related_option]}
     if config.related:
         related["initial_options"] = [related_option]
-    post_format = config.post_format if config.post_format in POST_FORMATS else "full"
+    post_format = config.post_format if config.post_format in POST_FORMATS else PostFormat.FULL
 
     blocks: list[dict[str, Any]] = [
         {
