@@ -51,7 +51,7 @@ class Continuation:
         channel = config.channel_id
         attempt = record.replace(attempts=record.attempts + 1)
         since = record.claimed_at - timedelta(minutes=5)
-        found = find_tagged_posts(self.deliverer.poster, channel, record.run_id, since)
+        found = find_tagged_posts(self.deliverer.poster_for(config.team_id), channel, record.run_id, since)
         if found is None:  # cannot tell what arrived: never risk a repeat
             given_up = "the rest of the post may be missing"
             self.store.finish_run(attempt.replace(unsent=(), error=f"{record.error}; {given_up}"))

@@ -43,10 +43,12 @@ class Delivery:
 
 
 class Deliverer:
-    """Renders and sends digests through one poster (thread-safe: it keeps no state of its own)."""
+    """Renders and sends digests, each through its workspace's poster (thread-safe: no state of its own)."""
 
-    def __init__(self, poster: SlackPoster, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.poster = poster
+    def __init__(
+        self, poster_for: Callable[[str], SlackPoster], *, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.poster_for = poster_for  # team id -> the poster holding that workspace's token
         self._sleep = sleep
 
     def deliver(
@@ -61,26 +63,28 @@ class Deliverer:
         title: str = "Trending papers",
     ) -> Delivery:
         """Send the digest message by message; stop at the first error and say what arrived."""
-        channel = config.channel_id
+        channel, poster = config.channel_id, self.poster_for(config.team_id)
         compact = config.post_format == PostFormat.COMPACT
         messages = render_digest(papers, days=days, reasons=reasons, compact=compact, title=title)
         delivery = Delivery()
         try:
             try:
                 for message in messages:
-                    delivery.add(self._send(channel, record, message, [*known_ts, *delivery.ts]), message)
+                    delivery.add(self._send(poster, channel, record, message, [*known_ts, *delivery.ts]), message)
             except SlackError as exc:
                 if delivery.ts or exc.code not in TOO_LONG_ERRORS:
                     raise
                 # Slack's aggregate size limit is undocumented: fall back to one line per paper.
                 logger.warning("channel %s: Slack refused the post (%s); retrying compact", channel, exc.code)
                 for message in render_digest(papers, days=days, compact=True, title=title):
-                    delivery.add(self._send(channel, record, message, [*known_ts, *delivery.ts]), message)
+                    delivery.add(self._send(poster, channel, record, message, [*known_ts, *delivery.ts]), message)
         except SlackError as exc:
             delivery.error = exc
         return delivery
 
-    def _send(self, channel: str, record: RunRecord, message: Message, known_ts: Sequence[str]) -> str:
+    def _send(
+        self, poster: SlackPoster, channel: str, record: RunRecord, message: Message, known_ts: Sequence[str]
+    ) -> str:
         """Post one message of a run; when the connection is lost mid-call, ask Slack whether it arrived.
 
         The run's tag in the channel's history settles it (found → that ``ts``; not found → sent once
@@ -88,10 +92,10 @@ class Deliverer:
         """
         metadata = digest_metadata(record.run_id, record.local_date, message.paper_keys)
         try:
-            return self.poster.post_message(channel, text=message.text, blocks=message.blocks, metadata=metadata)
+            return poster.post_message(channel, text=message.text, blocks=message.blocks, metadata=metadata)
         except SlackConnectionLost:
             self._sleep(HISTORY_SETTLE_SECONDS)  # let the message Slack may have stored show in history
-            found = find_tagged_posts(self.poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
+            found = find_tagged_posts(poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
             if found is None:
                 raise
             arrived = [post.ts for post in found if post.ts not in known_ts]
@@ -99,4 +103,4 @@ class Deliverer:
                 logger.warning("channel %s: connection lost, but Slack has the message (ts %s)", channel, arrived[0])
                 return arrived[0]
             logger.warning("channel %s: connection lost before Slack had the message; sending it again", channel)
-            return self.poster.post_message(channel, text=message.text, blocks=message.blocks, metadata=metadata)
+            return poster.post_message(channel, text=message.text, blocks=message.blocks, metadata=metadata)

@@ -36,6 +36,7 @@ from bot.posting.delivery import Deliverer, Delivery
 from bot.posting.reconcile import CLAIM_LEASE
 from bot.posting.settle import OrphanSettler
 from bot.slack.client import AUTH_ERRORS, CHANNEL_ERRORS, SlackPoster
+from bot.slack.workspaces import Workspaces
 from bot.store import Store, ledger_rules
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class RunSummary:
 
 
 class _StopRun(Exception):
-    """Slack rejected the token: every other channel would fail the same way."""
+    """Slack rejected a workspace's token: its other channels would fail the same way."""
 
 
 class PostRunner:
@@ -103,7 +104,7 @@ class PostRunner:
         self,
         store: Store,
         feed: DayFeed,
-        poster: SlackPoster,
+        poster: SlackPoster | Workspaces,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         workers: int | None = None,
@@ -114,22 +115,27 @@ class PostRunner:
         self.related = related  # related papers in meaning (the semantic extra), or None: words only
         self.alerts = alerts  # told when a channel's post failed for good (PAPERS_BOT_ALERT_CHANNEL)
         self.feed = feed
-        self.poster = poster
+        # One poster per workspace (its token and its pace); a single SlackPoster is the one-entry registry.
+        self.workspaces = poster if isinstance(poster, Workspaces) else Workspaces(poster)
+        self.poster = self.workspaces.default
         self.clock = clock
         self.workers = max(1, workers) if workers is not None else None  # None: sized from the pacer
         self._channel_seconds = FIRST_GUESS_CHANNEL_SECONDS  # moving average over posted channels
         self._not_before: dict[str, datetime] = {}
         self.last_run: RunSummary | None = None
         self.last_post_at: datetime | None = None
-        # Set when Slack rejected the token: every later tick would fail the same way, so none calls
-        # Slack again until a restart (which re-checks the token with auth.test and stops if it is dead).
-        self.token_rejected = ""
         self._in_flight: set[str] = set()  # run ids this process claimed and is posting right now
         self._in_flight_lock = threading.Lock()
         self._stopping = threading.Event()
-        self.deliverer = Deliverer(poster)
-        self.settler = OrphanSettler(store, poster, self._alert)
+        self.deliverer = Deliverer(self.workspaces.poster_for)
+        self.settler = OrphanSettler(store, self.workspaces.poster_for, self._alert)
         self.continuation = Continuation(store, feed, self.deliverer, alert=self._alert)
+
+    @property
+    def token_rejected(self) -> str:
+        """Why Slack refused a token (the default one first), or "". A workspace whose token is dead is
+        not called again until a restart (which re-checks the token with auth.test); others go on."""
+        return self.workspaces.any_rejected()
 
     def stop(self) -> None:
         """Start no further channel. A shutdown then waits for the channels already at Slack, so
@@ -174,8 +180,6 @@ class PostRunner:
 
     def run_due(self, now: datetime | None = None) -> RunSummary:
         """The scheduler tick: post to every channel whose slot has passed today."""
-        if self.token_rejected:
-            return RunSummary(stopped=self.token_rejected)
         if self._stopping.is_set():
             return RunSummary()
         now = now or self.clock()
@@ -184,6 +188,8 @@ class PostRunner:
             local_date = due_local_date(now, config)
             if local_date is None or self._not_before.get(config.channel_id, now) > now:
                 continue
+            if self.workspaces.rejected(config.team_id):
+                continue  # its token is dead: no call to Slack until a restart
             slots.append((config, local_date))
         ledger = self.store.get_runs((config.channel_id, local_date) for config, local_date in slots)  # one query
         due = []
@@ -250,7 +256,7 @@ class PostRunner:
 
         def one(item: tuple[ChannelConfig, date]) -> None:
             config, local_date = item
-            if summary.stopped or self._stopping.is_set():
+            if self.workspaces.rejected(config.team_id) or self._stopping.is_set():
                 return  # not claimed: the next tick (or the next leader) posts it
             began = time.monotonic()
             try:
@@ -274,8 +280,6 @@ class PostRunner:
         else:
             with ThreadPoolExecutor(max_workers=summary.workers, thread_name_prefix="post") as pool:
                 list(pool.map(one, due))
-        if summary.stopped:
-            self.token_rejected = summary.stopped
         summary.hf_requests = self.feed.requests_made - requests_before
         summary.duration = time.monotonic() - started
         self.last_run = summary
@@ -418,9 +422,15 @@ class PostRunner:
         return Outcome.FAILED
 
     def _after_slack_error(self, config: ChannelConfig, record: RunRecord, exc: SlackError) -> bool:
-        """Stop the whole run for a dead token; pause the channel (True) when it cannot receive posts."""
+        """Stop posting to the workspace of a dead token; pause the channel (True) when it cannot receive posts."""
         if exc.code in AUTH_ERRORS:
-            logger.error("Slack rejected the bot token (%s): stopping this post run", exc.code)
+            if not self.workspaces.rejected(config.team_id):
+                logger.error(
+                    "Slack rejected the bot token (%s) of workspace %s: no more posts there until a restart",
+                    exc.code,
+                    config.team_id or "(the default token)",
+                )
+            self.workspaces.reject(config.team_id, exc.code)
             raise _StopRun(exc.code)
         if exc.code in CHANNEL_ERRORS:
             channel = config.channel_id

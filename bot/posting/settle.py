@@ -28,16 +28,17 @@ class OrphanSettler:
     """Settles cut-off runs; remembers the ones whose history could not be read, so they are not
     asked about (and alerted) again on every tick."""
 
-    def __init__(self, store: Store, poster: SlackPoster, alert: Alert) -> None:
+    def __init__(self, store: Store, poster_for: Callable[[str], SlackPoster], alert: Alert) -> None:
         self.store = store
-        self.poster = poster
+        self.poster_for = poster_for  # team id -> the poster holding that workspace's token
         self._alert = alert
         self.unsettled: set[tuple[str, date]] = set()
 
     def settle(self, record: RunRecord) -> RunRecord:
         """Ask Slack whether the cut-off run's message arrived; returns the run as now recorded."""
         channel, day = record.channel_id, record.local_date
-        found = find_tagged_posts(self.poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
+        poster = self.poster_for(record.team_id)
+        found = find_tagged_posts(poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
         if found is None:  # history unreadable: keep at most once, and say so once
             self.unsettled.add((channel, day))
             logger.error("channel %s: the %s run was cut off and cannot be checked; not re-posting", channel, day)

@@ -262,3 +262,31 @@ def test_opening_app_home_publishes_the_home_tab_for_that_user(bot: RunningBot, 
     bot.listener_pool.settle()
     [call] = fake_slack.calls("views.publish")  # the messages tab publishes nothing
     assert call.args["user_id"] == "U0042" and call.args["view"]["type"] == "home"
+
+
+def test_a_dead_token_in_one_workspace_stops_only_that_workspace(
+    bot: RunningBot, fake_slack: FakeSlack, seven_channels: list[str]
+) -> None:
+    """Two installations: T0002's token is revoked (the fake answers ``invalid_auth``); T0001's
+    channels still get their posts, now and on later ticks, and T0002 is never called again."""
+    from bot.slack.client import SlackPoster, make_web_client
+
+    other = ["C9001", "C9002"]
+    for channel in other:
+        bot.store.update_channel(channel, lambda c: c.replace(team_id="T0002", subscribed=True, active_since=""))
+    revoked = SlackPoster(make_web_client("xoxb-invalid", fake_slack.api_url))
+    bot.services.runner.workspaces.add("T0002", revoked)
+
+    first = bot.services.runner.run_due(FRIDAY_0900)
+    assert first.stopped == "invalid_auth"
+    assert {first.outcomes[c] for c in seven_channels} == {"posted"}  # the default token's workspace
+    assert {first.outcomes.get(c, "not started") for c in other} <= {"failed", "not started"}
+    calls_to_revoked = len([c for c in fake_slack.calls("chat.postMessage") if c.channel in other])
+
+    later = bot.services.runner.run_due(FRIDAY_0900 + timedelta(minutes=5))
+    assert not set(later.outcomes) & set(other)  # not even tried
+    assert len([c for c in fake_slack.calls("chat.postMessage") if c.channel in other]) == calls_to_revoked
+    assert bot.services.runner.token_rejected == "invalid_auth"
+    workspaces = bot.services.runner.workspaces
+    assert (workspaces.rejected("T0002"), workspaces.rejected("T0001")) == ("invalid_auth", "")
+    assert {c.channel for c in digest_posts(fake_slack)} == set(seven_channels)
