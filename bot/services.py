@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Literal
 
 from bot.channels.access import ConfigAccess
+from bot.channels.editor import ChannelEditor
 from bot.config import Settings
 from bot.feed.archive import Archive, archive_dir_for
 from bot.feed.hf import DayFeed, HFClient
@@ -46,6 +47,11 @@ class Services:
     access: ConfigAccess = field(default_factory=lambda: ConfigAccess((), lambda _user: False))
     archive: Archive = field(default_factory=Archive)  # every fetched day list, for search fallback
     scheduler: PostScheduler | None = field(default=None)
+
+    @property
+    def editor(self) -> ChannelEditor:
+        """Changing channel configuration (permission, defaults, atomic write, history)."""
+        return ChannelEditor(self.store, self.access, self.clock, self.settings.timezone)
 
     def close(self) -> None:
         if self.scheduler is not None:

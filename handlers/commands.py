@@ -1,8 +1,9 @@
 """``/papers``: acknowledged at once, answered through ``response_url`` (Slack's 3-second rule).
 
 ``subscribe`` and ``unsubscribe`` change the channel like the filter commands do, through
-``handlers.filters.apply_edit``: the same permission check (``PAPERS_BOT_CONFIG_ADMINS``), one atomic
-store update, and a line in the change history that ``/papers topics`` shows.
+``ChannelEditor.apply`` (``bot/channels/editor.py``): the same permission check
+(``PAPERS_BOT_CONFIG_ADMINS``), one atomic store update, and a line in the change history that
+``/papers topics`` shows.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from bot.ui.errors import slack_advice
 from bot.ui.ids import SLASH_COMMAND
 from bot.ui.render import render_digest
 from bot.ui.replies import help_text, schedule_text, status_text, unknown_command_text
-from handlers.filters import apply_edit
 from handlers.later import Later
 from handlers.replying import reply_errors
 from handlers.routing import Invocation, Reply, Route
@@ -52,7 +52,7 @@ def subscribe(services: Services, call: Invocation) -> Reply:
         spec = parse_schedule_spec(words)  # inside the edit: who may configure is checked first
         return apply_subscribe(config, spec, user_id=call.user_id, at=now_iso, team_id=call.team_id)
 
-    config, _ = apply_edit(services, call.channel_id, call.user_id, edit, team_id=call.team_id)
+    config, _ = services.editor.apply(call.channel_id, call.user_id, edit, team_id=call.team_id)
     when = schedule_text(config)
     try:
         services.poster.post_message(
@@ -78,7 +78,7 @@ def unsubscribe(services: Services, call: Invocation) -> Reply:
     existing = services.store.get_channel(call.channel_id)
     if existing is None or not existing.subscribed:
         return Reply("This channel is not subscribed, so there is nothing to stop.")
-    apply_edit(services, call.channel_id, call.user_id, apply_unsubscribe, team_id=call.team_id)
+    services.editor.apply(call.channel_id, call.user_id, apply_unsubscribe, team_id=call.team_id)
     return Reply(
         ":wave: Unsubscribed: no more daily posts here. Your settings are kept; `/papers subscribe` resumes them."
     )

@@ -1,8 +1,9 @@
 """``/papers follow|unfollow|exclude|include|topics|set|clear|preview``: a channel's filter from Slack.
 
 Listeners stay thin: the edits are pure functions in ``bot.channels.edits``, the texts in
-``bot.ui.filter_replies``. Every change goes through ``change_channel``: it checks who may configure,
-applies the edit in one atomic store update and records who and when, so nothing is half-saved.
+``bot.ui.filter_replies``. Every change goes through ``ChannelEditor`` (``bot/channels/editor.py``):
+it checks who may configure, applies the edit in one atomic store update and records who and when,
+so nothing is half-saved.
 """
 
 from __future__ import annotations
@@ -24,10 +25,8 @@ from bot.channels.edits import (
     apply_include,
     apply_set,
     apply_unfollow,
-    follow_text,
-    record_change,
 )
-from bot.errors import HFError, NotAllowedError, UserInputError
+from bot.errors import HFError, UserInputError
 from bot.filters import select_papers
 from bot.filters.selection import channel_filter
 from bot.models import ChannelConfig
@@ -43,10 +42,6 @@ __all__ = [
     "CLEAR_CANCEL",
     "CLEAR_CONFIRM",
     "ROUTES",
-    "apply_edit",
-    "change_channel",
-    "check_may_configure",
-    "follow_topics",
     "register",
 ]
 
@@ -56,47 +51,9 @@ PREVIEW_DEFAULT_DAYS = 5
 PREVIEW_MAX_DAYS = 14
 
 
-def check_may_configure(services: Services, user_id: str) -> None:
-    if not services.access.may_configure(user_id):
-        raise NotAllowedError(services.access.refusal())
-
-
-def change_channel(
-    services: Services,
-    channel_id: str,
-    user_id: str,
-    summary: str,
-    change: Callable[[ChannelConfig], ChannelConfig],
-    *,
-    team_id: str = "",
-) -> ChannelConfig:
-    """Check permission, then read-change-write the channel atomically and record the change."""
-    config, _ = apply_edit(services, channel_id, user_id, lambda c: (change(c), summary), team_id=team_id)
-    return config
-
-
-def apply_edit(
-    services: Services, channel_id: str, user_id: str, edit: Callable[[ChannelConfig], Edit], *, team_id: str = ""
-) -> Edit:
-    """``change_channel`` for edits that name their own summary; returns what was stored and it."""
-    check_may_configure(services, user_id)
-    at = services.clock().astimezone(UTC).isoformat(timespec="seconds")
-    summaries: list[str] = []
-
-    def apply(config: ChannelConfig) -> ChannelConfig:
-        if not config.created_at:  # first contact: the channel starts from the deployment's defaults
-            config = config.replace(created_at=at, timezone=services.settings.timezone, team_id=team_id)
-        new, summary = edit(config)
-        summaries.append(summary)
-        return record_change(new, user_id, at, summary)
-
-    config = services.store.update_channel(channel_id, apply)
-    return config, summaries[-1]
-
-
 def _edit(services: Services, call: Invocation, edit: Callable[[ChannelConfig], Edit]) -> Reply:
     try:
-        config, summary = apply_edit(services, call.channel_id, call.user_id, edit, team_id=call.team_id)
+        config, summary = services.editor.apply(call.channel_id, call.user_id, edit, team_id=call.team_id)
     except UserInputError as exc:
         if not exc.example or exc.example.startswith("/"):
             raise
@@ -106,13 +63,6 @@ def _edit(services: Services, call: Invocation, edit: Callable[[ChannelConfig], 
         example = COMMANDS[name][1] if name in ("exclude", "include") else f"/papers {name} {exc.example}"
         raise UserInputError(exc.message, example) from None
     return Reply(change_reply(config, summary))
-
-
-def follow_topics(services: Services, channel_id: str, user_id: str, topics: list[str]) -> ChannelConfig:
-    """Add topics as typed (one phrase each), e.g. from a search result's "Follow as topic" button."""
-    text = follow_text(topics)  # the same text ``can_follow_topic`` checks before offering the button
-    config, _ = apply_edit(services, channel_id, user_id, lambda c: apply_follow(c, text))
-    return config
 
 
 def follow(services: Services, call: Invocation) -> Reply:
@@ -141,7 +91,7 @@ def topics(services: Services, call: Invocation) -> Reply:
 
 def clear(services: Services, call: Invocation) -> Reply:
     """Asks first: a cleared filter floods a focused channel with every trending paper."""
-    check_may_configure(services, call.user_id)
+    services.editor.check_may_configure(call.user_id)
     config = services.store.get_channel(call.channel_id)
     if config is None or (not config.filter_text and not config.min_upvotes):
         return Reply("This channel has no filter to clear: it already gets the day's top papers.")
@@ -227,7 +177,7 @@ def register(app: App, services: Services, later: Later) -> None:
         channel_id = (body.get("channel") or {}).get("id", "")
 
         def work() -> None:
-            config, summary = apply_edit(services, channel_id, user_id, apply_clear)
+            config, summary = services.editor.apply(channel_id, user_id, apply_clear)
             respond(text=change_reply(config, summary), replace_original=True, response_type="ephemeral")
 
         later(lambda: reply_errors(respond, work))

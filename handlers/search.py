@@ -9,7 +9,7 @@ lost with the disk) are read from Hugging Face within the same deadline, and the
 could not be.
 
 Buttons on a result: **Share** posts the card visibly, **Follow** adds a topic to the channel's
-filter (through ``handlers.filters.follow_topics``, which checks who may), **More** replaces the
+filter (through ``ChannelEditor.follow_topics``, which checks who may), **More** replaces the
 private message with the next page.
 """
 
@@ -47,7 +47,6 @@ from bot.ui.render_search import (
     render_shared,
 )
 from bot.ui.replies import help_text
-from handlers.filters import follow_topics
 from handlers.later import Later
 from handlers.replying import reply_errors
 from handlers.routing import Invocation, Reply, Route
@@ -287,7 +286,7 @@ def follow(services: Services, body: dict[str, Any], respond: Respond) -> None:
     if not isinstance(topic, str) or not topic.strip():
         _private(respond, ":warning: I couldn't tell which topic to follow. Please run the search again.")
         return
-    follow_topics(services, _channel_of(body), str((body.get("user") or {}).get("id") or ""), [topic])
+    services.editor.follow_topics(_channel_of(body), str((body.get("user") or {}).get("id") or ""), [topic])
     _private(
         respond,
         f":white_check_mark: This channel now follows “{escape_mrkdwn(truncate(topic, 200))}”: the daily post "

@@ -3,7 +3,7 @@
 The command opens the modal (``views.open`` needs the command's ``trigger_id``, valid for 3 seconds,
 so nothing slow happens first). The submit is validated before anything is saved: wrong fields
 come back inline (``response_action: "errors"``), a valid form is saved in one store update by
-``change_channel`` (which also checks who may configure and records the change), and only then does
+``ChannelEditor.change`` (which also checks who may configure and records the change), and only then does
 the user get the resulting configuration as an ephemeral message in the channel.
 """
 
@@ -31,7 +31,6 @@ from bot.ui.settings_form import (
     settings_text,
     settings_view,
 )
-from handlers.filters import change_channel, check_may_configure
 from handlers.later import Later
 from handlers.routing import Invocation, Reply, Route
 
@@ -47,7 +46,7 @@ def _current(services: Services, channel_id: str) -> ChannelConfig:
 
 def open_settings(services: Services, call: Invocation) -> Reply:
     """Open the modal prefilled with the channel's settings; people who may not configure are told so."""
-    check_may_configure(services, call.user_id)
+    services.editor.check_may_configure(call.user_id)
     view = settings_view(_current(services, call.channel_id))
     try:
         services.poster.open_view(call.trigger_id, view)
@@ -60,11 +59,11 @@ def open_settings(services: Services, call: Invocation) -> Reply:
 
 
 def save_settings(services: Services, channel_id: str, user_id: str, form: SettingsForm) -> ChannelConfig:
-    """Apply a validated form in one update (``change_channel`` checks permission and records it)."""
+    """Apply a validated form in one update (``ChannelEditor.change`` checks permission and records it)."""
     now_iso = services.clock().astimezone(UTC).isoformat(timespec="seconds")
     before = _current(services, channel_id)  # only for the history line; the save reads again, atomically
     summary = describe_changes(before, form.apply(before, now_iso=now_iso))
-    return change_channel(services, channel_id, user_id, summary, lambda c: form.apply(c, now_iso=now_iso))
+    return services.editor.change(channel_id, user_id, summary, lambda c: form.apply(c, now_iso=now_iso))
 
 
 def _next_post_line(services: Services, config: ChannelConfig) -> str:
@@ -103,7 +102,7 @@ def register(app: App, services: Services, later: Later) -> None:
             )
             return
         try:
-            check_may_configure(services, user_id)
+            services.editor.check_may_configure(user_id)
         except UserInputError as exc:
             ack(response_action="errors", errors={FIRST_BLOCK: plain_message(exc.message)})
             return
