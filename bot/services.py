@@ -22,6 +22,7 @@ from bot.filters.selection import channel_filter
 from bot.filters.semantic import RelatedMatcher, load_related
 from bot.posting.alerts import Alerts
 from bot.posting.runner import PostRunner
+from bot.search.finder import PaperFinder
 from bot.slack.client import SlackPoster, is_workspace_admin, make_web_client
 from bot.store import Store
 
@@ -47,6 +48,11 @@ class Services:
     access: ConfigAccess = field(default_factory=lambda: ConfigAccess((), lambda _user: False))
     archive: Archive = field(default_factory=Archive)  # every fetched day list, for search fallback
     scheduler: PostScheduler | None = field(default=None)
+
+    @property
+    def finder(self) -> PaperFinder:
+        """Finding papers for ``/papers search`` (Hugging Face, the archive, what a channel was sent)."""
+        return PaperFinder(self.hf, self.feed, self.archive, self.store)
 
     @property
     def editor(self) -> ChannelEditor:

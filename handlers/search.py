@@ -1,7 +1,7 @@
 """``/papers search`` (and ``/papers <anything that is not a subcommand>``) and its buttons.
 
 The command was acknowledged before any of this runs (``handlers/commands.py``); the answer goes
-through ``response_url``. Hugging Face gets ``SEARCH_DEADLINE`` seconds for all its attempts; after
+through ``response_url``. Hugging Face gets ``bot.search.finder.SEARCH_DEADLINE`` seconds for all its attempts; after
 that (or on a 5xx) the bot answers from its archive of fetched day lists and says so, so the user
 hears back within about three seconds whatever Hugging Face does. ``--posted`` searches the papers the
 ledger says this channel was sent; day lists the local archive lacks (fetched by another process, or
@@ -15,20 +15,16 @@ private message with the next page.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
 from bot.errors import HFError, SlackError
 from bot.feed.papers import ARXIV_ID_RE, Paper, arxiv_key
-from bot.models import RunState
+from bot.search.finder import PaperFinder
 from bot.search.query import MAX_QUERY_CHARS, SearchQuery, find_arxiv_id, parse_search
 from bot.services import Services
 from bot.ui.errors import slack_advice
@@ -55,16 +51,13 @@ __all__ = ["FOLLOW_ACTION", "MORE_ACTION", "ROUTES", "SHARE_ACTION", "register",
 
 logger = logging.getLogger(__name__)
 
-SEARCH_DEADLINE = 2.5  # seconds for Hugging Face, of Slack's patience of ~3 s for a useful answer
 PAGE_SIZE = 5
 MAX_RESULTS = 50  # Hugging Face returns at most ~120; ten pages is more than anyone clicks through
 POSTED_PAGE_SIZE = 10
-POSTED_FETCH_WORKERS = 3  # day lists read at once for --posted; HF's rate limit is shared with the daily post
-POSTED_FETCH_RESERVE = 1.0  # seconds of the search deadline kept for those reads when the archive is still loading
 
 
 def _deadline() -> float:
-    return time.monotonic() + SEARCH_DEADLINE
+    return PaperFinder.deadline()
 
 
 def _archive_note(services: Services) -> str:
@@ -78,40 +71,20 @@ def _archive_note(services: Services) -> str:
 # --- answers ------------------------------------------------------------------------------------
 
 
-def _with_archived_details(services: Services, paper: Paper) -> Paper:
-    """Search hits lack GitHub, project page, organisation and Daily-Papers day; the archive may know them."""
-    archived = services.archive.get(paper.key)
-    if archived is None or archived is paper:
-        return paper
-    return dataclasses.replace(
-        paper,
-        day=paper.day or archived.day,
-        github_repo=paper.github_repo or archived.github_repo,
-        github_stars=paper.github_stars if paper.github_stars is not None else archived.github_stars,
-        project_page=paper.project_page or archived.project_page,
-        organization=paper.organization or archived.organization,
-        organization_id=paper.organization_id or archived.organization_id,
-    )
-
-
 def text_results(services: Services, position: PagePosition) -> Reply:
     """One page of a text search: Hugging Face first, the archive when it fails or is too slow."""
     if position.offset >= MAX_RESULTS:
         return Reply(f"That's the last of the {MAX_RESULTS} results I show. Try a more specific search.")
     want = min(position.offset + PAGE_SIZE + 1, MAX_RESULTS)  # one extra tells whether there is more
-    note = ""
-    try:
-        papers = services.hf.search(position.query, limit=want, deadline=_deadline())
-    except HFError as exc:
-        logger.warning("Hugging Face search failed (%s); answering from the archive", exc)
-        if not len(services.archive):
-            return Reply(
-                ":hourglass: Hugging Face search isn't answering right now and I have no archived papers to "
-                "search instead. Please try again in a few minutes."
-            )
-        papers = services.archive.search(position.query, limit=want)
-        note = _archive_note(services)
-    page = [_with_archived_details(services, p) for p in papers[position.offset : position.offset + PAGE_SIZE]]
+    finder = services.finder
+    found = finder.text(position.query, want)
+    if found is None:
+        return Reply(
+            ":hourglass: Hugging Face search isn't answering right now and I have no archived papers to "
+            "search instead. Please try again in a few minutes."
+        )
+    papers, note = found.papers, _archive_note(services) if found.from_archive else ""
+    page = [finder.with_archived_details(p) for p in papers[position.offset : position.offset + PAGE_SIZE]]
     more_after = len(papers) > position.offset + PAGE_SIZE and position.offset + PAGE_SIZE < MAX_RESULTS
     message, _shown = render_results(position, page, more_after=more_after, note=note)
     return Reply(message.text, message.blocks)
@@ -121,57 +94,17 @@ def paper_lookup(services: Services, arxiv_id: str) -> Reply:
     """``/papers 2406.12345`` (or a link): that paper's card with its linked models, datasets, Spaces."""
     if not ARXIV_ID_RE.match(arxiv_id):  # old-style ids (hep-th/9901001) predate Hugging Face's pages
         return Reply(render_not_found(arxiv_id))
-    note = ""
-    try:
-        paper = services.hf.paper(arxiv_id, deadline=_deadline())
-    except HFError as exc:
-        paper = services.archive.get(arxiv_id)
-        if paper is None:
-            raise
-        logger.warning("Hugging Face paper lookup failed (%s); answering from the archive", exc)
-        note = ":warning: Hugging Face isn't answering right now; this is my archived copy (no linked-repo counts)."
-    if paper is None:
+    found = services.finder.paper(arxiv_id)
+    if not found.papers:
         return Reply(render_not_found(arxiv_id))
+    paper = found.papers[0]
+    note = (
+        ":warning: Hugging Face isn't answering right now; this is my archived copy (no linked-repo counts)."
+        if found.from_archive
+        else ""
+    )
     message = render_paper_lookup(paper, note=note)
     return Reply(message.text, message.blocks)
-
-
-@dataclass(frozen=True)
-class _Post:
-    day: date
-    ts: str
-    sources: tuple[date, ...] = ()  # the Hugging Face day lists the post's papers came from
-
-
-def _posted(services: Services, channel_id: str) -> dict[str, _Post]:
-    """Paper key → the newest post that carried it (a digest's link is its first message)."""
-    posted: dict[str, _Post] = {}
-    for run in services.store.runs(channel_id):  # oldest first, so newer posts overwrite
-        if run.state == RunState.POSTED and run.ts:
-            for key in run.paper_keys:
-                posted[key] = _Post(run.local_date, run.ts[0], run.days)
-    return posted
-
-
-def _look_up_posted(services: Services, wanted: dict[str, tuple[date, ...]]) -> int:
-    """Fetch the day lists of ``wanted`` papers that this process's archive lacks; return how many of
-    those papers are still unknown because Hugging Face did not give their day in time.
-
-    Why: the ledger (in the database) says what was posted, but the papers' texts live in the archive on
-    the local disk, which holds only the days *this* process fetched. A web process beside a PostgreSQL
-    worker, or a host whose disk was wiped, has not fetched them. Only the missing days are read,
-    newest first, a few at a time, within the search deadline; each lands in the archive, so the next
-    search reads none of them again.
-    """
-    archive = services.archive
-    deadline = _deadline()
-    archive.wait_loaded(max(deadline - time.monotonic() - POSTED_FETCH_RESERVE, 0.0))  # the disk first
-    absent = {key: days for key, days in wanted.items() if key not in archive}
-    days = sorted({day for days in absent.values() for day in days if not archive.has_day(day)}, reverse=True)
-    if not days:
-        return 0
-    failed = set(services.feed.fetch_days(days, deadline=deadline, workers=POSTED_FETCH_WORKERS))
-    return sum(1 for key, days in absent.items() if key not in archive and failed.intersection(days))
 
 
 def _unreachable_note(count: int) -> dict[str, Any]:
@@ -185,7 +118,8 @@ def _unreachable_note(count: int) -> dict[str, Any]:
 
 def posted_results(services: Services, channel_id: str, position: PagePosition) -> Reply:
     """``--posted``: search what this channel was sent (text from the archive), with links to the posts."""
-    posted = _posted(services, channel_id)
+    finder = services.finder
+    posted = finder.posted(channel_id)
     want = position.offset + POSTED_PAGE_SIZE + 1
     named = find_arxiv_id(position.query)
     if named:  # one paper asked for by id or link: was it posted here?
@@ -194,7 +128,7 @@ def posted_results(services: Services, channel_id: str, position: PagePosition) 
         keys = list(posted)
     else:
         keys = sorted(posted, key=lambda k: posted[k].day, reverse=True)[:want]
-    unreachable = _look_up_posted(services, {key: posted[key].sources for key in keys})
+    unreachable = finder.look_up_posted({key: posted[key].sources for key in keys})
     papers: list[Paper]
     if position.query and not named:
         papers = services.archive.search(position.query, limit=want, keys=posted.keys())
