@@ -24,15 +24,17 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.channels.schedule import MAX_CATCHUP_DAYS, candidate_days, due_local_date
+from bot.channels.schedule import due_local_date
 from bot.errors import HFError, SlackConnectionLost, SlackError
 from bot.feed.hf import DayFeed
+from bot.feed.papers import Paper
 from bot.filters import RelatedTopics
 from bot.filters.run_matcher import RunMatcher
 from bot.filters.selection import Selection, select_for_channel
 from bot.models import ChannelConfig, RunRecord, RunState
 from bot.posting.continuation import Continuation
 from bot.posting.delivery import Deliverer, Delivery
+from bot.posting.planning import Plan, plan_channel, seen_keys
 from bot.posting.reconcile import CLAIM_LEASE
 from bot.posting.settle import OrphanSettler
 from bot.slack.client import AUTH_ERRORS, CHANNEL_ERRORS, SlackPoster
@@ -65,15 +67,6 @@ class Outcome(StrEnum):
     WAITING = "waiting"  # Hugging Face's list is not ready; try again later today
     FAILED = "failed"
     PAUSED = "paused"  # the channel can no longer receive posts
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a channel would get now; computed without touching Slack or the ledger."""
-
-    days: tuple[date, ...]  # days whose papers are included, oldest first
-    selection: Selection
-    waiting: bool = False
 
 
 @dataclass
@@ -154,27 +147,15 @@ class PostRunner:
         seen: set[str] | None = None,
     ) -> Plan:
         """Raises HFError when Hugging Face cannot be read. ``seen``: ``_seen_keys`` if already read."""
-        wanted = list(days) if days else candidate_days(now, config.last_day)
-        limit = len(wanted) if days else (1 if config.last_day is None else MAX_CATCHUP_DAYS)
-        chosen_days: list[date] = []
-        papers = []
-        empty_weekday = False
-        for day in wanted:
-            day_papers = self.feed.papers(day, now=now)
-            if not day_papers:
-                empty_weekday = empty_weekday or day.weekday() < 5
-                continue
-            chosen_days.append(day)
-            papers.extend(day_papers)
-            if len(chosen_days) >= limit:
-                break
         posted = self._seen_keys(config.channel_id) if seen is None else seen
         if matcher is not None:  # a run matches all its channels at once
-            selection = matcher.select(config, papers, posted)
+            select = matcher.select
         else:
-            selection = select_for_channel(config, papers, posted, related=self.related)
-        waiting = not chosen_days and empty_weekday and not days
-        return Plan(tuple(sorted(chosen_days)), selection, waiting)
+
+            def select(config: ChannelConfig, papers: Sequence[Paper], posted: set[str]) -> Selection:
+                return select_for_channel(config, papers, posted, related=self.related)
+
+        return plan_channel(self.feed, config, now, days, select=select, seen=posted)
 
     # -- running ---------------------------------------------------------------------------
 
@@ -232,18 +213,7 @@ class PostRunner:
         )
 
     def _seen_keys(self, channel: str, runs: Sequence[RunRecord] | None = None) -> set[str]:
-        """Papers a post must not include: those posted here, and those a run still claims.
-
-        The posted set is written when a run finishes; until then its claim holds its papers, so a
-        second run for the channel (another local date, ``post-now`` beside a tick) cannot pick them.
-        ``runs``: the channel's ``open_runs``, when the caller has just read them.
-        """
-        seen = self.store.posted_keys(channel)
-        for record in self.store.open_runs(channel) if runs is None else runs:
-            if record.state == RunState.CLAIMED:
-                seen.update(record.paper_keys)
-            seen.update(record.unsent)  # a cut-short digest's rest belongs to its continuation
-        return seen
+        return seen_keys(self.store, channel, runs)
 
     def _may_retry(self, record: RunRecord, now: datetime) -> bool:
         return ledger_rules.may_retry(record, now)

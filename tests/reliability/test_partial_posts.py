@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from bot.models import RunRecord, RunState
+from bot.posting.planning import Plan
 from bot.posting.reconcile import digest_metadata
-from bot.posting.runner import Plan
 from bot.ui.render import render_digest
 from tests.conftest import Clock, RunningBot, texts_of
 from tests.fakes import FakeHF, FakeSlack, make_entry
