@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 from collections.abc import Sequence
 from typing import Any
@@ -162,6 +163,26 @@ class PacedRateLimitRetryHandler(RateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
+_ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{1,60}")
+
+
+def api_error(exc: SlackApiError) -> SlackError:
+    """Slack's refusal as a ``SlackError`` with Slack's own code (``not_in_channel``, ``ratelimited``).
+
+    Why not take ``error`` as it comes: during incidents Slack (or a proxy in front of it) answers with
+    an HTML page, which slack_sdk reports as an "error" holding that page. Anything that is not one of
+    Slack's codes, and any 5xx, is ``service_unavailable``: an upstream failure, retried later, whose
+    text never reaches a log line or a user.
+    """
+    status = exc.response.status_code
+    code = exc.response.get("error")
+    if not isinstance(code, str) or not _ERROR_CODE.fullmatch(code):
+        code = "service_unavailable" if status >= 500 or status < 400 else f"http_{status}"
+    elif status >= 500 and code not in TRANSIENT_ERRORS:
+        code = "service_unavailable"
+    return SlackError(code, retryable=code in TRANSIENT_ERRORS)
+
+
 class SlackPoster:
     """Posts messages and reports failures as ``SlackError`` with Slack's error code.
 
@@ -200,10 +221,7 @@ class SlackPoster:
                 metadata=metadata,
             )
         except SlackApiError as exc:
-            code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
-            if exc.response.status_code >= 500:
-                code = code if code in TRANSIENT_ERRORS else "service_unavailable"
-            raise SlackError(code, retryable=code in TRANSIENT_ERRORS) from None
+            raise api_error(exc) from None
         except (SlackClientError, OSError) as exc:
             if _refused(exc):
                 # Nothing reached Slack: safe to try again later.
@@ -234,7 +252,7 @@ class SlackPoster:
         try:
             response = getattr(self.client, method)(**arguments)
         except SlackApiError as exc:
-            raise SlackError(str(exc.response.get("error") or f"http_{exc.response.status_code}")) from None
+            raise api_error(exc) from None
         except (SlackClientError, OSError) as exc:
             raise SlackUnreachable(type(exc).__name__) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
@@ -253,7 +271,7 @@ class SlackPoster:
                 channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
             )
         except SlackApiError as exc:
-            raise SlackError(str(exc.response.get("error") or f"http_{exc.response.status_code}")) from None
+            raise api_error(exc) from None
         except (SlackClientError, OSError) as exc:
             raise SlackUnreachable(type(exc).__name__) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
@@ -264,5 +282,5 @@ def is_workspace_admin(client: WebClient, user_id: str) -> bool:
     try:
         user = client.users_info(user=user_id)["user"]
     except SlackApiError as exc:
-        raise SlackError(str(exc.response.get("error") or "users_info_failed")) from None
+        raise api_error(exc) from None
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
