@@ -26,7 +26,9 @@ from tests.fakes import FakeHF, FakeSlack, signed_headers, slash_command_body
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token-0001"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# The shared fixtures and specs beside the checkout (``../shared``), or wherever PAPERS_BOT_SHARED_DIR says:
+# every test that reads them goes through this one name.
+SHARED = Path(os.environ.get("PAPERS_BOT_SHARED_DIR") or Path(__file__).resolve().parents[1].parent / "shared")
 # Matching in meaning stays off unless a test passes a model itself (tests/bot/test_semantic.py): the
 # suite must behave the same with and without the `semantic` extra installed. Set before any bot starts,
 # so bots started as subprocesses inherit it.

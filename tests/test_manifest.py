@@ -7,22 +7,16 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from bot.ui.ids import SLASH_COMMAND
+from tests.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = json.loads((ROOT / "manifest.json").read_text())
-CATALOG = (
-    Path(os.environ.get("PAPERS_BOT_SHARED_DIR") or ROOT.parent / "shared")
-    / "specs"
-    / "slack"
-    / "web-api-method-catalog"
-    / "methods"
-)
+CATALOG = SHARED / "specs" / "slack" / "web-api-method-catalog" / "methods"
 SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")])
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,8 +33,9 @@ from bot.ui.render_search import (
     render_paper_lookup,
     render_results,
 )
+from tests.conftest import SHARED
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "hf"
+FIXTURES = SHARED / "fixtures" / "hf"
 DAY = date(2026, 8, 21)  # a Friday
 HOSTILE = "<!channel> & <@U123> <https://evil|click>"
 

@@ -50,7 +50,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # <repo>/../shared: a sibling of the repository on developer machines and in CI, absent for users.
-_SHARED_DIR = Path(os.environ.get("PAPERS_BOT_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
+_SHARED_DIR = Path(os.environ.get("PAPERS_BOT_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
 DEFAULT_CATALOG_DIR = _SHARED_DIR / "specs" / "slack" / "web-api-method-catalog" / "methods"
 DEFAULT_BLOCK_KIT_SCHEMA = _SHARED_DIR / "specs" / "slack" / "block-kit-schema" / "slack-block-kit.schema.json"
 
