@@ -44,12 +44,22 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("papers-bot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="papers-bot: Hugging Face Daily Papers in Slack. Without a command: Socket Mode "
         "when SLACK_APP_TOKEN is set, else HTTP mode.",
     )
+    parser.add_argument("--version", action="version", version=f"papers-bot {_version()}")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="HTTP mode on $PORT: POST /slack/events, GET /healthz")
     sub.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN); GET /healthz on $PORT when PORT is set")

@@ -358,3 +358,10 @@ def test_migrate_store_copies_between_two_postgres_databases_and_never_prints_th
             assert [(c.channel_id, c.filter_text) for c in copied.channels()] == [("C1", "rlhf")]
     for result in (first, second):
         assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_version_names_the_release(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    result = run_bot("--version", env={**os.environ}, cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == f"papers-bot {version('papers-bot')}"
