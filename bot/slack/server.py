@@ -243,8 +243,15 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
             if server.app is None or parts.path != "/slack/events":
                 self._send(404, b"not found", {"Content-Type": ["text/plain"]})
                 return
-            length = int(self.headers.get("Content-Length") or 0)
+            declared = (self.headers.get("Content-Length") or "0").strip()
+            if not declared.isdigit() or len(self.headers.get_all("Content-Length") or []) > 1:
+                # "-1" would read until the client closes (unbounded memory); junk would be a 500.
+                self.close_connection = True
+                self._send(400, b"bad content-length", {"Content-Type": ["text/plain"]})
+                return
+            length = int(declared)
             if length > MAX_BODY:
+                self.close_connection = True
                 self._send(413, b"payload too large", {"Content-Type": ["text/plain"]})
                 return
             body = self.rfile.read(length).decode("utf-8", errors="replace")
