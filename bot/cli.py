@@ -131,10 +131,12 @@ def _migrate_store(args: argparse.Namespace) -> int:
 
 
 def _post_now(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import check_bot_token
     from bot.services import build_services
 
     services = build_services(settings)
     try:
+        check_bot_token(services)  # a dead token is one line and exit 2, not "No subscribed channels"
         summary = services.runner.run_now(channel_id=args.channel, day=args.date)
     finally:
         services.close()

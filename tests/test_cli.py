@@ -365,3 +365,14 @@ def test_version_names_the_release(tmp_path: Path) -> None:
 
     result = run_bot("--version", env={**os.environ}, cwd=tmp_path)
     assert result.returncode == 0 and result.stdout.strip() == f"papers-bot {version('papers-bot')}"
+
+
+def test_post_now_with_a_token_slack_rejects_fails_in_one_line(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF
+) -> None:
+    env = bot_env(fake_slack, fake_hf, tmp_path / "db.json", SLACK_BOT_TOKEN="xoxb-invalid")
+    result = run_bot("post-now", env=env, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Slack rejected SLACK_BOT_TOKEN (invalid_auth)" in result.stderr
+    assert "No subscribed channels" not in result.stdout and "xoxb-invalid" not in result.stderr
+    assert fake_slack.calls("chat.postMessage") == []
