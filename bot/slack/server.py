@@ -23,6 +23,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -37,6 +38,49 @@ __all__ = ["SlackHTTPServer", "health_report"]
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # Slack payloads are small; refuse anything absurd
+REPLAY_WINDOW = 6 * 60.0  # Slack's verifier accepts a request for 5 minutes; remember a little longer
+
+
+class ReplayGuard:
+    """The signed requests answered in the last ``REPLAY_WINDOW`` seconds, and the Events API events.
+
+    Why: a signed request stays valid for five minutes, so the same bytes sent again (a replay, or a
+    client retrying) would run the command twice: two subscribe notices, a paper shared twice. Slack
+    itself retries an event it thinks was not acknowledged (``X-Slack-Retry-Num``) with a new
+    signature but the same ``event_id``. Either repeat is acknowledged and not run again.
+    """
+
+    def __init__(self, window: float = REPLAY_WINDOW, clock: Callable[[], float] = time.monotonic) -> None:
+        self._window = window
+        self._clock = clock
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def first_time(self, key: str) -> bool:
+        """True the first time ``key`` is seen within the window (and remembers it)."""
+        now = self._clock()
+        with self._lock:
+            if len(self._seen) > 20_000:  # drop expired keys now and then; bounded memory under a flood
+                self._seen = {k: t for k, t in self._seen.items() if t > now}
+            if self._seen.get(key, 0.0) > now:
+                return False
+            self._seen[key] = now + self._window
+            return True
+
+    def forget(self, key: str) -> None:
+        """The request was refused (bad signature): a genuine one with that key may still come."""
+        with self._lock:
+            self._seen.pop(key, None)
+
+
+def _event_id(body: str) -> str:
+    if '"event_id"' not in body:
+        return ""
+    try:
+        value = json.loads(body).get("event_id")
+    except (ValueError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
 
 
 def health_report(mode: str, state: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,6 +203,7 @@ class SlackHTTPServer:
         in_flight: InFlight | None = None,
     ) -> None:
         self.app = app
+        self.replays = ReplayGuard()
         self.health = health or (lambda: {"ok": True})
         self.in_flight = in_flight
         handler = _make_handler(self)
@@ -260,8 +305,19 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
                 # slack_sdk's verifier raises on a non-numeric timestamp (a 500); it is a forgery: 401.
                 self._send(401, b"invalid request", {"Content-Type": ["text/plain"]})
                 return
+            keys = [k for k in (self.headers.get("X-Slack-Signature", ""), _event_id(body)) if k]
+            if keys and not all(server.replays.first_time(k) for k in keys):
+                # Answered before: acknowledge again (Slack stops retrying) and do nothing more.
+                for key in keys:
+                    server.replays.first_time(key)  # keep every key of this request remembered
+                logger.info("a repeated request (replay or Slack retry) was acknowledged and not run again")
+                self._send(200, b"", {"Content-Type": ["text/plain"]})
+                return
             headers: dict[str, str | Sequence[str]] = {k.lower(): [v] for k, v in self.headers.items()}
             response = server.app.dispatch(BoltRequest(body=body, query=parts.query, headers=headers))
+            if response.status == 401:
+                for key in keys:
+                    server.replays.forget(key)
             self._send(response.status, (response.body or "").encode(), response.headers)
 
     return Handler

@@ -8,6 +8,7 @@ Block Kit schema, so "valid" here is checked by the fake, not asserted by hand.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import timedelta
@@ -199,3 +200,47 @@ def test_a_bad_content_length_is_refused_before_anything_is_read(bot: RunningBot
         answer = conn.recv(4096).decode()
     assert answer.startswith(("HTTP/1.1 400", "HTTP/1.1 413")), answer
     assert bot.http.get("/healthz").status_code in (200, 503)  # and the server goes on answering
+
+
+def test_a_replayed_command_or_a_retried_event_is_acknowledged_and_not_run_twice(
+    bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    body = slash_command_body(
+        "subscribe 08:00 UTC", channel_id="C0777", response_url=fake_slack.response_url("replayed")
+    )
+    moment = int(time.time())
+    assert bot.post(body, timestamp=moment).status_code == 200
+    fake_slack.wait_for_responses(1, name="replayed")
+    assert bot.post(body, timestamp=moment).status_code == 200  # the very same signed request again
+    time.sleep(0.5)
+    bot.listener_pool.settle()
+    assert len(fake_slack.responses("replayed")) == 1
+    assert len(fake_slack.posts("C0777")) == 1  # one "subscribed" notice in the channel, not two
+    history = bot.store.get_channel("C0777").history
+    assert [h.summary for h in history].count(history[-1].summary) == 1
+
+    # Slack retrying an event: a new signature, the same event_id; run once, acknowledged twice.
+    event = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T0001",
+            "event_id": "Ev0REPLAY",
+            "event_time": moment,
+            "event": {"type": "app_home_opened", "user": "U0042", "tab": "home"},
+        }
+    )
+    assert bot.post(event, timestamp=moment).status_code == 200
+    assert bot.post(event, timestamp=moment + 1).status_code == 200
+    time.sleep(0.5)
+    bot.listener_pool.settle()
+    assert len(fake_slack.calls("views.publish")) == 1
+
+
+def test_a_forged_copy_does_not_block_the_genuine_request(bot: RunningBot, fake_slack: FakeSlack) -> None:
+    body = slash_command_body("status", channel_id="C0778", response_url=fake_slack.response_url("genuine"))
+    moment = int(time.time())
+    genuine = signed_headers(body, SIGNING_SECRET, moment)
+    forged = {**genuine, "X-Slack-Signature": genuine["X-Slack-Signature"]}
+    assert bot.http.post("/slack/events", content=(body + "&x=1").encode(), headers=forged).status_code == 401
+    assert bot.http.post("/slack/events", content=body.encode(), headers=genuine).status_code == 200
+    fake_slack.wait_for_responses(1, name="genuine")
