@@ -113,7 +113,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _migrate_store(args)
     mode = {"serve": "http", "socket": "socket", "post-now": "web-api", "worker": "web-api"}[command]
     settings = load_settings(mode=mode)
-    setup_logging(settings.log_level, settings.secrets)
+    setup_logging(settings.log_level, settings.secrets, settings.log_format)
     warning = ephemeral_disk_warning(settings)
     if warning:
         logger.warning("%s", warning)

@@ -51,6 +51,7 @@ class Settings:
     # PORT was set: ``socket`` and ``worker`` then serve ``GET /healthz`` on it (``serve`` always listens).
     port_given: bool = False
     log_level: str = "INFO"
+    log_format: str = "text"  # LOG_FORMAT: text, or json (one object per line)
     alert_channel: str = ""
     config_admins: tuple[str, ...] = ()
     # PostgreSQL (``DATABASE_URL``), normalised to SQLAlchemy's ``postgresql+psycopg://``; empty: TinyDB.
@@ -228,6 +229,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in _LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}.")
+    log_format = (get("LOG_FORMAT") or "text").strip().lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError("LOG_FORMAT must be text or json.")
     api_url = _url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL)
     if not api_url.endswith("/"):
         api_url += "/"
@@ -264,6 +268,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         port=int(port_text),
         port_given=bool(get("PORT")),
         log_level=log_level,
+        log_format=log_format,
         alert_channel=alert_channel,
         config_admins=admins,
         database_url=database_url,

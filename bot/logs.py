@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
-__all__ = ["RedactingFilter", "setup_logging"]
+__all__ = ["LOG_FORMATS", "JsonFormatter", "RedactingFilter", "setup_logging"]
+
+LOG_FORMATS = ("text", "json")
 
 # Slack tokens (xoxb-, xoxp-, xapp-, …) and Hugging Face tokens, whatever the configuration holds.
 # HF tokens are ``hf_`` plus 30-odd letters and digits; requiring 20 keeps identifiers such as the
@@ -40,9 +44,29 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (``LOG_FORMAT=json``), for hosts that index logs: time (UTC, ISO
+    8601), level, logger, message, and the traceback when there is one. The message is the redacted
+    one: this formatter runs after ``RedactingFilter``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(level: str = "INFO", secrets: Iterable[str] = (), log_format: str = "text") -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
