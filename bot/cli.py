@@ -11,7 +11,9 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -23,6 +25,7 @@ from bot.logs import setup_logging
 if TYPE_CHECKING:
     from slack_bolt import App
 
+    from bot.services import Services
     from bot.slack.in_flight import InFlight
     from bot.slack.server import SlackHTTPServer
 
@@ -204,6 +207,8 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
     services = build_services(settings)
     stop = threading.Event()
     mode = "worker" if worker else "socket" if socket_mode else "http"
+    # Listeners ack at once and leave their work here; a stop waits for it (acknowledged = honoured).
+    listener_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="listener")
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         logger.info("signal %d received; shutting down", signum)
@@ -214,7 +219,11 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
         # A worker answers no requests, but checks its token as the others do.
         if worker:
             check_bot_token(services)
-        app = None if worker else build_app(services, socket_mode=socket_mode, in_flight=in_flight)
+        app = (
+            None
+            if worker
+            else build_app(services, socket_mode=socket_mode, in_flight=in_flight, listener_pool=listener_pool)
+        )
         scheduler = services.scheduler = PostScheduler(services.runner, services.store, make_leader(settings))
 
         def health() -> dict[str, object]:
@@ -249,11 +258,33 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
             assert server is not None
             logger.info("papers-bot is listening on port %d (POST /slack/events, GET /healthz)", server.port)
             stop.wait()
-        if server is not None:
-            server.shutdown()
+        _stop_gracefully(services, server, listener_pool)
     finally:
         services.close()
     return 0
+
+
+STOP_BUDGET_SECONDS = 25.0  # hosts allow ~30 s between SIGTERM and SIGKILL (Heroku, Kubernetes' default)
+
+
+def _stop_gracefully(services: Services, server: SlackHTTPServer | None, listener_pool: ThreadPoolExecutor) -> None:
+    """Honour everything already acknowledged before the store closes, within the host's stop window:
+    start no new post; stop accepting requests (idle kept-alive connections end at once, requests being
+    answered finish); let the listeners' work after ack() finish; let the post run in flight record
+    its posts; then the caller closes the store."""
+    deadline = time.monotonic() + STOP_BUDGET_SECONDS
+    services.runner.stop()
+    if server is not None:
+        server.shutdown(timeout=5.0)
+    drained = threading.Thread(target=listener_pool.shutdown, kwargs={"wait": True}, daemon=True)
+    drained.start()
+    drained.join(max(1.0, deadline - time.monotonic() - 5.0))
+    if drained.is_alive():
+        logger.warning("stop: acknowledged work was still running after the stop budget; closing anyway")
+    if services.scheduler is not None:
+        services.scheduler.shutdown(grace=max(1.0, deadline - time.monotonic()))
+        services.scheduler = None
+    logger.info("stopped: every acknowledged request was answered")
 
 
 def _listen(

@@ -19,9 +19,11 @@ that posts nothing looking alive.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -126,6 +128,8 @@ class _Server(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self._idle = 0  # threads waiting for a connection that none has been promised to yet
         self._workers: set[threading.Thread] = set()
+        self.closing = threading.Event()  # set by server_close: answers say "Connection: close"
+        self.open_connections: dict[Any, Callable[[], bool]] = {}  # socket -> "is a request being answered?"
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Counted in flight at accept (on this thread), before a thread even picks it up."""
@@ -177,14 +181,24 @@ class _Server(ThreadingHTTPServer):
                         return None
                 # process_request promised a connection to an idle thread just now: take it
 
-    def server_close(self) -> None:
+    def server_close(self, timeout: float = 10.0) -> None:
+        """Stop listening, end every connection that waits for its next request (a kept-alive one would
+        otherwise hold its thread until the client hangs up), let the ones being answered finish, and
+        wait for their threads up to ``timeout``."""
+        self.closing.set()
         super().server_close()
         with self._lock:
             workers = list(self._workers)
+            connections = list(self.open_connections.items())
+        for sock, busy in connections:
+            if not busy():
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)  # its pending read returns at once: the handler ends
         for _ in workers:
             self._connections.put(None)
+        deadline = time.monotonic() + timeout
         for thread in workers:
-            thread.join()
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class SlackHTTPServer:
@@ -222,9 +236,10 @@ class SlackHTTPServer:
         self._thread = threading.Thread(target=self.serve_forever, name="http", daemon=True)
         self._thread.start()
 
-    def shutdown(self) -> None:
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop accepting, end idle connections, let requests being answered finish (``timeout``)."""
         self.httpd.shutdown()
-        self.httpd.server_close()
+        self.httpd.server_close(timeout)
 
 
 def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
@@ -232,6 +247,9 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Every read on the socket (request line, headers, body) gives up after this long: a client
+        # that trickles its request (slow-loris) or keeps an idle connection frees its thread.
+        timeout = 30
         _unanswered = False  # this connection's request is counted in ``in_flight``
 
         def setup(self) -> None:
@@ -247,6 +265,16 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
                 in_flight.enter()
                 self._unanswered = True
             return super().parse_request()
+
+        def handle(self) -> None:
+            httpd = server.httpd
+            with httpd._lock:
+                httpd.open_connections[self.connection] = lambda: self._unanswered
+            try:
+                super().handle()
+            finally:
+                with httpd._lock:
+                    httpd.open_connections.pop(self.connection, None)
 
         def finish(self) -> None:
             try:
@@ -264,6 +292,8 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, status: int, body: bytes, headers: Mapping[str, Sequence[str]] | None = None) -> None:
             self.send_response(status)
+            if server.httpd.closing.is_set():
+                self.send_header("Connection", "close")  # shutting down: this answer is the last one
             for name, values in (headers or {}).items():
                 if name.lower() == "content-length":
                     continue
