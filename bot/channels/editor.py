@@ -10,17 +10,21 @@ tests can drive it with an in-memory store.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.channels.access import ConfigAccess
 from bot.channels.edits import Edit, apply_follow, follow_text, record_change
-from bot.errors import NotAllowedError
+from bot.errors import NotAllowedError, UserInputError
 from bot.models import ChannelConfig
 from bot.store.base import Store
 
 __all__ = ["ChannelEditor"]
+
+# Slack conversation ids: C (public), G (private, older), D (DM), then letters and digits.
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{1,30}")
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,13 @@ class ChannelEditor:
 
     def apply(self, channel_id: str, user_id: str, edit: Callable[[ChannelConfig], Edit], *, team_id: str = "") -> Edit:
         """Check permission, then read-change-write the channel atomically and record the change;
-        returns what was stored and the edit's summary."""
+        returns what was stored and the edit's summary.
+
+        A request that names no channel (a button payload without one, a hand-made request) is
+        refused before anything is read or written: it would otherwise create a record for "".
+        """
+        if not _CHANNEL_ID.fullmatch(channel_id or ""):
+            raise UserInputError("I couldn't tell which channel this is for. Please run the command again there.")
         self.check_may_configure(user_id)
         at = self.clock().astimezone(UTC).isoformat(timespec="seconds")
         summaries: list[str] = []

@@ -88,3 +88,10 @@ def test_only_listed_people_may_change_a_filter_when_admins_are_set(services: Se
 
 def test_status_of_a_channel_never_subscribed_says_how_to_start(services: Services) -> None:
     assert "/papers subscribe" in run(services, "status").text
+
+
+@pytest.mark.parametrize("channel", ["", "general", "#general", "C0001; DROP", "c0001"])
+def test_an_edit_that_names_no_real_channel_is_refused_and_writes_nothing(services: Services, channel: str) -> None:
+    with pytest.raises(UserInputError, match="which channel"):
+        services.editor.follow_topics(channel, "U0001", ["robotics"])
+    assert services.store.channels() == []

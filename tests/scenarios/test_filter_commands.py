@@ -55,21 +55,21 @@ def digest(fake: FakeSlack, channel: str) -> str:
 def test_two_channels_each_get_only_their_topics_and_every_paper_says_why(
     bot: RunningBot, clock: Clock, fake_slack: FakeSlack
 ) -> None:
-    subscribe_yesterday(bot, clock, "C_LLM")
-    subscribe_yesterday(bot, clock, "C_SPEECH")
-    reply = bot.command("follow LLM, model merging", channel="C_LLM")
+    subscribe_yesterday(bot, clock, "C0LLM")
+    subscribe_yesterday(bot, clock, "C0SPEECH")
+    reply = bot.command("follow LLM, model merging", channel="C0LLM")
     assert "Topics (any of them):* `LLM`, `model merging`" in reply.text
     assert "ASR" not in reply.text
-    bot.command("follow ASR", channel="C_SPEECH")
+    bot.command("follow ASR", channel="C0SPEECH")
 
     assert bot.services.runner.run_due(FRIDAY_0900).ok
 
-    llm = digest(fake_slack, "C_LLM")
+    llm = digest(fake_slack, "C0LLM")
     assert "Model Merging Without Training" in llm and "Scaling Agents" in llm
     assert "Speech Recognition" not in llm and "Medical" not in llm
     assert "model merging (title)" in llm  # why it matched, and where
     assert "LLM (abstract)" in llm  # the abbreviation matched its long form
-    speech = digest(fake_slack, "C_SPEECH")
+    speech = digest(fake_slack, "C0SPEECH")
     assert "A Survey of Speech Recognition" in speech and "Model Merging" not in speech
     assert "ASR (title" in speech
 
