@@ -90,5 +90,9 @@ class StoreError(PapersBotError):
     """The database could not be read or written."""
 
 
+class StoreFullError(StoreError):
+    """The disk under the database is full: the write was refused and nothing changed."""
+
+
 class StoreLockedError(StoreError):
     """A second process tried to open a database another papers-bot process is using."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt import Respond
 
-from bot.errors import HFError
+from bot.errors import HFError, StoreError
 from bot.ui.errors import error_text, unexpected_text
 
 __all__ = ["reply_errors"]
@@ -29,4 +29,6 @@ def reply_errors(respond: Respond, work: Callable[[], Any]) -> None:
             text = unexpected_text(ref)
         elif isinstance(exc, HFError):
             logger.warning("Hugging Face unavailable while answering a command", exc_info=True)
+        elif isinstance(exc, StoreError):
+            logger.error("the store refused a change: %s", exc)
         respond(text=text, response_type="ephemeral", replace_original=False)

@@ -19,6 +19,7 @@ The rules a write must obey (claim once, never fail a finished run, ``last_day``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -27,7 +28,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from bot.errors import StoreError
+from bot.errors import StoreError, StoreFullError
 from bot.models import RunKind, RunRecord, RunState
 from bot.store import ledger_rules as rules
 
@@ -103,14 +104,15 @@ class SqliteLedger:
                 raise StoreError(f"The ledger {self._where()} failed: {exc}") from None
             try:
                 yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            try:
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                self._conn.execute("ROLLBACK")
-                raise StoreError(f"The ledger {self._where()} failed: {exc}") from None
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                raise _store_error(self._where(), exc) from None
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                raise
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -256,6 +258,12 @@ class SqliteLedger:
                 "INSERT INTO progress (channel_id, last_day) VALUES (?, ?)",
                 [(c, d.isoformat()) for c, d in last_days.items()],
             )
+
+
+def _store_error(where: str, exc: sqlite3.Error) -> StoreError:
+    if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower():  # "database or disk is full"
+        return StoreFullError(f"The ledger {where} cannot grow: the disk is full")
+    return StoreError(f"The ledger {where} failed: {exc}")
 
 
 def _stored_run(conn: sqlite3.Connection, key: tuple[str, str, str]) -> RunRecord | None:

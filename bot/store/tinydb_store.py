@@ -23,6 +23,7 @@ writing the file itself.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -39,7 +40,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-from bot.errors import StoreError, StoreLockedError
+from bot.errors import StoreError, StoreFullError, StoreLockedError
 from bot.models import ChannelConfig, RunRecord
 from bot.store.atomic_file import replace_atomically, temp_prefix
 from bot.store.base import SCHEMA_VERSION
@@ -308,6 +309,8 @@ class AtomicJSONStorage(_CachedStorage):
         try:
             self._replace_with(chunks)
         except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreFullError(f"Cannot write the database {self.path}: the disk is full") from exc
             raise StoreError(f"Cannot write the database {self.path}: {exc.strerror or exc}") from exc
 
     def _replace_with(self, chunks: list[bytes]) -> None:

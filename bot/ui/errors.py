@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bot.errors import HFError, NotAllowedError, SlackError, UserInputError
+from bot.errors import HFError, NotAllowedError, SlackError, StoreError, StoreFullError, UserInputError
 from bot.ui.render import escape_mrkdwn
 
 __all__ = ["error_text", "slack_advice", "unexpected_text"]
@@ -48,6 +48,13 @@ def error_text(error: BaseException) -> str | None:
         return text
     if isinstance(error, HFError):
         return ":hourglass: Hugging Face isn't answering right now. Please try again in a few minutes."
+    if isinstance(error, StoreFullError):
+        return (
+            ":warning: I couldn't save that: the disk papers-bot keeps its data on is full. Nothing was "
+            "changed. Please tell whoever runs papers-bot."
+        )
+    if isinstance(error, StoreError):
+        return ":warning: I couldn't save that right now; nothing was changed. Please try again in a minute."
     if isinstance(error, SlackError):
         advice = slack_advice(error.code, "subscribe") or "Please try again in a moment."
         return f":warning: Slack refused (`{escape_mrkdwn(error.code)}`). {advice}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import HFError, NotAllowedError, SlackError, StoreError, UserInputError
+from bot.errors import HFError, NotAllowedError, SlackError, StoreError, StoreFullError, UserInputError
 from bot.ui.errors import error_text, slack_advice, unexpected_text
 
 
@@ -28,8 +28,10 @@ def test_each_kind_of_error_reads_as_one_reply() -> None:
     slack = error_text(SlackError("not_in_channel"))
     assert slack is not None and "`not_in_channel`" in slack and "/invite @papers-bot" in slack
     assert "<@" not in (error_text(SlackError("<!channel>")) or "")  # codes are escaped like any text
-    assert error_text(StoreError("disk full")) is None  # a bug or an outage: not explained to users
-    assert error_text(KeyError("x")) is None
+    assert "nothing was changed" in (error_text(StoreError("locked")) or "")
+    full = error_text(StoreFullError("the disk is full")) or ""
+    assert "disk" in full and "is full" in full and "Nothing was changed" in full
+    assert error_text(KeyError("x")) is None  # a bug: only a reference (unexpected_text)
 
 
 def test_an_unexpected_error_shows_only_a_reference() -> None:

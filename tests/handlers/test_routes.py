@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,33 @@ def test_an_edit_that_names_no_real_channel_is_refused_and_writes_nothing(servic
     with pytest.raises(UserInputError, match="which channel"):
         services.editor.follow_topics(channel, "U0001", ["robotics"])
     assert services.store.channels() == []
+
+
+def test_a_full_disk_refuses_the_change_says_so_and_keeps_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from bot.errors import StoreFullError
+    from bot.ui.errors import error_text
+
+    settings = Settings(slack_api_url=UNREACHABLE, hf_endpoint=UNREACHABLE.rstrip("/"))
+    db = tmp_path / "papers-bot.json"
+    built = build_services(settings, store=TinyStore(db), clock=lambda: NOW, related=None)
+    try:
+        run(built, "follow robotics")
+        before = db.read_bytes()
+
+        def disk_full(self: object, chunks: list[bytes]) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr("bot.store.tinydb_store.AtomicJSONStorage._replace_with", disk_full)
+        with pytest.raises(StoreFullError) as refused:
+            run(built, "follow diffusion")
+        assert "disk" in (error_text(refused.value) or "") and "Nothing was changed" in (
+            error_text(refused.value) or ""
+        )
+        assert db.read_bytes() == before
+        assert built.store.get_channel("C0001").filter_text == "robotics"
+    finally:
+        built.close()
