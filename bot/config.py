@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 from bot.channels.access import ADMINS_KEYWORD
-from bot.channels.timezones import resolve_timezone
+from bot.channels.timezones import did_you_mean, resolve_timezone
 from bot.errors import ConfigError
 
 __all__ = [
@@ -222,7 +222,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
 
     timezone = resolve_timezone(get("PAPERS_BOT_TIMEZONE") or "UTC")
     if timezone is None:
-        raise ConfigError("PAPERS_BOT_TIMEZONE must be an IANA time zone such as Europe/Berlin or America/New_York.")
+        hint = did_you_mean(get("PAPERS_BOT_TIMEZONE"))  # " Did you mean Europe/Berlin?" for a typo
+        raise ConfigError(
+            f"PAPERS_BOT_TIMEZONE must be an IANA time zone.{hint}"
+            if hint
+            else "PAPERS_BOT_TIMEZONE must be an IANA time zone such as Europe/Berlin or America/New_York."
+        )
     port_text = get("PORT") or "3000"  # serve's default; socket and worker listen only when it is set
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise ConfigError("PORT must be a port number between 1 and 65535.")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.config import load_settings
+from bot.errors import ConfigError
 
 
 def test_the_default_time_zone_is_read_as_people_type_it() -> None:
@@ -14,3 +17,10 @@ def test_the_default_time_zone_is_read_as_people_type_it() -> None:
         "U0BOSS",
         "admins",
     )
+
+
+def test_a_mistyped_default_time_zone_gets_a_suggestion() -> None:
+    with pytest.raises(
+        ConfigError, match=r"PAPERS_BOT_TIMEZONE must be an IANA time zone\. Did you mean Europe/Berlin"
+    ):
+        load_settings({"PAPERS_BOT_TIMEZONE": "Europe/Berln"})
