@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from slack_bolt import App, BoltRequest
 
@@ -73,6 +73,30 @@ class ReplayGuard:
         """The request was refused (bad signature): a genuine one with that key may still come."""
         with self._lock:
             self._seen.pop(key, None)
+
+
+def malformed(body: str) -> str:
+    """Why a request body cannot be one of Slack's (a JSON event that is not an object, a form
+    ``payload`` that is not a JSON object), or "": such a request is refused with a 400 and one log
+    line, before Bolt would fail on it with a traceback and no answer."""
+    text = body.lstrip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return "the JSON body does not parse"
+        if data.get("type") == "event_callback" and not isinstance(data.get("event"), dict):
+            return "an event_callback without an event object"
+        return ""
+    if "payload=" in body:
+        values = parse_qs(body).get("payload") or [""]
+        try:
+            payload = json.loads(values[0])
+        except ValueError:
+            return "the form payload is not JSON"
+        if not isinstance(payload, dict):
+            return "the form payload is not a JSON object"
+    return ""
 
 
 def _event_id(body: str) -> str:
@@ -335,6 +359,11 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
                 # slack_sdk's verifier raises on a non-numeric timestamp (a 500); it is a forgery: 401.
                 self._send(401, b"invalid request", {"Content-Type": ["text/plain"]})
                 return
+            problem = malformed(body)
+            if problem:
+                logger.info("refused a malformed request: %s", problem)
+                self._send(400, b"malformed request", {"Content-Type": ["text/plain"]})
+                return
             keys = [k for k in (self.headers.get("X-Slack-Signature", ""), _event_id(body)) if k]
             if keys and not all(server.replays.first_time(k) for k in keys):
                 # Answered before: acknowledge again (Slack stops retrying) and do nothing more.
@@ -344,7 +373,12 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, b"", {"Content-Type": ["text/plain"]})
                 return
             headers: dict[str, str | Sequence[str]] = {k.lower(): [v] for k, v in self.headers.items()}
-            response = server.app.dispatch(BoltRequest(body=body, query=parts.query, headers=headers))
+            try:
+                response = server.app.dispatch(BoltRequest(body=body, query=parts.query, headers=headers))
+            except Exception as exc:  # a body Bolt cannot read: one line and an answer, never a dropped socket
+                logger.warning("refused a request Bolt could not read (%s)", type(exc).__name__)
+                self._send(400, b"malformed request", {"Content-Type": ["text/plain"]})
+                return
             if response.status == 401:
                 for key in keys:
                     server.replays.forget(key)

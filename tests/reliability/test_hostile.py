@@ -244,3 +244,26 @@ def test_a_forged_copy_does_not_block_the_genuine_request(bot: RunningBot, fake_
     assert bot.http.post("/slack/events", content=(body + "&x=1").encode(), headers=forged).status_code == 401
     assert bot.http.post("/slack/events", content=body.encode(), headers=genuine).status_code == 200
     fake_slack.wait_for_responses(1, name="genuine")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "payload=%7Bnot-json",
+        "payload=%5B1%2C2%5D",
+        '{"type": "event_callback", "event": "x"}',
+        '{"type": "event_callback", "event": ',
+    ],
+    ids=["payload-not-json", "payload-a-list", "event-not-an-object", "json-cut-short"],
+)
+def test_a_malformed_body_signed_or_not_gets_a_400_and_one_log_line(
+    bot: RunningBot, body: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO)
+    assert bot.post(body).status_code == 400  # signed
+    assert bot.http.post("/slack/events", content=body.encode()).status_code == 400  # unsigned
+    assert not [r for r in caplog.records if r.exc_info], "no traceback in the log"
+    assert sum("malformed request" in r.getMessage() for r in caplog.records) == 2
+    assert bot.store.channels() == []
