@@ -35,7 +35,7 @@ from bot.models import ChannelConfig, RunRecord, RunState
 from bot.posting.continuation import Continuation
 from bot.posting.delivery import Deliverer, Delivery
 from bot.posting.planning import Plan, plan_channel, seen_keys
-from bot.posting.reconcile import CLAIM_LEASE
+from bot.posting.reconcile import CLAIM_LEASE, find_tagged_posts, with_arrived
 from bot.posting.settle import OrphanSettler
 from bot.slack.client import AUTH_ERRORS, CHANNEL_ERRORS, SlackPoster
 from bot.slack.workspaces import Workspaces
@@ -377,11 +377,7 @@ class PostRunner:
             self._after_slack_error(config, record, exc)
             return Outcome.POSTED
         if isinstance(exc, SlackConnectionLost):
-            # Slack may have received it: do not risk a duplicate (at-most-once).
-            logger.error("channel %s: connection lost while posting; not retrying to avoid a duplicate", channel)
-            self.store.finish_run(record.replace(state=RunState.POSTED, error=exc.code))
-            self._alert(channel, record.local_date, f"{exc.code}; the post may be missing (not retried)")
-            return Outcome.FAILED
+            return self._settle_lost(config, record, exc)
         self.store.fail_run(record.replace(state=RunState.FAILED, error=exc.code))
         if self._after_slack_error(config, record, exc):
             return Outcome.PAUSED
@@ -389,6 +385,30 @@ class PostRunner:
         stored = self.store.get_run(channel, record.local_date)
         if stored is not None and stored.attempts >= MAX_ATTEMPTS:
             self._alert(channel, record.local_date, f"{exc.code} after {stored.attempts} attempts; giving up today")
+        return Outcome.FAILED
+
+    def _settle_lost(self, config: ChannelConfig, record: RunRecord, exc: SlackError) -> str:
+        """The connection was lost again on the resend: the channel's history says what happened.
+
+        Arrived after all → recorded as posted with its ``ts``. History readable and nothing arrived →
+        the run fails like any refused post and a later tick sends it (nothing is in the channel, so
+        nothing can repeat). History unreadable → closed as posted (at most once) and alerted.
+        """
+        channel = config.channel_id
+        poster = self.workspaces.poster_for(config.team_id)
+        found = find_tagged_posts(poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
+        if found:
+            self.store.finish_run(with_arrived(record, found).replace(state=RunState.POSTED, error=exc.code))
+            self.last_post_at = self.clock()
+            logger.warning("channel %s: connection lost, but Slack's history has the post; recorded", channel)
+            return Outcome.POSTED
+        if found is not None:
+            logger.warning("channel %s: connection lost twice and nothing arrived; a later tick sends it", channel)
+            self.store.fail_run(record.replace(state=RunState.FAILED, error=exc.code))
+            return Outcome.FAILED
+        logger.error("channel %s: connection lost and history unreadable; not retrying to avoid a duplicate", channel)
+        self.store.finish_run(record.replace(state=RunState.POSTED, error=exc.code))
+        self._alert(channel, record.local_date, f"{exc.code}; the post may be missing (not retried)")
         return Outcome.FAILED
 
     def _after_slack_error(self, config: ChannelConfig, record: RunRecord, exc: SlackError) -> bool:

@@ -136,21 +136,37 @@ def test_a_connection_reset_before_slack_had_the_post_is_checked_then_sent_once(
     assert len(digest_posts(fake_slack, c1)) == 1
 
 
-def test_a_connection_lost_twice_is_not_retried_blindly(
+def test_a_connection_lost_twice_is_settled_from_history_and_sent_later_when_nothing_arrived(
     bot: RunningBot, fake_slack: FakeSlack, seven_channels: list[str]
 ) -> None:
-    """Slack may have the message when the answer is lost, and chat.postMessage has no idempotency
-    key: the run is closed (at most once) instead of risking a duplicate. See RELIABILITY.md."""
+    """Two resets in a row: the channel's history shows nothing arrived, so the run fails like any
+    refused post and a later tick sends it, once. (It used to be closed as posted: a lost day.)"""
     c1, c2, *_ = seven_channels
     fake_slack.fail("chat.postMessage", channel=c1, drop_connection=True, times=2)
     runner = bot.services.runner
     summary = runner.run_due(FRIDAY_0900)
     assert summary.outcomes[c1] == "failed" and summary.errors[c1].startswith("connection_lost")
+    assert bot.store.get_run(c1, FRIDAY).state == RunState.FAILED
     runner.run_due(FRIDAY_0900 + timedelta(hours=2))
-    assert len(fake_slack.calls("chat.postMessage", c1)) == 2  # the two attempts of the first run only
+    assert len(digest_posts(fake_slack, c1)) == 1  # sent once, by the later tick
+    record = bot.store.get_run(c1, FRIDAY)
+    assert record.state == RunState.POSTED and len(record.ts) == 1
+    assert len(digest_posts(fake_slack, c2)) == 1
+
+
+def test_a_connection_lost_twice_with_history_unreadable_is_not_retried_blindly(
+    bot: RunningBot, fake_slack: FakeSlack, seven_channels: list[str]
+) -> None:
+    """When the history cannot say, the run is closed (at most once) and alerted, never re-sent."""
+    c1, *_ = seven_channels
+    fake_slack.fail("chat.postMessage", channel=c1, drop_connection=True, times=2)
+    fake_slack.fail("conversations.history", "not_in_channel", times=100)
+    runner = bot.services.runner
+    assert runner.run_due(FRIDAY_0900).outcomes[c1] == "failed"
+    runner.run_due(FRIDAY_0900 + timedelta(hours=2))
+    assert len(fake_slack.calls("chat.postMessage", c1)) == 1  # no resend when history cannot say
     record = bot.store.get_run(c1, FRIDAY)
     assert record.state == RunState.POSTED and record.ts == () and record.error.startswith("connection_lost")
-    assert len(digest_posts(fake_slack, c2)) == 1
 
 
 @pytest.mark.parametrize("code", ["token_revoked", "account_inactive", "invalid_auth"])
