@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +28,24 @@ def _ignore_token_skipped(record: logging.LogRecord) -> bool:
     return "will be unused" not in record.getMessage()
 
 
-def check_bot_token(services: Services) -> None:
-    """``auth.test`` at start-up: a bad token stops the process in one line, not at the first post."""
+@contextlib.contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """Silence a library's own log lines for a step whose failure we report ourselves in one line."""
+    library = logging.getLogger(name)
+    saved = library.level
+    library.setLevel(logging.CRITICAL)
     try:
-        services.poster.client.auth_test()
+        yield
+    finally:
+        library.setLevel(saved)
+
+
+def check_bot_token(services: Services) -> None:
+    """``auth.test`` at start-up: a bad token stops the process in one line, not at the first post
+    (slack_sdk's own retry and error lines are silenced for this call: the one line says it all)."""
+    try:
+        with _quiet("slack_sdk"):
+            services.poster.client.auth_test()
     except SlackApiError as exc:
         code = exc.response.get("error", "unknown error")
         raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({code}); copy the Bot User OAuth Token again.") from None

@@ -376,3 +376,12 @@ def test_post_now_with_a_token_slack_rejects_fails_in_one_line(
     assert "Slack rejected SLACK_BOT_TOKEN (invalid_auth)" in result.stderr
     assert "No subscribed channels" not in result.stdout and "xoxb-invalid" not in result.stderr
     assert fake_slack.calls("chat.postMessage") == []
+
+
+def test_an_unreachable_slack_at_start_up_is_one_line_without_library_noise(tmp_path: Path, fake_hf: FakeHF) -> None:
+    env = bot_env(None, fake_hf, tmp_path / "db.json", SLACK_BOT_TOKEN="xoxb-1-test", SLACK_SIGNING_SECRET="s3cret-x")
+    env["SLACK_API_URL"] = "http://127.0.0.1:9/"  # the discard port: nothing listens
+    result = run_bot("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "papers-bot: Cannot reach Slack at http://127.0.0.1:9/; check SLACK_API_URL." in result.stderr
+    assert "slack_sdk" not in result.stderr and "Traceback" not in result.stderr
