@@ -35,7 +35,7 @@ from bot.models import ChannelConfig, RunRecord, RunState
 from bot.posting.continuation import Continuation
 from bot.posting.delivery import Deliverer, Delivery
 from bot.posting.planning import Plan, plan_channel, seen_keys
-from bot.posting.reconcile import CLAIM_LEASE, find_tagged_posts, with_arrived
+from bot.posting.reconcile import CLAIM_LEASE
 from bot.posting.settle import OrphanSettler
 from bot.slack.client import AUTH_ERRORS, CHANNEL_ERRORS, SlackPoster
 from bot.slack.workspaces import Workspaces
@@ -395,16 +395,13 @@ class PostRunner:
         nothing can repeat). History unreadable → closed as posted (at most once) and alerted.
         """
         channel = config.channel_id
-        poster = self.workspaces.poster_for(config.team_id)
-        found = find_tagged_posts(poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
-        if found:
-            self.store.finish_run(with_arrived(record, found).replace(state=RunState.POSTED, error=exc.code))
+        settled = self.settler.from_history(record, arrived=exc.code, missing=exc.code)
+        if settled is not None and settled.state == RunState.POSTED:
             self.last_post_at = self.clock()
             logger.warning("channel %s: connection lost, but Slack's history has the post; recorded", channel)
             return Outcome.POSTED
-        if found is not None:
+        if settled is not None:
             logger.warning("channel %s: connection lost twice and nothing arrived; a later tick sends it", channel)
-            self.store.fail_run(record.replace(state=RunState.FAILED, error=exc.code))
             return Outcome.FAILED
         logger.error("channel %s: connection lost and history unreadable; not retrying to avoid a duplicate", channel)
         self.store.finish_run(record.replace(state=RunState.POSTED, error=exc.code))

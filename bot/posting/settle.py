@@ -34,31 +34,42 @@ class OrphanSettler:
         self._alert = alert
         self.unsettled: set[tuple[str, date]] = set()
 
+    def from_history(self, record: RunRecord, *, arrived: str, missing: str) -> RunRecord | None:
+        """What Slack's history says of ``record``: its tagged messages found → recorded as POSTED with
+        exactly the papers that arrived (error ``arrived``); none → FAILED (error ``missing``), so a later
+        run sends it; ``None`` when the history cannot be read (nothing is written then)."""
+        poster = self.poster_for(record.team_id)
+        found = find_tagged_posts(poster, record.channel_id, record.run_id, record.claimed_at - timedelta(minutes=5))
+        if found is None:
+            return None
+        if found:
+            settled = with_arrived(record, found).replace(state=RunState.POSTED, error=arrived)
+            self.store.finish_run(settled)
+            return settled
+        self.store.fail_run(record.replace(state=RunState.FAILED, error=missing))
+        return self.store.get_run(record.channel_id, record.local_date) or record
+
     def settle(self, record: RunRecord) -> RunRecord:
         """Ask Slack whether the cut-off run's message arrived; returns the run as now recorded."""
         channel, day = record.channel_id, record.local_date
-        poster = self.poster_for(record.team_id)
-        found = find_tagged_posts(poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
-        if found is None:  # history unreadable: keep at most once, and say so once
+        settled = self.from_history(record, arrived="settled from Slack's history", missing="cut off before posting")
+        if settled is None:  # history unreadable: keep at most once, and say so once
             self.unsettled.add((channel, day))
             logger.error("channel %s: the %s run was cut off and cannot be checked; not re-posting", channel, day)
             self._alert(channel, day, "a post run was cut off (process killed?) and Slack's history cannot be read")
             return record
-        if found:
-            settled = with_arrived(record, found).replace(state=RunState.POSTED, error="settled from Slack's history")
-            self.store.finish_run(settled)
+        if settled.state == RunState.POSTED:
             logger.warning(
                 "channel %s: the cut-off %s run had posted %d message(s) (first ts %s); recorded%s",
                 channel,
                 day,
-                len(found),
-                found[0].ts,
+                len(settled.ts),
+                settled.ts[0],
                 f", {len(settled.unsent)} paper(s) left for a continuation" if settled.unsent else "",
             )
-            return settled
-        logger.warning("channel %s: the cut-off %s run never reached Slack; posting it now", channel, day)
-        self.store.fail_run(record.replace(state=RunState.FAILED, error="cut off before posting"))
-        return self.store.get_run(channel, day) or record
+        else:
+            logger.warning("channel %s: the cut-off %s run never reached Slack; posting it now", channel, day)
+        return settled
 
     def settle_earlier(
         self, runs: Sequence[RunRecord], local_date: date, orphaned: Callable[[RunRecord], bool]
