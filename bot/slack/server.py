@@ -365,10 +365,8 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
                 self._send(400, b"malformed request", {"Content-Type": ["text/plain"]})
                 return
             keys = [k for k in (self.headers.get("X-Slack-Signature", ""), _event_id(body)) if k]
-            if keys and not all(server.replays.first_time(k) for k in keys):
+            if not all([server.replays.first_time(k) for k in keys]):  # a list: every key is remembered
                 # Answered before: acknowledge again (Slack stops retrying) and do nothing more.
-                for key in keys:
-                    server.replays.first_time(key)  # keep every key of this request remembered
                 logger.info("a repeated request (replay or Slack retry) was acknowledged and not run again")
                 self._send(200, b"", {"Content-Type": ["text/plain"]})
                 return
