@@ -11,21 +11,13 @@ import pytest
 
 from bot.config import load_settings
 from bot.errors import ConfigError
-from bot.logs import setup_logging
+from tests.logs import production_logs
 
 
 @pytest.fixture
 def json_logs() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    setup_logging("INFO", ("s3cret-signing-value",), "json")
-    buffer = io.StringIO()
-    [handler] = root.handlers
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(buffer)
-    yield buffer
-    root.handlers[:] = saved_handlers
-    root.setLevel(saved_level)
+    with production_logs("INFO", ("s3cret-signing-value",), "json") as buffer:
+        yield buffer
 
 
 def test_json_lines_carry_level_logger_message_and_a_redacted_traceback(json_logs: io.StringIO) -> None:

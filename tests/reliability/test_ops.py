@@ -5,7 +5,6 @@ reaches a log line or a reply."""
 from __future__ import annotations
 
 import io
-import logging
 import re
 import sys
 import time
@@ -18,7 +17,6 @@ import httpx
 import pytest
 
 from bot.config import Settings
-from bot.logs import setup_logging
 from bot.posting.alerts import ALERT_PREFIX, Alerts
 from bot.posting.runner import MAX_ATTEMPTS, PostRunner
 from bot.posting.scheduler import PostScheduler
@@ -26,6 +24,7 @@ from bot.slack.server import SlackHTTPServer, health_report
 from bot.store.tinydb_store import TinyStore
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, Clock, RunningBot
 from tests.fakes import FakeHF, FakeSlack, make_day
+from tests.logs import production_logs
 from tests.reliability.conftest import (
     ALERT_CHANNEL,
     FRIDAY,
@@ -333,18 +332,9 @@ def test_without_an_alert_channel_nothing_is_posted_anywhere_else(
 
 @pytest.fixture
 def real_logging(settings: Settings) -> Iterator[io.StringIO]:
-    """The production log set-up (with its redaction filter) writing into a buffer; pytest's own
-    handlers and levels are put back after."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    setup_logging("DEBUG", replace(settings, hf_token=HF_TOKEN).secrets)
-    buffer = io.StringIO()
-    [handler] = root.handlers
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(buffer)
-    yield buffer
-    root.handlers[:] = saved_handlers
-    root.setLevel(saved_level)
+    """The production log set-up (with its redaction filter) writing into a buffer."""
+    with production_logs("DEBUG", replace(settings, hf_token=HF_TOKEN).secrets) as buffer:
+        yield buffer
 
 
 def test_a_crash_carrying_secrets_leaves_them_out_of_logs_and_replies(
