@@ -22,6 +22,7 @@ __all__ = [
     "RunKind",
     "RunRecord",
     "RunState",
+    "Workspace",
 ]
 
 DEFAULT_POST_TIME = "09:00"
@@ -195,3 +196,34 @@ class RunRecord:
             period=doc.get("period", ""),
             team_id=doc.get("team_id", ""),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """A workspace that installed the app through "Add to Slack" (OAuth mode); never its tokens, which
+    live encrypted in the installation store (``bot/slack/installations.py``).
+
+    ``removed_at`` is set when Slack says the app was uninstalled or its token revoked: the tokens
+    are deleted then, the channels paused, and everything else of the workspace is purged 30 days
+    later (``python -m bot forget-workspace`` does it at once). A reinstall clears it."""
+
+    team_id: str
+    team_name: str = ""
+    installed_at: str = ""  # ISO-8601 UTC of the latest installation
+    removed_at: str = ""  # ISO-8601 UTC; "" while installed
+    removed_reason: str = ""  # app_uninstalled or tokens_revoked
+
+    @property
+    def installed(self) -> bool:
+        return not self.removed_at
+
+    def replace(self, **changes: Any) -> Workspace:
+        return dataclasses.replace(self, **changes)
+
+    def to_doc(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Workspace:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in doc.items() if k in names})

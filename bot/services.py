@@ -6,6 +6,7 @@ local fake servers and a controlled clock.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -20,14 +21,17 @@ from bot.feed.papers import Paper
 from bot.filters import RelatedTopics
 from bot.filters.selection import channel_filter
 from bot.filters.semantic import RelatedMatcher, load_related
+from bot.installs import Installs
 from bot.posting.alerts import Alerts
 from bot.posting.runner import PostRunner
 from bot.search.finder import PaperFinder
 from bot.slack.client import SlackPoster, is_workspace_admin, make_web_client
+from bot.slack.workspaces import Workspaces
 from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.posting.scheduler import PostScheduler
+    from bot.slack.installations import OAuthStores
 
 __all__ = ["Services", "build_services"]
 
@@ -48,6 +52,31 @@ class Services:
     access: ConfigAccess = field(default_factory=lambda: ConfigAccess((), lambda _user: False))
     archive: Archive = field(default_factory=Archive)  # every fetched day list, for search fallback
     scheduler: PostScheduler | None = field(default=None)
+    # OAuth mode: the installation and state stores ("Add to Slack"); None with a single token.
+    oauth: OAuthStores | None = field(default=None)
+    installs: Installs | None = field(default=None)
+    _access_by_team: dict[str, ConfigAccess] = field(default_factory=dict, repr=False)
+
+    @property
+    def workspaces(self) -> Workspaces:
+        """The poster of every workspace (its token and its pace)."""
+        return self.runner.workspaces
+
+    def for_team(self, team_id: str) -> Services:
+        """These services as a request from workspace ``team_id`` sees them: its poster (its token
+        only) and its admins. With a single token, every workspace shares the one poster.
+
+        Raises ``SlackError(not_installed)`` in OAuth mode for a workspace without an installation."""
+        if not self.workspaces.oauth:
+            return self
+        poster = self.workspaces.poster_for(team_id)
+        access = self._access_by_team.get(team_id)
+        if access is None:
+            client = poster.client
+            access = self._access_by_team.setdefault(
+                team_id, ConfigAccess(self.settings.config_admins, lambda user: is_workspace_admin(client, user))
+            )
+        return dataclasses.replace(self, poster=poster, access=access)
 
     @property
     def finder(self) -> PaperFinder:
@@ -63,6 +92,8 @@ class Services:
         if self.scheduler is not None:
             self.scheduler.shutdown()
         self.hf.close()
+        if self.oauth is not None:
+            self.oauth.engine.dispose()
         self.store.close()
 
 
@@ -115,7 +146,48 @@ def build_services(
     feed = DayFeed(hf, clock=clock, on_fetch=on_fetch)
     client = make_web_client(settings.slack_bot_token or "xoxb-not-configured", settings.slack_api_url)
     poster = SlackPoster(client)
+    oauth, registry, installs = _workspaces(settings, store, poster, clock)
     alerts = Alerts(store, poster, settings.alert_channel, clock=clock) if settings.alert_channel else None
-    runner = PostRunner(store, feed, poster, clock=clock, alerts=alerts, related=related)
+    runner = PostRunner(store, feed, registry, clock=clock, alerts=alerts, related=related)
     access = ConfigAccess(settings.config_admins, lambda user: is_workspace_admin(client, user))
-    return Services(settings, store, hf, feed, poster, runner, clock=clock, access=access, archive=archive)
+    return Services(
+        settings,
+        store,
+        hf,
+        feed,
+        poster,
+        runner,
+        clock=clock,
+        access=access,
+        archive=archive,
+        oauth=oauth,
+        installs=installs,
+    )
+
+
+def _workspaces(
+    settings: Settings, store: Store, default: SlackPoster, clock: Callable[[], datetime]
+) -> tuple[OAuthStores | None, Workspaces, Installs]:
+    """The poster registry: one token for everything, or (OAuth mode) each workspace's installation,
+    kept encrypted in the bot's own database beside the rest of its state."""
+    if not settings.oauth:
+        registry = Workspaces(default)
+        return None, registry, Installs(store, registry, None, clock=clock)
+    from bot.secret_box import SecretBox
+    from bot.slack.installations import WorkspaceTokens, open_oauth_stores
+
+    box = SecretBox(settings.secret_keys)
+    engine = getattr(store, "engine", None)  # PostgreSQL: the same pool; else the SQLite ledger file
+    sqlite_path = None if engine is not None else getattr(store, "ledger_path", None)
+    oauth = open_oauth_stores(settings.slack_client_id, box, engine=engine, sqlite_path=sqlite_path)
+    tokens = WorkspaceTokens(
+        oauth.installations,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        api_url=settings.slack_api_url,
+    )
+    api_url = settings.slack_api_url
+    registry = Workspaces(
+        default, resolve=tokens.get, make_poster=lambda token: SlackPoster(make_web_client(token, api_url))
+    )
+    return oauth, registry, Installs(store, registry, tokens, clock=clock)

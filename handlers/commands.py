@@ -144,7 +144,7 @@ def register(app: App, services: Services, later: Later, extra_routes: dict[str,
             route = routes.get(call.command.name, unknown)
 
             def work() -> None:
-                reply = route(services, call)
+                reply = route(services.for_team(call.team_id), call)
                 if reply.text or reply.blocks:
                     respond(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral")
 

@@ -36,7 +36,7 @@ from bot.ui.filter_replies import DayPreview, change_reply, filter_overview, pre
 from bot.ui.ids import CLEAR_CANCEL, CLEAR_CONFIRM
 from handlers.later import Later
 from handlers.replying import reply_errors
-from handlers.routing import Invocation, Reply, Route
+from handlers.routing import Invocation, Reply, Route, team_of
 
 __all__ = [
     "CLEAR_CANCEL",
@@ -177,7 +177,8 @@ def register(app: App, services: Services, later: Later) -> None:
         channel_id = (body.get("channel") or {}).get("id", "")
 
         def work() -> None:
-            config, summary = services.editor.apply(channel_id, user_id, apply_clear)
+            team = team_of(body)
+            config, summary = services.for_team(team).editor.apply(channel_id, user_id, apply_clear, team_id=team)
             respond(text=change_reply(config, summary), replace_original=True, response_type="ephemeral")
 
         later(lambda: reply_errors(respond, work))

@@ -45,7 +45,7 @@ from bot.ui.render_search import (
 from bot.ui.replies import help_text
 from handlers.later import Later
 from handlers.replying import reply_errors
-from handlers.routing import Invocation, Reply, Route
+from handlers.routing import Invocation, Reply, Route, team_of
 
 __all__ = ["FOLLOW_ACTION", "MORE_ACTION", "ROUTES", "SHARE_ACTION", "register", "search"]
 
@@ -246,7 +246,7 @@ def _listener(
 ) -> Callable[..., None]:
     def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        later(lambda: reply_errors(respond, lambda: work(services, body, respond)))
+        later(lambda: reply_errors(respond, lambda: work(services.for_team(team_of(body)), body, respond)))
 
     return listener
 

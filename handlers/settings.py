@@ -32,7 +32,7 @@ from bot.ui.settings_form import (
     settings_view,
 )
 from handlers.later import Later
-from handlers.routing import Invocation, Reply, Route
+from handlers.routing import Invocation, Reply, Route, team_of
 
 __all__ = ["ROUTES", "open_settings", "register", "save_settings"]
 
@@ -88,11 +88,12 @@ def _tell(services: Services, channel_id: str, user_id: str, text: str) -> None:
         logger.warning("could not confirm the saved settings of %s to %s: %s", channel_id, user_id, exc.code)
 
 
-def register(app: App, services: Services, later: Later) -> None:
+def register(app: App, everyone: Services, later: Later) -> None:
     """The modal's submit listener; the ``/papers settings`` route is in ``ROUTES``."""
 
     @app.view(CALLBACK_ID)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        services = everyone.for_team(team_of(body))  # this workspace's poster and admins
         user_id = (body.get("user") or {}).get("id", "")
         channel_id = channel_from_metadata(view.get("private_metadata", ""))
         if not channel_id:

@@ -385,3 +385,39 @@ def test_an_unreachable_slack_at_start_up_is_one_line_without_library_noise(tmp_
     assert result.returncode == 2
     assert "papers-bot: Cannot reach Slack at http://127.0.0.1:9/; check SLACK_API_URL." in result.stderr
     assert "slack_sdk" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_workspaces_lists_installations_without_tokens_and_forget_workspace_deletes_one(tmp_path: Path) -> None:
+    from bot.models import Workspace
+
+    db = tmp_path / "db.json"
+    with TinyStore(db) as store:
+        store.save_workspace(Workspace("T0A1", "Alpha Lab", installed_at="2026-08-20T09:00:00+00:00"))
+        store.save_workspace(
+            Workspace("T0B2", "Beta", installed_at="2026-08-19T09:00:00+00:00", removed_at="2026-08-21T09:00:00+00:00")
+        )
+        for channel, team, paused in (("C1", "T0A1", ""), ("C2", "T0A1", ""), ("C3", "T0B2", "app_uninstalled")):
+            store.update_channel(
+                channel, lambda c, t=team, p=paused: c.replace(team_id=t, subscribed=True, paused_reason=p)
+            )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PAPERS_BOT_", "DATABASE_URL"))}
+    env.update(PYTHONPATH=str(ROOT), PAPERS_BOT_DB=str(db), SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="s3cret-x")
+
+    listed = run_bot("workspaces", env=env, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].split() == ["TEAM", "NAME", "INSTALLED", "CHANNELS", "PAUSED", "STATUS"]
+    assert re.match(r"T0A1\s+Alpha Lab\s+2026-08-20T09:00:00\+00:00\s+2\s+0\s+installed$", lines[1])
+    assert re.match(r"T0B2\s+Beta\s+2026-08-19T09:00:00\+00:00\s+1\s+1\s+removed \(uninstalled\)$", lines[2])
+    assert "xox" not in listed.stdout
+
+    forgot = run_bot("forget-workspace", "T0B2", env=env, cwd=tmp_path)
+    assert forgot.returncode == 0, forgot.stderr
+    assert forgot.stdout.strip() == "Forgot workspace T0B2: its token and 1 channel(s) with their history were deleted."
+    with TinyStore(db) as store:
+        assert [c.channel_id for c in store.channels()] == ["C1", "C2"] and store.get_workspace("T0B2") is None
+
+    unknown = run_bot("forget-workspace", "T0ZZ", env=env, cwd=tmp_path)
+    assert unknown.returncode == 1 and "No workspace T0ZZ is known" in unknown.stdout
+    typo = run_bot("forget-workspace", "alpha", env=env, cwd=tmp_path)
+    assert typo.returncode == 2 and "is not a team id like T0123456789" in typo.stderr

@@ -93,3 +93,11 @@ def test_every_web_api_method_called_has_its_bot_scope() -> None:
         if bot_scopes and not set(bot_scopes) & declared:  # any one of a method's scopes is enough
             missing[method] = bot_scopes
     assert missing == {}
+
+
+def test_add_to_slack_asks_for_exactly_the_scopes_the_manifest_declares() -> None:
+    """The install page lists, and the OAuth flow requests, the manifest's bot scopes: no more, no fewer."""
+    from bot.web.pages import BOT_SCOPES
+
+    assert [name for name, _why in BOT_SCOPES] == MANIFEST["oauth_config"]["scopes"]["bot"]
+    assert all(len(why) > 10 for _name, why in BOT_SCOPES)  # each one says why

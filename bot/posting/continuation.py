@@ -51,7 +51,10 @@ class Continuation:
         channel = config.channel_id
         attempt = record.replace(attempts=record.attempts + 1)
         since = record.claimed_at - timedelta(minutes=5)
-        found = find_tagged_posts(self.deliverer.poster_for(config.team_id), channel, record.run_id, since)
+        try:
+            found = find_tagged_posts(self.deliverer.poster_for(config.team_id), channel, record.run_id, since)
+        except SlackError:  # the workspace has no installation (OAuth mode): what arrived cannot be read
+            found = None
         if found is None:  # cannot tell what arrived: never risk a repeat
             given_up = "the rest of the post may be missing"
             self.store.finish_run(attempt.replace(unsent=(), error=f"{record.error}; {given_up}"))

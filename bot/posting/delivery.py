@@ -63,11 +63,12 @@ class Deliverer:
         title: str = "Trending papers",
     ) -> Delivery:
         """Send the digest message by message; stop at the first error and say what arrived."""
-        channel, poster = config.channel_id, self.poster_for(config.team_id)
+        channel = config.channel_id
         compact = config.post_format == PostFormat.COMPACT
         messages = render_digest(papers, days=days, reasons=reasons, compact=compact, title=title)
         delivery = Delivery()
         try:
+            poster = self.poster_for(config.team_id)  # OAuth mode: SlackError(not_installed) when it has none
             try:
                 for message in messages:
                     delivery.add(self._send(poster, channel, record, message, [*known_ts, *delivery.ts]), message)

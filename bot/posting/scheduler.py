@@ -18,6 +18,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.installs import Installs
 from bot.posting.leader import AlwaysLeader, Leadership
 from bot.posting.runner import PostRunner
 from bot.store import Store
@@ -43,8 +44,10 @@ class PostScheduler:
         leader: Leadership | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        installs: Installs | None = None,
     ) -> None:
         self.runner = runner
+        self.installs = installs  # workspaces removed 30 days ago are purged with the daily prune
         self._clock = clock
         self.store = store
         # Only the leader runs the jobs; other processes (PostgreSQL mode) keep ticking as standbys.
@@ -109,6 +112,12 @@ class PostScheduler:
         removed = self.store.prune((datetime.now(UTC) - LEDGER_RETENTION).date())
         if removed:
             logger.info("pruned %d old ledger rows", removed)
+        if self.installs is not None:
+            purged = self.installs.purge_due()
+            if purged:
+                logger.info(
+                    "purged %d workspace(s) uninstalled more than 30 days ago: %s", len(purged), ", ".join(purged)
+                )
 
     def _on_problem(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
+from bot.errors import SlackError
 from bot.models import RunRecord, RunState
 from bot.posting.reconcile import find_tagged_posts, with_arrived
 from bot.slack.client import SlackPoster
@@ -38,7 +39,11 @@ class OrphanSettler:
         """What Slack's history says of ``record``: its tagged messages found → recorded as POSTED with
         exactly the papers that arrived (error ``arrived``); none → FAILED (error ``missing``), so a later
         run sends it; ``None`` when the history cannot be read (nothing is written then)."""
-        poster = self.poster_for(record.team_id)
+        try:
+            poster = self.poster_for(record.team_id)
+        except SlackError as exc:  # the workspace has no installation (OAuth mode): nothing can be read
+            logger.warning("cannot read %s's history to settle run %s: %s", record.channel_id, record.run_id, exc.code)
+            return None
         found = find_tagged_posts(poster, record.channel_id, record.run_id, record.claimed_at - timedelta(minutes=5))
         if found is None:
             return None

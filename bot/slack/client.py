@@ -45,7 +45,15 @@ CHANNEL_ERRORS = frozenset(
 )
 # The token is dead: every further call would fail the same way; stop the run.
 AUTH_ERRORS = frozenset(
-    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "app_uninstalled"}
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "app_uninstalled",
+        "not_installed",  # OAuth mode: the workspace has no installation (bot/slack/workspaces.py)
+    }
 )
 # The message was refused for its size or shape: split it and try again.
 TOO_LONG_ERRORS = frozenset({"msg_blocks_too_long", "invalid_blocks", "msg_too_long"})

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Protocol
 
-from bot.models import ChannelConfig, RunRecord
+from bot.models import ChannelConfig, RunRecord, Workspace
 
 __all__ = ["SCHEMA_VERSION", "Store"]
 
@@ -66,6 +66,23 @@ class Store(Protocol):
     def prune(self, before: date) -> int:
         """Drop run records with a local date before ``before``; returns how many went.
         Posted paper keys are kept (they are small and make "never twice" hold forever)."""
+
+    # ----- workspaces (issue 15: "Add to Slack" for many workspaces) ------------------------------
+    # The installations themselves (tokens, encrypted) are slack_sdk's stores in the same database
+    # (bot/slack/installations.py); these records say when a workspace came and went.
+
+    def save_workspace(self, workspace: Workspace) -> None:
+        """Insert or replace the workspace's record."""
+
+    def get_workspace(self, team_id: str) -> Workspace | None:
+        """The workspace's record, or None if it never installed the app through OAuth."""
+
+    def workspaces(self) -> list[Workspace]:
+        """Every workspace record, by team id."""
+
+    def forget_workspace(self, team_id: str) -> int:
+        """Delete everything stored for the workspace: its channels, their runs and posted papers,
+        and its record, in one transaction. Returns how many channels went."""
 
     def close(self) -> None:
         """Flush and release the database (and its process lock)."""

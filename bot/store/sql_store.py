@@ -19,16 +19,16 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, delete, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Engine, create_engine, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.config import redact_url
 from bot.errors import StoreError
-from bot.models import ChannelConfig, RunKind, RunRecord, RunState
+from bot.models import ChannelConfig, RunKind, RunRecord, RunState, Workspace
 from bot.store import ledger_rules as rules
 from bot.store.base import SCHEMA_VERSION
-from bot.store.sql_tables import channels_t, posted_t, runs_t
+from bot.store.sql_tables import channels_t, posted_t, runs_t, workspaces_t
 
 __all__ = ["SqlStore"]
 
@@ -86,6 +86,11 @@ class SqlStore:
     @property
     def schema_version(self) -> int:
         return SCHEMA_VERSION
+
+    @property
+    def engine(self) -> Engine:
+        """The connection pool, shared with slack_sdk's installation and state stores (OAuth mode)."""
+        return self._engine
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
@@ -210,6 +215,41 @@ class SqlStore:
     def prune(self, before: date) -> int:
         with self._tx() as conn:
             return conn.execute(delete(runs_t).where(runs_t.c.local_date < before)).rowcount
+
+    # ----- workspaces (issue 15) --------------------------------------------------------------------
+
+    def save_workspace(self, workspace: Workspace) -> None:
+        statement = insert(workspaces_t).values(team_id=workspace.team_id, doc=workspace.to_doc())
+        with self._tx() as conn:
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[workspaces_t.c.team_id], set_={"doc": statement.excluded.doc}
+                )
+            )
+
+    def get_workspace(self, team_id: str) -> Workspace | None:
+        with self._tx() as conn:
+            doc = conn.scalar(select(workspaces_t.c.doc).where(workspaces_t.c.team_id == team_id))
+        return None if doc is None else Workspace.from_doc(doc)
+
+    def workspaces(self) -> list[Workspace]:
+        with self._tx() as conn:
+            docs = conn.scalars(select(workspaces_t.c.doc).order_by(workspaces_t.c.team_id)).all()
+        return [Workspace.from_doc(doc) for doc in docs]
+
+    def forget_workspace(self, team_id: str) -> int:
+        with self._tx() as conn:
+            channels = list(
+                conn.scalars(
+                    delete(channels_t)
+                    .where(channels_t.c.doc["team_id"].astext == team_id)
+                    .returning(channels_t.c.channel_id)
+                )
+            )
+            conn.execute(delete(runs_t).where(or_(runs_t.c.team_id == team_id, runs_t.c.channel_id.in_(channels))))
+            conn.execute(delete(posted_t).where(posted_t.c.channel_id.in_(channels)))
+            conn.execute(delete(workspaces_t).where(workspaces_t.c.team_id == team_id))
+        return len(channels)
 
     # ----- bulk copy (``migrate-store``) ------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, MetaData, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["channels_t", "posted_t", "runs_t"]
+__all__ = ["channels_t", "posted_t", "runs_t", "workspaces_t"]
 
 _meta = MetaData()
 channels_t = Table(
@@ -38,4 +38,10 @@ posted_t = Table(
     Column("channel_id", Text, primary_key=True),
     Column("paper_key", Text, primary_key=True),
     Column("day", Date),
+)
+workspaces_t = Table(
+    "workspaces",
+    _meta,
+    Column("team_id", Text, primary_key=True),
+    Column("doc", JSONB, nullable=False),
 )

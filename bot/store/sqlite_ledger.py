@@ -29,7 +29,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.errors import StoreError, StoreFullError
-from bot.models import RunKind, RunRecord, RunState
+from bot.models import RunKind, RunRecord, RunState, Workspace
 from bot.store import ledger_rules as rules
 
 __all__ = ["LEDGER_SUFFIX", "PostedLedger", "SqliteLedger", "ledger_path_for"]
@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS posted (
 CREATE TABLE IF NOT EXISTS progress (
     channel_id TEXT PRIMARY KEY,
     last_day TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS workspaces (
+    team_id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
 ) WITHOUT ROWID;
 """
 
@@ -258,6 +262,39 @@ class SqliteLedger:
                 "INSERT INTO progress (channel_id, last_day) VALUES (?, ?)",
                 [(c, d.isoformat()) for c, d in last_days.items()],
             )
+
+    # ----- workspaces (issue 15) --------------------------------------------------------------------
+
+    def save_workspace(self, workspace: Workspace) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO workspaces (team_id, doc) VALUES (?, ?) "
+                "ON CONFLICT (team_id) DO UPDATE SET doc = excluded.doc",
+                (workspace.team_id, json.dumps(workspace.to_doc(), separators=(",", ":"))),
+            )
+
+    def get_workspace(self, team_id: str) -> Workspace | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT doc FROM workspaces WHERE team_id = ?", (team_id,)).fetchone()
+        return Workspace.from_doc(json.loads(row[0])) if row else None
+
+    def workspaces(self) -> list[Workspace]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT doc FROM workspaces ORDER BY team_id").fetchall()
+        return [Workspace.from_doc(json.loads(doc)) for (doc,) in rows]
+
+    def forget_workspace(self, team_id: str, channel_ids: Iterable[str]) -> None:
+        """The workspace's runs, posted keys, progress and record, in one transaction."""
+        channels = list(channel_ids)
+        with self._tx() as conn:
+            conn.execute("DELETE FROM runs WHERE team_id = ?", (team_id,))
+            for start in range(0, len(channels), 500):
+                chunk = channels[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                conn.execute(f"DELETE FROM runs WHERE channel_id IN ({marks})", chunk)
+                conn.execute(f"DELETE FROM posted WHERE channel_id IN ({marks})", chunk)
+                conn.execute(f"DELETE FROM progress WHERE channel_id IN ({marks})", chunk)
+            conn.execute("DELETE FROM workspaces WHERE team_id = ?", (team_id,))
 
 
 def _store_error(where: str, exc: sqlite3.Error) -> StoreError:

@@ -41,7 +41,7 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from bot.errors import StoreError, StoreFullError, StoreLockedError
-from bot.models import ChannelConfig, RunRecord
+from bot.models import ChannelConfig, RunRecord, Workspace
 from bot.store.atomic_file import replace_atomically, temp_prefix
 from bot.store.base import SCHEMA_VERSION
 from bot.store.sqlite_ledger import PostedLedger, SqliteLedger, ledger_path_for
@@ -639,6 +639,39 @@ class TinyStore:
         with self._reading():
             return self._ledger.prune(before)
 
+    # ----- workspaces (issue 15; records in the SQLite ledger) -------------------------------------
+
+    @property
+    def ledger_path(self) -> Path | None:
+        """The SQLite ledger file (None: in memory); the OAuth installation tables live there too."""
+        return self._ledger.path
+
+    def save_workspace(self, workspace: Workspace) -> None:
+        with self._reading():
+            self._ledger.save_workspace(workspace)
+
+    def get_workspace(self, team_id: str) -> Workspace | None:
+        with self._reading():
+            return self._ledger.get_workspace(team_id)
+
+    def workspaces(self) -> list[Workspace]:
+        with self._reading():
+            return self._ledger.workspaces()
+
+    def forget_workspace(self, team_id: str) -> int:
+        """Settings first (one file write), then the ledger (one transaction): a crash between leaves
+        a ledger without settings, which the next ``forget_workspace`` removes."""
+        with self._writing():
+            table = self._tables[_CHANNELS]
+            doomed = {cid: doc_id for cid, doc_id in self._channel_ids.items() if _team_of(table, doc_id) == team_id}
+            if doomed:
+                table.remove(doc_ids=list(doomed.values()))
+                for channel_id in doomed:
+                    del self._channel_ids[channel_id]
+        with self._reading():
+            self._ledger.forget_workspace(team_id, doomed)
+        return len(doomed)
+
     # ----- bulk copy (``migrate-store``) ------------------------------------------------------------
 
     def posted_ledger(self) -> PostedLedger:
@@ -658,6 +691,10 @@ class TinyStore:
         last_days = {c.channel_id: c.last_day for c in channels if c.last_day is not None}
         with self._reading():
             self._ledger.replace_all(runs, posted, last_days)
+
+
+def _team_of(table: Table, doc_id: int) -> str:
+    return str(_stored(table, doc_id).get("team_id") or "")
 
 
 def _with_last_day(config: ChannelConfig, ledger_day: date | None) -> ChannelConfig:

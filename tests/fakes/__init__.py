@@ -11,6 +11,7 @@ from .entries import make_day, make_entry
 from .hf import FakeHF, Request
 from .signing import (
     block_actions_payload,
+    event_body,
     interactive_body,
     signed_headers,
     slash_command_body,
@@ -26,6 +27,7 @@ __all__ = [
     "Request",
     "block_actions_payload",
     "check_blocks",
+    "event_body",
     "interactive_body",
     "make_day",
     "make_entry",

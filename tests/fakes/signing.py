@@ -16,6 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 
 __all__ = [
     "block_actions_payload",
+    "event_body",
     "interactive_body",
     "signed_headers",
     "slash_command_body",
@@ -67,6 +68,22 @@ def slash_command_body(
             "is_enterprise_install": "false",
             "response_url": response_url,
             "trigger_id": trigger_id,
+        }
+    )
+
+
+def event_body(event: dict[str, Any], *, team_id: str = "T0001", event_id: str | None = None) -> str:
+    """An Events API ``event_callback`` envelope, JSON, as Slack posts it."""
+    return json.dumps(
+        {
+            "token": "verification-token-deprecated",
+            "team_id": team_id,
+            "api_app_id": "A0001",
+            "event": {**event, "event_ts": f"{time.time():.6f}"},
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{time.monotonic_ns()}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": team_id, "user_id": "UBOT", "is_bot": True, "is_enterprise_install": False}],
         }
     )
 

@@ -1,0 +1,102 @@
+"""Workspaces for "Add to Slack" (issue 15): the workspace records, and the tables of slack_sdk's
+SQLAlchemy installation and OAuth state stores (``bot/slack/installations.py``).
+
+The installation tables mirror slack_sdk 3.x's ``SQLAlchemyInstallationStore`` (``slack_installations``,
+``slack_bots``) and ``SQLAlchemyOAuthStateStore`` (``slack_oauth_states``), frozen here so a later
+slack_sdk cannot change the schema under a running database. One deliberate difference: the token
+columns are ``text``, not ``varchar(200)``, because they hold Fernet ciphertext (about 2.3 times the
+token, and rotating tokens are longer than classic ones).
+
+Revision ID: 0005_workspaces
+Revises: 0002 (on the merged main line: 0004_team_layer)
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
+
+revision = "0005_workspaces"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+_S = sa.String
+
+
+def upgrade() -> None:
+    op.create_table(
+        "workspaces",
+        sa.Column("team_id", sa.Text(), primary_key=True),
+        sa.Column("doc", JSONB(), nullable=False),
+    )
+    op.create_table(
+        "slack_installations",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("client_id", _S(32), nullable=False),
+        sa.Column("app_id", _S(32), nullable=False),
+        sa.Column("enterprise_id", _S(32)),
+        sa.Column("enterprise_name", _S(200)),
+        sa.Column("enterprise_url", _S(200)),
+        sa.Column("team_id", _S(32)),
+        sa.Column("team_name", _S(200)),
+        sa.Column("bot_token", sa.Text()),
+        sa.Column("bot_id", _S(32)),
+        sa.Column("bot_user_id", _S(32)),
+        sa.Column("bot_scopes", _S(1000)),
+        sa.Column("bot_refresh_token", sa.Text()),
+        sa.Column("bot_token_expires_at", sa.DateTime()),
+        sa.Column("user_id", _S(32), nullable=False),
+        sa.Column("user_token", sa.Text()),
+        sa.Column("user_scopes", _S(1000)),
+        sa.Column("user_refresh_token", sa.Text()),
+        sa.Column("user_token_expires_at", sa.DateTime()),
+        sa.Column("incoming_webhook_url", _S(200)),
+        sa.Column("incoming_webhook_channel", _S(200)),
+        sa.Column("incoming_webhook_channel_id", _S(200)),
+        sa.Column("incoming_webhook_configuration_url", _S(200)),
+        sa.Column("is_enterprise_install", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("token_type", _S(32)),
+        sa.Column("installed_at", sa.DateTime(), nullable=False, server_default=sa.func.now()),
+    )
+    op.create_index(
+        "slack_installations_idx",
+        "slack_installations",
+        ["client_id", "enterprise_id", "team_id", "user_id", "installed_at"],
+    )
+    op.create_table(
+        "slack_bots",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("client_id", _S(32), nullable=False),
+        sa.Column("app_id", _S(32), nullable=False),
+        sa.Column("enterprise_id", _S(32)),
+        sa.Column("enterprise_name", _S(200)),
+        sa.Column("team_id", _S(32)),
+        sa.Column("team_name", _S(200)),
+        sa.Column("bot_token", sa.Text()),
+        sa.Column("bot_id", _S(32)),
+        sa.Column("bot_user_id", _S(32)),
+        sa.Column("bot_scopes", _S(1000)),
+        sa.Column("bot_refresh_token", sa.Text()),
+        sa.Column("bot_token_expires_at", sa.DateTime()),
+        sa.Column("is_enterprise_install", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("installed_at", sa.DateTime(), nullable=False, server_default=sa.func.now()),
+    )
+    op.create_index("slack_bots_idx", "slack_bots", ["client_id", "enterprise_id", "team_id", "installed_at"])
+    op.create_table(
+        "slack_oauth_states",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("state", _S(200), nullable=False),
+        sa.Column("expire_at", sa.DateTime(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("slack_oauth_states")
+    op.drop_index("slack_bots_idx", table_name="slack_bots")
+    op.drop_table("slack_bots")
+    op.drop_index("slack_installations_idx", table_name="slack_installations")
+    op.drop_table("slack_installations")
+    op.drop_table("workspaces")

@@ -1,0 +1,170 @@
+"""Workspaces on both backends: their records, forgetting one, and the installations (tokens encrypted
+at rest) in slack_sdk's SQLAlchemy stores on the same database."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from slack_sdk.oauth.installation_store import Installation
+from sqlalchemy import text
+
+from bot.models import RunRecord, RunState, Workspace
+from bot.secret_box import SecretBox
+from bot.slack.installations import OAuthStores, open_oauth_stores
+from bot.store import Store
+from bot.store.tinydb_store import TinyStore
+from tests.bot.store.conftest import Backend
+
+KEY = Fernet.generate_key().decode()
+TOKEN_A = "xoxb-1111-aaaa-secret-token-of-workspace-a"
+TOKEN_B = "xoxb-2222-bbbb-secret-token-of-workspace-b"
+D1 = date(2026, 8, 20)
+
+
+def installation(team: str, token: str, *, installed_at: float | None = None, **extra: object) -> Installation:
+    return Installation(
+        app_id="A0001",
+        team_id=team,
+        team_name=f"Team {team}",
+        bot_token=token,
+        bot_id=f"B{team}",
+        bot_user_id=f"U{team}",
+        bot_scopes="commands,chat:write",
+        user_id="U0INSTALLER",
+        installed_at=installed_at if installed_at is not None else time.time(),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def oauth_stores(store: Store, keys: tuple[str, ...] = (KEY,)) -> OAuthStores:
+    box = SecretBox(keys)
+    if isinstance(store, TinyStore):
+        return open_oauth_stores("1234.5678", box, sqlite_path=store.ledger_path)
+    return open_oauth_stores("1234.5678", box, engine=store.engine)  # type: ignore[attr-defined]
+
+
+def test_workspace_records_round_trip_and_list_by_team(backend: Backend) -> None:
+    store = backend.open()
+    store.save_workspace(Workspace("T2", "Beta", installed_at="2026-08-21T09:00:00+00:00"))
+    store.save_workspace(Workspace("T1", "Alpha", installed_at="2026-08-20T09:00:00+00:00"))
+    store.save_workspace(Workspace("T2", "Beta renamed", installed_at="2026-08-21T09:00:00+00:00"))
+    store.close()
+    store = backend.open()
+    assert [w.team_name for w in store.workspaces()] == ["Alpha", "Beta renamed"]
+    assert store.get_workspace("T1") == Workspace("T1", "Alpha", installed_at="2026-08-20T09:00:00+00:00")
+    assert store.get_workspace("T9") is None
+    store.close()
+
+
+def test_forget_workspace_removes_its_channels_runs_and_posted_papers_and_nothing_else(any_store: Store) -> None:
+    for team, channel in (("T1", "C1"), ("T1", "C2"), ("T2", "C3")):
+        any_store.update_channel(channel, lambda c, t=team: c.replace(team_id=t, subscribed=True))
+        record = RunRecord(
+            channel, D1, RunState.CLAIMED, f"run-{channel}", datetime(2026, 8, 20, 9, tzinfo=UTC), team_id=team
+        )
+        assert any_store.claim_run(record)
+        any_store.finish_run(record.replace(state=RunState.POSTED, days=(D1,), paper_keys=(f"2608.0000{channel[-1]}",)))
+    any_store.save_workspace(Workspace("T1", "Alpha"))
+    any_store.save_workspace(Workspace("T2", "Beta"))
+
+    assert any_store.forget_workspace("T1") == 2
+
+    assert [c.channel_id for c in any_store.channels()] == ["C3"]
+    assert any_store.get_channel("C1") is None and any_store.runs("C1") == [] and any_store.posted_keys("C1") == set()
+    assert any_store.posted_keys("C3") == {"2608.00003"} and len(any_store.runs("C3")) == 1
+    assert [w.team_id for w in any_store.workspaces()] == ["T2"]
+    assert any_store.forget_workspace("T1") == 0  # twice is harmless
+
+
+def test_installations_are_found_by_team_with_their_own_token(any_store: Store) -> None:
+    stores = oauth_stores(any_store)
+    stores.installations.save(installation("T1", TOKEN_A))
+    stores.installations.save(installation("T2", TOKEN_B))
+
+    bot_a = stores.installations.find_bot(enterprise_id=None, team_id="T1")
+    bot_b = stores.installations.find_bot(enterprise_id=None, team_id="T2")
+    assert bot_a is not None and bot_a.bot_token == TOKEN_A
+    assert bot_b is not None and bot_b.bot_token == TOKEN_B
+    found = stores.installations.find_installation(enterprise_id=None, team_id="T1")
+    assert found is not None and found.bot_token == TOKEN_A and found.team_name == "Team T1"
+
+    stores.installations.delete_all(enterprise_id=None, team_id="T1")
+    assert stores.installations.find_bot(enterprise_id=None, team_id="T1") is None
+    assert stores.installations.find_installation(enterprise_id=None, team_id="T1") is None
+    assert stores.installations.find_bot(enterprise_id=None, team_id="T2") is not None
+
+
+def _raw_token_columns(any_store: Store) -> list[str]:
+    """Every token column as the database holds it, read around slack_sdk and our wrapper."""
+    queries = [
+        "SELECT bot_token, bot_refresh_token, user_token FROM slack_installations",
+        "SELECT bot_token, bot_refresh_token, NULL FROM slack_bots",
+    ]
+    values: list[str] = []
+    if isinstance(any_store, TinyStore):
+        assert any_store.ledger_path is not None
+        with sqlite3.connect(any_store.ledger_path) as conn:
+            for query in queries:
+                values += [v for row in conn.execute(query) for v in row if v]
+        return values
+    with any_store.engine.connect() as conn:  # type: ignore[attr-defined]
+        for query in queries:
+            values += [v for row in conn.execute(text(query)) for v in row if v]
+    return values
+
+
+def test_tokens_are_encrypted_at_rest(any_store: Store) -> None:
+    stores = oauth_stores(any_store)
+    refresh = "xoxe-1-refresh-token-secret"
+    user_token = "xoxp-user-token-secret"
+    stores.installations.save(installation("T1", TOKEN_A, bot_refresh_token=refresh, user_token=user_token))
+
+    raw = _raw_token_columns(any_store)
+    assert len(raw) == 5  # bot token + refresh token + user token, and the bot row's two
+    assert all(value.startswith("fernet:") for value in raw)
+    assert not any(secret in value for value in raw for secret in (TOKEN_A, refresh, user_token, "xox"))
+
+
+def test_a_token_sealed_with_another_key_reads_as_not_installed(
+    any_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    oauth_stores(any_store).installations.save(installation("T1", TOKEN_A))
+    other = oauth_stores(any_store, keys=(Fernet.generate_key().decode(),))
+    assert other.installations.find_bot(enterprise_id=None, team_id="T1") is None
+    assert "cannot be decrypted" in caplog.text and "fernet:" not in caplog.text
+
+
+def test_a_new_key_first_still_opens_tokens_sealed_with_the_old_one(any_store: Store) -> None:
+    oauth_stores(any_store).installations.save(installation("T1", TOKEN_A))
+    rotated = oauth_stores(any_store, keys=(Fernet.generate_key().decode(), KEY))
+    bot = rotated.installations.find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None and bot.bot_token == TOKEN_A
+
+
+def test_the_state_store_accepts_a_state_once(any_store: Store) -> None:
+    states = oauth_stores(any_store).states
+    state = states.issue()
+    assert states.consume(state) is True
+    assert states.consume(state) is False  # replayed
+    assert states.consume("forged-state") is False
+
+
+def test_an_in_memory_store_keeps_installations_for_its_lifetime(tmp_path: Path) -> None:
+    with TinyStore(None) as store:
+        stores = oauth_stores(store)
+        stores.installations.save(installation("T1", TOKEN_A))
+        bot = stores.installations.find_bot(enterprise_id=None, team_id="T1")
+        assert bot is not None and bot.bot_token == TOKEN_A
+
+
+def test_forgetting_a_workspace_keeps_another_workspaces_channel_settings(any_store: Store) -> None:
+    any_store.update_channel("C1", lambda c: c.replace(team_id="T1", subscribed=True))
+    any_store.update_channel("C2", lambda c: c.replace(team_id="T2", subscribed=True, filter_text="rlhf"))
+    any_store.forget_workspace("T1")
+    kept = any_store.get_channel("C2")
+    assert kept is not None and (kept.team_id, kept.subscribed, kept.filter_text) == ("T2", True, "rlhf")
