@@ -96,7 +96,7 @@ a:focus-visible, .button:focus-visible { outline: 3px solid #1264a3; outline-off
   background: var(--brand); color: #fff; font-weight: 700; font-size: 1.1rem; text-decoration: none; }
 .button:hover { background: #350d36; }
 .secondary { margin-left: 1rem; }
-.example { border: 1px solid var(--line); border-left: 4px solid var(--brand); border-radius: .4rem;
+.example { margin: 0; border: 1px solid var(--line); border-left: 4px solid var(--brand); border-radius: .4rem;
   background: var(--wash); padding: 1rem 1.1rem; overflow-wrap: anywhere; }
 .example p { margin: .35rem 0; }
 .meta { color: var(--muted); font-size: .95rem; }
@@ -127,7 +127,7 @@ def _document(title: str, body: str) -> str:
 
 _EXAMPLE = """
 <figure class="example" aria-label="An example post in a Slack channel">
-<p><strong>📚 Trending papers · Fri 21 Aug 2026</strong></p>
+<p><strong>Trending papers · Fri 21 Aug 2026</strong></p>
 <p><strong>1. EnvHarness: Awakening Static Worlds for Agent Learning</strong><br>
 <span class="meta">▲ 163 upvotes · Chengsong Huang, Zifeng Wang, Rujun Han et al. · Google</span><br>
 EnvHarness and EnvRigger dynamically reshape static environments via programmable plugins…<br>
