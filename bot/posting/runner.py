@@ -413,9 +413,10 @@ class PostRunner:
         if exc.code in AUTH_ERRORS:
             if not self.workspaces.rejected(config.team_id):
                 logger.error(
-                    "Slack rejected the bot token (%s) of workspace %s: no more posts there until a restart",
+                    "Slack rejected the bot token (%s) of workspace %s: no more posts there until %s",
                     exc.code,
                     config.team_id or "(the default token)",
+                    "it installs the app again" if self.workspaces.oauth else "a restart",
                 )
             self.workspaces.reject(config.team_id, exc.code)
             raise _StopRun(exc.code)

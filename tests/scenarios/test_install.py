@@ -14,8 +14,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from sqlalchemy import text
 
+from bot.posting.scheduler import PostScheduler
 from tests.conftest import CLIENT_ID, Clock, RunningBot
-from tests.fakes import FakeHF, FakeSlack, make_day
+from tests.fakes import FakeHF, FakeSlack, event_body, make_day
 from tests.oauth_flow import Installer
 
 THURSDAY = "2026-08-20"
@@ -192,3 +193,122 @@ def test_rotating_tokens_are_refreshed_before_they_expire_and_saved_encrypted(
     assert stored_bot_token(oauth_bot, "T0A1") in fake_slack.tokens_of("T0A1")[1:]
     refreshes = [c for c in fake_slack.calls("oauth.v2.access") if c.args.get("grant_type") == "refresh_token"]
     assert refreshes and all(c.ok for c in refreshes)
+
+
+# ----- removal: app_uninstalled / tokens_revoked, purge after 30 days ---------------------------------
+
+
+def two_workspaces(bot: RunningBot, installer: Installer, clock: Clock) -> None:
+    """Alpha (T0A1) subscribes C0A, Beta (T0B2) subscribes C0B, the day before, so today's slot is owed."""
+    installer.install("T0A1", "Alpha Lab")
+    installer.install("T0B2", "Beta Lab")
+    saved = clock()
+    clock.set(saved - timedelta(days=1))
+    assert "Subscribed" in bot.command("subscribe 09:00 UTC daily", channel="C0A", team="T0A1").text
+    assert "Subscribed" in bot.command("subscribe 09:00 UTC daily", channel="C0B", team="T0B2").text
+    clock.set(saved)
+
+
+def send_event(bot: RunningBot, event: dict[str, object], team_id: str) -> None:
+    assert bot.post(event_body(event, team_id=team_id)).status_code == 200
+    bot.listener_pool.settle()
+
+
+@pytest.mark.parametrize(
+    "event",
+    [{"type": "app_uninstalled"}, {"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}}],
+    ids=["app_uninstalled", "tokens_revoked"],
+)
+def test_removal_deletes_the_tokens_at_once_pauses_its_channels_and_leaves_the_other_workspace_posting(
+    oauth_bot: RunningBot,
+    installer: Installer,
+    fake_slack: FakeSlack,
+    fake_hf: FakeHF,
+    clock: Clock,
+    event: dict[str, object],
+) -> None:
+    two_workspaces(oauth_bot, installer, clock)
+    fake_hf.days[THURSDAY] = make_day(THURSDAY, 3)
+    fake_slack.revoke("T0A1")  # Slack has already invalidated Alpha's token when the event arrives
+
+    send_event(oauth_bot, event, "T0A1")
+    send_event(oauth_bot, event, "T0A1")  # Slack redelivers: nothing more happens
+
+    assert stored_bot_token(oauth_bot, "T0A1") is None
+    alpha = oauth_bot.store.get_channel("C0A")
+    assert alpha is not None and alpha.paused_reason == event["type"]
+    workspace = oauth_bot.store.get_workspace("T0A1")
+    assert workspace is not None and workspace.removed_reason == event["type"] and workspace.removed_at
+    beta = oauth_bot.store.get_channel("C0B")
+    assert beta is not None and beta.active and stored_bot_token(oauth_bot, "T0B2") is not None
+
+    fake_slack.reset()
+    summary = oauth_bot.services.runner.run_due(clock())
+
+    assert summary.outcomes == {"C0B": "posted"}
+    assert fake_slack.calls(team="T0A1") == []  # nothing was even tried with Alpha's dead token
+    assert fake_slack.posts("C0B", team="T0B2")
+
+
+def test_only_user_tokens_revoked_changes_nothing(oauth_bot: RunningBot, installer: Installer, clock: Clock) -> None:
+    two_workspaces(oauth_bot, installer, clock)
+    send_event(oauth_bot, {"type": "tokens_revoked", "tokens": {"oauth": ["U0INSTALLER"]}}, "T0A1")
+    assert stored_bot_token(oauth_bot, "T0A1") is not None
+    channel = oauth_bot.store.get_channel("C0A")
+    assert channel is not None and channel.active
+
+
+def test_a_token_slack_revokes_without_telling_stops_only_its_own_workspace(
+    oauth_bot: RunningBot, installer: Installer, fake_slack: FakeSlack, fake_hf: FakeHF, clock: Clock
+) -> None:
+    two_workspaces(oauth_bot, installer, clock)
+    fake_hf.days[THURSDAY] = make_day(THURSDAY, 3)
+    fake_slack.revoke("T0A1")  # no event (yet): the first post finds out
+
+    summary = oauth_bot.services.runner.run_due(clock())
+
+    assert summary.outcomes["C0B"] == "posted" and summary.outcomes["C0A"] == "failed"
+    assert oauth_bot.services.workspaces.rejected("T0A1") == "token_revoked"
+    assert oauth_bot.services.workspaces.rejected("T0B2") == ""
+    assert oauth_bot.services.runner.token_rejected == ""  # /healthz: one workspace is not the process's health
+
+
+def test_a_reinstall_resumes_the_channels_the_removal_paused(
+    oauth_bot: RunningBot, installer: Installer, fake_slack: FakeSlack, fake_hf: FakeHF, clock: Clock
+) -> None:
+    two_workspaces(oauth_bot, installer, clock)
+    send_event(oauth_bot, {"type": "app_uninstalled"}, "T0A1")
+    fake_hf.days[THURSDAY] = make_day(THURSDAY, 3)
+
+    page = installer.install("T0A1", "Alpha Lab")
+
+    assert "papers-bot is installed in Alpha Lab" in page.text
+    channel = oauth_bot.store.get_channel("C0A")
+    assert channel is not None and channel.active
+    workspace = oauth_bot.store.get_workspace("T0A1")
+    assert workspace is not None and workspace.installed
+    new_token = fake_slack.tokens_of("T0A1")[-1]
+    fake_slack.reset()
+    assert oauth_bot.services.runner.run_due(clock()).outcomes == {"C0A": "posted", "C0B": "posted"}
+    assert all(p.headers["authorization"] == f"Bearer {new_token}" for p in fake_slack.posts("C0A"))
+
+
+def test_a_removed_workspace_is_purged_after_30_days_and_not_before(
+    oauth_bot: RunningBot, installer: Installer, clock: Clock
+) -> None:
+    two_workspaces(oauth_bot, installer, clock)
+    send_event(oauth_bot, {"type": "app_uninstalled"}, "T0A1")
+    installs = oauth_bot.services.installs
+    assert installs is not None
+
+    clock.advance(days=29, hours=23)
+    assert installs.purge_due() == []
+    assert oauth_bot.store.get_channel("C0A") is not None
+
+    clock.advance(hours=1)
+    scheduler = PostScheduler(oauth_bot.services.runner, oauth_bot.store, installs=installs)
+    scheduler._prune()  # the daily job
+
+    assert oauth_bot.store.get_channel("C0A") is None and oauth_bot.store.runs("C0A") == []
+    assert oauth_bot.store.get_workspace("T0A1") is None
+    assert oauth_bot.store.get_channel("C0B") is not None and oauth_bot.store.get_workspace("T0B2") is not None
