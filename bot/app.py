@@ -44,17 +44,25 @@ def check_bot_token(services: Services) -> None:
     """``auth.test`` at start-up: a bad token stops the process in one line, not at the first post
     (slack_sdk's own retry and error lines are silenced for this call: the one line says it all).
 
-    OAuth mode has no token of its own (each workspace's is checked by Slack at every call)."""
+    Its answer names the token's workspace: every request is then served as that workspace's, and
+    whatever was stored before workspaces were recorded becomes its own. OAuth mode has no token of
+    its own (each workspace's is checked by Slack at every call)."""
     if services.settings.oauth:
         return
     try:
         with _quiet("slack_sdk"):
-            services.poster.client.auth_test()
+            identity = services.poster.client.auth_test()
     except SlackApiError as exc:
         code = exc.response.get("error", "unknown error")
         raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({code}); copy the Bot User OAuth Token again.") from None
     except (SlackClientError, OSError):
         raise ConfigError(f"Cannot reach Slack at {services.settings.slack_api_url}; check SLACK_API_URL.") from None
+    team_id = str(identity.get("team_id") or "")
+    if team_id and team_id != services.home_team:
+        services.home_team = team_id
+        moved = services.store.adopt_unowned(team_id)  # records from before workspaces were recorded
+        if moved:
+            logger.info("%d channel(s) stored without a workspace now belong to workspace %s", moved, team_id)
 
 
 def build_app(

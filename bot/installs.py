@@ -78,7 +78,7 @@ class Installs:
         resumed = []
         for config in self._team_channels(team_id):
             if config.subscribed and config.paused_reason in REMOVAL_REASONS:
-                self.store.update_channel(config.channel_id, lambda c: c.replace(paused_reason=""))
+                self.store.update_channel(config.channel_id, lambda c: c.replace(paused_reason=""), team_id=team_id)
                 resumed.append(config.channel_id)
         logger.info(
             "workspace %s %s the app%s",
@@ -101,7 +101,9 @@ class Installs:
         paused = []
         for config in self._team_channels(team_id):
             if config.subscribed and config.paused_reason != reason:
-                self.store.update_channel(config.channel_id, lambda c: c.replace(paused_reason=reason))
+                self.store.update_channel(
+                    config.channel_id, lambda c: c.replace(paused_reason=reason), team_id=config.team_id
+                )
                 paused.append(config.channel_id)
         return paused
 

@@ -117,14 +117,13 @@ class RunKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RunRecord:
-    """The ledger entry for (channel, kind, period): a digest per channel and local day, a recap per
-    week, a follow-up per paper, each at most once.
+    """The ledger entry for (workspace, channel, kind, period): a digest per channel and local day, a
+    recap per week, a follow-up per paper, each at most once.
 
     ``local_date`` is the channel's local date of the claim (what the digest's period is, and what
-    pruning goes by); ``team_id`` is the workspace the channel belongs to, carried for per-workspace
-    work. Why the workspace is not part of the uniqueness yet: channels stored before workspaces were
-    recorded have none, and a key that changed when a channel's workspace became known could post a
-    day twice; it joins the key with installations (issue 15), when every channel has one.
+    pruning goes by); ``team_id`` is the workspace the channel belongs to, and part of the key: a
+    channel id is unique only within its workspace (issue 15). Records stored before workspaces were
+    recorded have "" and are adopted by the bot's workspace at start-up (single-token mode).
     """
 
     channel_id: str
@@ -150,9 +149,9 @@ class RunRecord:
             object.__setattr__(self, "period", self.local_date.isoformat())
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        """(channel, kind, period): what the ledger keeps unique."""
-        return self.channel_id, self.kind, self.period
+    def key(self) -> tuple[str, str, str, str]:
+        """(workspace, channel, kind, period): what the ledger keeps unique."""
+        return self.team_id, self.channel_id, self.kind, self.period
 
     def replace(self, **changes: Any) -> RunRecord:
         kind = changes.get("kind", self.kind)

@@ -28,6 +28,7 @@ from bot.search.finder import PaperFinder
 from bot.slack.client import SlackPoster, is_workspace_admin, make_web_client
 from bot.slack.workspaces import Workspaces
 from bot.store import Store
+from bot.store.scoped import TeamStore
 
 if TYPE_CHECKING:
     from bot.posting.scheduler import PostScheduler
@@ -55,6 +56,11 @@ class Services:
     # OAuth mode: the installation and state stores ("Add to Slack"); None with a single token.
     oauth: OAuthStores | None = field(default=None)
     installs: Installs | None = field(default=None)
+    # Single-token mode: the workspace the token belongs to (auth.test at start-up); every request is
+    # served as that workspace's, whatever team its payload names (one token, one installation).
+    home_team: str = ""
+    # The workspace these services serve (set by ``for_team``; "" for the whole-deployment services).
+    team_id: str = ""
     _access_by_team: dict[str, ConfigAccess] = field(default_factory=dict, repr=False)
 
     @property
@@ -63,12 +69,13 @@ class Services:
         return self.runner.workspaces
 
     def for_team(self, team_id: str) -> Services:
-        """These services as a request from workspace ``team_id`` sees them: its poster (its token
-        only) and its admins. With a single token, every workspace shares the one poster.
+        """These services as a request from workspace ``team_id`` sees them: its store (its channels
+        only, ``TeamStore``), its poster (its token only) and its admins. With a single token there is
+        one workspace, ``home_team``, and its one poster.
 
         Raises ``SlackError(not_installed)`` in OAuth mode for a workspace without an installation."""
         if not self.workspaces.oauth:
-            return self
+            return dataclasses.replace(self, store=TeamStore(self.store, self.home_team), team_id=self.home_team)
         poster = self.workspaces.poster_for(team_id)
         access = self._access_by_team.get(team_id)
         if access is None:
@@ -76,7 +83,9 @@ class Services:
             access = self._access_by_team.setdefault(
                 team_id, ConfigAccess(self.settings.config_admins, lambda user: is_workspace_admin(client, user))
             )
-        return dataclasses.replace(self, poster=poster, access=access)
+        return dataclasses.replace(
+            self, store=TeamStore(self.store, team_id), poster=poster, access=access, team_id=team_id
+        )
 
     @property
     def finder(self) -> PaperFinder:

@@ -41,7 +41,9 @@ logger = logging.getLogger(__name__)
 
 def _current(services: Services, channel_id: str) -> ChannelConfig:
     """The stored config, or what a channel starts from (the deployment's time zone)."""
-    return services.store.get_channel(channel_id) or ChannelConfig(channel_id, timezone=services.settings.timezone)
+    return services.store.get_channel(channel_id) or ChannelConfig(
+        channel_id, team_id=services.team_id, timezone=services.settings.timezone
+    )
 
 
 def open_settings(services: Services, call: Invocation) -> Reply:

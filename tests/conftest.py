@@ -22,6 +22,7 @@ from bot.services import Services, build_services
 from bot.slack.in_flight import InFlight
 from bot.slack.server import SlackHTTPServer
 from bot.store import Store
+from bot.store.scoped import TeamStore
 from tests.fakes import FakeHF, FakeSlack, signed_headers, slash_command_body
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -159,7 +160,11 @@ class RunningBot:
 
     @property
     def store(self) -> Store:
-        return self.services.store
+        """What the tests read and seed: with one token, the bot's workspace's view (every command is
+        that workspace's); in OAuth mode the whole store (name the workspace: ``team_id=``)."""
+        if self.services.workspaces.oauth:
+            return self.services.store
+        return TeamStore(self.services.store, self.services.home_team)
 
     def post(self, body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> httpx.Response:
         headers = signed_headers(body, secret, timestamp)
@@ -181,6 +186,8 @@ class RunningBot:
         return CommandResult(response.status_code, reply)
 
     def close(self) -> None:
+        if self.http.is_closed:  # a test may stop the bot itself (to run the CLI on its files)
+            return
         self.http.close()
         self.server.shutdown()
         self.listener_pool.shutdown(wait=False, cancel_futures=True)

@@ -118,3 +118,31 @@ def test_handlers_reach_slack_only_through_the_poster(name: str) -> None:
     source = (ROOT / name).read_text()
     assert "slack_sdk" not in imported_roots(ROOT / name), f"{name} imports slack_sdk"
     assert ".client." not in source and "WebClient" not in source, f"{name} calls the Web API client directly"
+
+
+# A channel id is unique only within its workspace: code that reads or writes a channel's records
+# names the workspace. Listeners do it by working through their workspace's view (``Services.for_team``,
+# a ``TeamStore``), and so do the use cases they call; everything else in bot/ passes ``team_id=``.
+CHANNEL_KEYED = {"get_channel", "update_channel", "posted_keys", "get_run", "get_entry", "get_runs", "open_runs"}
+GIVEN_A_VIEW = ("bot/store/", "bot/channels/editor.py", "bot/search/finder.py")
+
+
+@pytest.mark.parametrize("name", [n for n in BOT_FILES if not n.startswith(GIVEN_A_VIEW)])
+def test_the_core_names_the_workspace_of_every_channel_it_touches(name: str) -> None:
+    tree = ast.parse((ROOT / name).read_text())
+    unnamed = [
+        f"line {node.lineno}: .{node.func.attr}(…)"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in CHANNEL_KEYED
+        and not any(k.arg == "team_id" for k in node.keywords)
+    ]
+    assert unnamed == [], f"{name} reads or writes a channel without its workspace: {unnamed}"
+
+
+@pytest.mark.parametrize("name", [n for n in HANDLER_FILES if "@app." in (ROOT / n).read_text()])
+def test_every_listener_module_serves_a_request_as_its_workspace(name: str) -> None:
+    """A listener that is handed ``services`` must narrow them to the request's workspace first."""
+    source = (ROOT / name).read_text()
+    assert "for_team(" in source, f"{name} registers listeners but never calls services.for_team(…)"

@@ -238,7 +238,7 @@ def test_serve_answers_health_and_commands_and_a_second_process_refuses(
     for secret in (BOT_TOKEN, SIGNING_SECRET):
         assert secret not in output  # not even at DEBUG
     with TinyStore(tmp_path / "db.json") as store:
-        assert store.get_channel("C0001").timezone == "Europe/Berlin"
+        assert store.get_channel("C0001", team_id="T0001").timezone == "Europe/Berlin"  # auth.test's workspace
 
 
 # ----- DATABASE_URL and migrate-store: one line, never the password -------------------------------
@@ -397,9 +397,7 @@ def test_workspaces_lists_installations_without_tokens_and_forget_workspace_dele
             Workspace("T0B2", "Beta", installed_at="2026-08-19T09:00:00+00:00", removed_at="2026-08-21T09:00:00+00:00")
         )
         for channel, team, paused in (("C1", "T0A1", ""), ("C2", "T0A1", ""), ("C3", "T0B2", "app_uninstalled")):
-            store.update_channel(
-                channel, lambda c, t=team, p=paused: c.replace(team_id=t, subscribed=True, paused_reason=p)
-            )
+            store.update_channel(channel, lambda c, p=paused: c.replace(subscribed=True, paused_reason=p), team_id=team)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PAPERS_BOT_", "DATABASE_URL"))}
     env.update(PYTHONPATH=str(ROOT), PAPERS_BOT_DB=str(db), SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="s3cret-x")
 

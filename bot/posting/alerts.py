@@ -51,21 +51,24 @@ class Alerts:
         self.alert_channel = alert_channel
         self.clock = clock
         self.hf_failures_before_alert = max(1, hf_failures_before_alert)
-        self._hf_failures: dict[tuple[str, date], int] = {}
+        self._hf_failures: dict[tuple[str, str, date], int] = {}
         self._lock = threading.Lock()
 
-    def upstream_failed(self, channel_id: str, local_date: date, reason: str) -> bool:
+    def upstream_failed(self, channel_id: str, local_date: date, reason: str, *, team_id: str = "") -> bool:
         """Hugging Face could not be read for this channel's post; alerts after repeated failures."""
         with self._lock:
-            key = (channel_id, local_date)
+            key = (team_id, channel_id, local_date)
             count = self._hf_failures[key] = self._hf_failures.get(key, 0) + 1
         if count < self.hf_failures_before_alert:
             return False
         return self.channel_failed(
-            channel_id, local_date, f"Hugging Face unavailable after {count} attempts ({reason}); still retrying"
+            channel_id,
+            local_date,
+            f"Hugging Face unavailable after {count} attempts ({reason}); still retrying",
+            team_id=team_id,
         )
 
-    def channel_failed(self, channel_id: str, local_date: date, reason: str) -> bool:
+    def channel_failed(self, channel_id: str, local_date: date, reason: str, *, team_id: str = "") -> bool:
         """Post the alert unless one was already posted for this channel and date; True if posted now."""
         if not self.alert_channel or channel_id == self.alert_channel:
             return False  # an alert about the alert channel itself would fail the same way
@@ -76,6 +79,7 @@ class Alerts:
             run_id=uuid.uuid4().hex,
             claimed_at=self.clock(),
             error=reason[:500],
+            team_id=team_id,  # the failing channel's workspace: another's channel with the same id is another alert
         )
         if not self.store.claim_run(marker):
             return False

@@ -25,7 +25,7 @@ __all__ = ["Continuation", "Sent"]
 
 logger = logging.getLogger(__name__)
 
-Alert = Callable[[str, date, str], None]
+Alert = Callable[[str, date, str, str], None]  # channel, local date, reason, workspace
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Continuation:
         if found is None:  # cannot tell what arrived: never risk a repeat
             given_up = "the rest of the post may be missing"
             self.store.finish_run(attempt.replace(unsent=(), error=f"{record.error}; {given_up}"))
-            self._alert(channel, record.local_date, f"{record.error}; {given_up} (not retried)")
+            self._alert(channel, record.local_date, f"{record.error}; {given_up} (not retried)", record.team_id)
             return Sent("skipped")
         if any(post.ts not in record.ts for post in found):
             # A continuation a killed process sent but never recorded: record it, send only the rest.
@@ -67,7 +67,7 @@ class Continuation:
             if not record.unsent:
                 self.store.finish_run(attempt)
                 return Sent("skipped")
-        posted = self.store.posted_keys(channel)
+        posted = self.store.posted_keys(channel, team_id=config.team_id)
         wanted = [k for k in record.unsent if k not in posted]
         by_key = {p.key: p for day in record.days for p in self.feed.papers(day, now=now)}
         papers = [by_key[k] for k in wanted if k in by_key]

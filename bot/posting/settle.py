@@ -22,7 +22,7 @@ __all__ = ["OrphanSettler"]
 
 logger = logging.getLogger(__name__)
 
-Alert = Callable[[str, date, str], None]
+Alert = Callable[[str, date, str, str], None]  # channel, local date, reason, workspace
 
 
 class OrphanSettler:
@@ -33,7 +33,7 @@ class OrphanSettler:
         self.store = store
         self.poster_for = poster_for  # team id -> the poster holding that workspace's token
         self._alert = alert
-        self.unsettled: set[tuple[str, date]] = set()
+        self.unsettled: set[tuple[str, str, date]] = set()  # (workspace, channel, local date)
 
     def from_history(self, record: RunRecord, *, arrived: str, missing: str) -> RunRecord | None:
         """What Slack's history says of ``record``: its tagged messages found → recorded as POSTED with
@@ -52,16 +52,21 @@ class OrphanSettler:
             self.store.finish_run(settled)
             return settled
         self.store.fail_run(record.replace(state=RunState.FAILED, error=missing))
-        return self.store.get_run(record.channel_id, record.local_date) or record
+        return self.store.get_run(record.channel_id, record.local_date, team_id=record.team_id) or record
 
     def settle(self, record: RunRecord) -> RunRecord:
         """Ask Slack whether the cut-off run's message arrived; returns the run as now recorded."""
         channel, day = record.channel_id, record.local_date
         settled = self.from_history(record, arrived="settled from Slack's history", missing="cut off before posting")
         if settled is None:  # history unreadable: keep at most once, and say so once
-            self.unsettled.add((channel, day))
+            self.unsettled.add((record.team_id, channel, day))
             logger.error("channel %s: the %s run was cut off and cannot be checked; not re-posting", channel, day)
-            self._alert(channel, day, "a post run was cut off (process killed?) and Slack's history cannot be read")
+            self._alert(
+                channel,
+                day,
+                "a post run was cut off (process killed?) and Slack's history cannot be read",
+                record.team_id,
+            )
             return record
         if settled.state == RunState.POSTED:
             logger.warning(
@@ -93,6 +98,6 @@ class OrphanSettler:
                 settled = self.settle(record)
                 if settled.state == RunState.CLAIMED:  # history unreadable: its papers count as posted
                     self.store.finish_run(settled.replace(state=RunState.POSTED, error="cut off; unverifiable"))
-                    self.unsettled.discard((record.channel_id, record.local_date))
+                    self.unsettled.discard((record.team_id, record.channel_id, record.local_date))
                 settled_any = True
         return settled_any

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,11 +19,10 @@ from bot.errors import ConfigError, StoreError
 from bot.models import ChannelConfig, RunRecord
 from bot.store.base import Store
 from bot.store.sql_store import SqlStore
+from bot.store.sqlite_ledger import PostedLedger
 from bot.store.tinydb_store import TinyStore
 
 __all__ = ["CopyReport", "check_locations", "copy_store", "open_any"]
-
-PostedLedger = dict[str, dict[str, date | None]]
 
 
 @dataclass(frozen=True)

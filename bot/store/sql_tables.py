@@ -15,6 +15,7 @@ _meta = MetaData()
 channels_t = Table(
     "channels",
     _meta,
+    Column("team_id", Text, primary_key=True),
     Column("channel_id", Text, primary_key=True),
     Column("seq", BigInteger),
     Column("doc", JSONB, nullable=False),
@@ -23,11 +24,11 @@ channels_t = Table(
 runs_t = Table(
     "runs",
     _meta,
+    Column("team_id", Text, primary_key=True),
     Column("channel_id", Text, primary_key=True),
     Column("kind", Text, primary_key=True),
     Column("period", Text, primary_key=True),
     Column("local_date", Date, nullable=False),
-    Column("team_id", Text, nullable=False),
     Column("state", Text, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("doc", JSONB, nullable=False),
@@ -35,6 +36,7 @@ runs_t = Table(
 posted_t = Table(
     "posted",
     _meta,
+    Column("team_id", Text, primary_key=True),
     Column("channel_id", Text, primary_key=True),
     Column("paper_key", Text, primary_key=True),
     Column("day", Date),

@@ -9,7 +9,7 @@ from bot.config import DEFAULT_SLACK_AUTHORIZE_URL, load_settings
 from bot.errors import ConfigError
 from bot.logs import RedactingFilter
 
-KEY = Fernet.generate_key().decode()
+KEY = "kM5bT3mQ7cR2vX9wZ1yA4dF6gH8jK0lN2pS4uW6xY8A="  # fixed: pytest-xdist workers must see the same ids
 OAUTH = {
     "SLACK_CLIENT_ID": "1111.2222",
     "SLACK_CLIENT_SECRET": "client-secret-value-123",
@@ -50,7 +50,9 @@ def test_oauth_mode_refuses_to_start_without_the_secret_key_in_one_line() -> Non
         assert OAUTH["SLACK_CLIENT_SECRET"] not in message
 
 
-@pytest.mark.parametrize("bad", ["not-a-key", "x" * 44, f"{KEY},short", KEY[:-2]])
+@pytest.mark.parametrize(
+    "bad", ["not-a-key", "x" * 44, f"{KEY},short", KEY[:-2]], ids=["junk", "not-base64", "second-short", "cut"]
+)
 def test_a_secret_key_that_is_not_a_fernet_key_is_refused_without_quoting_it(bad: str) -> None:
     with pytest.raises(ConfigError) as refused:
         load_settings({**OAUTH, "PAPERS_BOT_SECRET_KEY": bad}, mode="http")

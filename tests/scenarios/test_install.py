@@ -157,7 +157,7 @@ def test_a_workspace_subscribes_and_gets_posts_with_its_own_token(
 
     summary = oauth_bot.services.runner.run_now(clock())
 
-    assert summary.outcomes == {"C0A": "posted"}
+    assert summary.outcomes == {"T0A1/C0A": "posted"}
     posts = fake_slack.posts("C0A")
     assert posts and all(p.team == "T0A1" for p in posts)
     token = fake_slack.tokens_of("T0A1")[0]
@@ -169,7 +169,7 @@ def test_a_command_from_a_workspace_that_never_installed_is_turned_away(
 ) -> None:
     result = oauth_bot.command("subscribe", channel="C0Z", team="T0ZZ")
     assert "reinstall" in result.text.lower() or "installation" in result.text.lower()
-    assert oauth_bot.store.get_channel("C0Z") is None
+    assert oauth_bot.store.get_channel("C0Z", team_id="T0ZZ") is None
     assert fake_slack.posts() == []
 
 
@@ -235,17 +235,17 @@ def test_removal_deletes_the_tokens_at_once_pauses_its_channels_and_leaves_the_o
     send_event(oauth_bot, event, "T0A1")  # Slack redelivers: nothing more happens
 
     assert stored_bot_token(oauth_bot, "T0A1") is None
-    alpha = oauth_bot.store.get_channel("C0A")
+    alpha = oauth_bot.store.get_channel("C0A", team_id="T0A1")
     assert alpha is not None and alpha.paused_reason == event["type"]
     workspace = oauth_bot.store.get_workspace("T0A1")
     assert workspace is not None and workspace.removed_reason == event["type"] and workspace.removed_at
-    beta = oauth_bot.store.get_channel("C0B")
+    beta = oauth_bot.store.get_channel("C0B", team_id="T0B2")
     assert beta is not None and beta.active and stored_bot_token(oauth_bot, "T0B2") is not None
 
     fake_slack.reset()
     summary = oauth_bot.services.runner.run_due(clock())
 
-    assert summary.outcomes == {"C0B": "posted"}
+    assert summary.outcomes == {"T0B2/C0B": "posted"}
     assert fake_slack.calls(team="T0A1") == []  # nothing was even tried with Alpha's dead token
     assert fake_slack.posts("C0B", team="T0B2")
 
@@ -254,7 +254,7 @@ def test_only_user_tokens_revoked_changes_nothing(oauth_bot: RunningBot, install
     two_workspaces(oauth_bot, installer, clock)
     send_event(oauth_bot, {"type": "tokens_revoked", "tokens": {"oauth": ["U0INSTALLER"]}}, "T0A1")
     assert stored_bot_token(oauth_bot, "T0A1") is not None
-    channel = oauth_bot.store.get_channel("C0A")
+    channel = oauth_bot.store.get_channel("C0A", team_id="T0A1")
     assert channel is not None and channel.active
 
 
@@ -267,7 +267,7 @@ def test_a_token_slack_revokes_without_telling_stops_only_its_own_workspace(
 
     summary = oauth_bot.services.runner.run_due(clock())
 
-    assert summary.outcomes["C0B"] == "posted" and summary.outcomes["C0A"] == "failed"
+    assert summary.outcomes["T0B2/C0B"] == "posted" and summary.outcomes["T0A1/C0A"] == "failed"
     assert oauth_bot.services.workspaces.rejected("T0A1") == "token_revoked"
     assert oauth_bot.services.workspaces.rejected("T0B2") == ""
     assert oauth_bot.services.runner.token_rejected == ""  # /healthz: one workspace is not the process's health
@@ -283,13 +283,13 @@ def test_a_reinstall_resumes_the_channels_the_removal_paused(
     page = installer.install("T0A1", "Alpha Lab")
 
     assert "papers-bot is installed in Alpha Lab" in page.text
-    channel = oauth_bot.store.get_channel("C0A")
+    channel = oauth_bot.store.get_channel("C0A", team_id="T0A1")
     assert channel is not None and channel.active
     workspace = oauth_bot.store.get_workspace("T0A1")
     assert workspace is not None and workspace.installed
     new_token = fake_slack.tokens_of("T0A1")[-1]
     fake_slack.reset()
-    assert oauth_bot.services.runner.run_due(clock()).outcomes == {"C0A": "posted", "C0B": "posted"}
+    assert oauth_bot.services.runner.run_due(clock()).outcomes == {"T0A1/C0A": "posted", "T0B2/C0B": "posted"}
     assert all(p.headers["authorization"] == f"Bearer {new_token}" for p in fake_slack.posts("C0A"))
 
 
@@ -303,12 +303,17 @@ def test_a_removed_workspace_is_purged_after_30_days_and_not_before(
 
     clock.advance(days=29, hours=23)
     assert installs.purge_due() == []
-    assert oauth_bot.store.get_channel("C0A") is not None
+    assert oauth_bot.store.get_channel("C0A", team_id="T0A1") is not None
 
     clock.advance(hours=1)
     scheduler = PostScheduler(oauth_bot.services.runner, oauth_bot.store, installs=installs)
     scheduler._prune()  # the daily job
 
-    assert oauth_bot.store.get_channel("C0A") is None and oauth_bot.store.runs("C0A") == []
+    assert (
+        oauth_bot.store.get_channel("C0A", team_id="T0A1") is None and oauth_bot.store.runs("C0A", team_id="T0A1") == []
+    )
     assert oauth_bot.store.get_workspace("T0A1") is None
-    assert oauth_bot.store.get_channel("C0B") is not None and oauth_bot.store.get_workspace("T0B2") is not None
+    assert (
+        oauth_bot.store.get_channel("C0B", team_id="T0B2") is not None
+        and oauth_bot.store.get_workspace("T0B2") is not None
+    )

@@ -56,8 +56,8 @@ def test_a_schema_1_database_is_upgraded_with_nothing_lost(v1_db: Path, caplog: 
         assert store.runs() == sorted(runs, key=lambda r: (r.local_date, r.claimed_at.timestamp(), r.channel_id))
         for channel_id, keys in posted.items():
             assert store.posted_keys(channel_id) == set(keys)
-        assert store.posted_ledger() == {
-            c: {k: date.fromisoformat(d) if d else None for k, d in keys.items()} for c, keys in posted.items()
+        assert store.posted_ledger() == {  # schema 1's channels have no workspace: ""
+            ("", c): {k: date.fromisoformat(d) if d else None for k, d in keys.items()} for c, keys in posted.items()
         }
         assert [r.state for r in store.open_runs("C000000000")] == [RunState.CLAIMED]  # cut off mid-post
         assert [r.unsent for r in store.open_runs("C000000002")] == [("2601.21199",)]  # owes a continuation
@@ -109,3 +109,54 @@ def test_a_database_upgraded_keeps_posting_where_it_left_off(v1_db: Path) -> Non
         assert "2605.00001" in store.posted_keys("C000000001")
     with TinyStore(v1_db) as reopened:
         assert reopened.get_channel("C000000001").last_day == day
+
+
+# The SQLite ledger before workspaces joined its keys (ledger version 0), as the previous release wrote it.
+_LEDGER_V0 = """
+CREATE TABLE runs (channel_id TEXT NOT NULL, kind TEXT NOT NULL, period TEXT NOT NULL, local_date TEXT NOT NULL,
+    team_id TEXT NOT NULL, open INTEGER NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (channel_id, kind, period)) WITHOUT ROWID;
+CREATE INDEX runs_open ON runs (channel_id) WHERE open = 1;
+CREATE INDEX runs_by_date ON runs (local_date);
+CREATE TABLE posted (channel_id TEXT NOT NULL, paper_key TEXT NOT NULL, day TEXT,
+    PRIMARY KEY (channel_id, paper_key)) WITHOUT ROWID;
+CREATE TABLE progress (channel_id TEXT PRIMARY KEY, last_day TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+
+def test_a_ledger_from_before_workspaces_keeps_everything_under_each_channels_workspace(tmp_path: Path) -> None:
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from bot.store.sqlite_ledger import ledger_path_for
+
+    db = tmp_path / "papers-bot.json"
+    with TinyStore(db) as store:  # the settings, as the previous release left them (schema 2)
+        store.update_channel("C1", lambda c: c.replace(subscribed=True), team_id="T1")
+        store.update_channel("C2", lambda c: c.replace(subscribed=True))  # stored before teams were recorded
+    ledger = ledger_path_for(db)
+    ledger.unlink()
+    run = RunRecord("C1", date(2026, 8, 20), RunState.POSTED, "r1", datetime(2026, 8, 20, 9, tzinfo=UTC))
+    with sqlite3.connect(ledger) as conn:
+        conn.executescript(_LEDGER_V0)
+        conn.execute(
+            "INSERT INTO runs VALUES (?, 'digest', '2026-08-20', '2026-08-20', '', 0, ?)",
+            ("C1", json.dumps(run.to_doc())),
+        )
+        conn.executemany("INSERT INTO posted VALUES (?, ?, '2026-08-20')", [("C1", "2608.00001"), ("C2", "2608.00002")])
+        conn.executemany("INSERT INTO progress VALUES (?, '2026-08-20')", [("C1",), ("C2",)])
+    conn.close()
+
+    with TinyStore(db) as store:
+        assert store.posted_keys("C1", team_id="T1") == {"2608.00001"}
+        assert store.posted_keys("C2") == {"2608.00002"}  # no workspace known yet: adopted at start-up
+        one = store.get_channel("C1", team_id="T1")
+        assert one is not None and one.last_day == date(2026, 8, 20)
+        upgraded = store.get_run("C1", date(2026, 8, 20), team_id="T1")
+        assert upgraded is not None and upgraded.run_id == "r1" and upgraded.team_id == "T1"
+        assert not store.claim_run(upgraded.replace(state=RunState.CLAIMED, run_id="again"))  # still once a day
+        assert store.adopt_unowned("T1") == 1
+        assert store.posted_keys("C2", team_id="T1") == {"2608.00002"}
+    with sqlite3.connect(ledger) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    conn.close()

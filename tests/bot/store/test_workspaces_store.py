@@ -20,7 +20,7 @@ from bot.store import Store
 from bot.store.tinydb_store import TinyStore
 from tests.bot.store.conftest import Backend
 
-KEY = Fernet.generate_key().decode()
+KEY = "kM5bT3mQ7cR2vX9wZ1yA4dF6gH8jK0lN2pS4uW6xY8A="
 TOKEN_A = "xoxb-1111-aaaa-secret-token-of-workspace-a"
 TOKEN_B = "xoxb-2222-bbbb-secret-token-of-workspace-b"
 D1 = date(2026, 8, 20)
@@ -61,24 +61,64 @@ def test_workspace_records_round_trip_and_list_by_team(backend: Backend) -> None
     store.close()
 
 
+def _posted_channel(store: Store, team: str, channel: str, paper: str, **settings: object) -> None:
+    store.update_channel(channel, lambda c: c.replace(subscribed=True, **settings), team_id=team)
+    record = RunRecord(channel, D1, RunState.CLAIMED, f"run-{team}-{channel}", datetime(2026, 8, 20, 9, tzinfo=UTC))
+    record = record.replace(team_id=team)
+    assert store.claim_run(record)
+    store.finish_run(record.replace(state=RunState.POSTED, days=(D1,), paper_keys=(paper,)))
+
+
+def test_the_same_channel_id_in_two_workspaces_is_two_channels(backend: Backend) -> None:
+    store = backend.open()
+    _posted_channel(store, "T1", "C1", "2608.00001", filter_text="rlhf")
+    _posted_channel(store, "T2", "C1", "2608.00002", filter_text="speech")
+    store.close()
+    store = backend.open()  # and so it stays after a reopen
+    one, two = store.get_channel("C1", team_id="T1"), store.get_channel("C1", team_id="T2")
+    assert one is not None and two is not None
+    assert (one.team_id, one.filter_text, one.last_day) == ("T1", "rlhf", D1)
+    assert (two.team_id, two.filter_text) == ("T2", "speech")
+    assert store.posted_keys("C1", team_id="T1") == {"2608.00001"}
+    assert store.posted_keys("C1", team_id="T2") == {"2608.00002"}
+    run_one, run_two = store.get_run("C1", D1, team_id="T1"), store.get_run("C1", D1, team_id="T2")
+    assert run_one is not None and run_two is not None and run_one.run_id != run_two.run_id
+    assert sorted(c.team_id for c in store.channels()) == ["T1", "T2"]
+    store.close()
+
+
 def test_forget_workspace_removes_its_channels_runs_and_posted_papers_and_nothing_else(any_store: Store) -> None:
-    for team, channel in (("T1", "C1"), ("T1", "C2"), ("T2", "C3")):
-        any_store.update_channel(channel, lambda c, t=team: c.replace(team_id=t, subscribed=True))
-        record = RunRecord(
-            channel, D1, RunState.CLAIMED, f"run-{channel}", datetime(2026, 8, 20, 9, tzinfo=UTC), team_id=team
-        )
-        assert any_store.claim_run(record)
-        any_store.finish_run(record.replace(state=RunState.POSTED, days=(D1,), paper_keys=(f"2608.0000{channel[-1]}",)))
+    for team, channel in (("T1", "C1"), ("T1", "C2"), ("T2", "C3"), ("T2", "C1")):
+        _posted_channel(any_store, team, channel, f"2608.0000{channel[-1]}")
     any_store.save_workspace(Workspace("T1", "Alpha"))
     any_store.save_workspace(Workspace("T2", "Beta"))
 
     assert any_store.forget_workspace("T1") == 2
 
-    assert [c.channel_id for c in any_store.channels()] == ["C3"]
-    assert any_store.get_channel("C1") is None and any_store.runs("C1") == [] and any_store.posted_keys("C1") == set()
-    assert any_store.posted_keys("C3") == {"2608.00003"} and len(any_store.runs("C3")) == 1
+    assert sorted((c.team_id, c.channel_id) for c in any_store.channels()) == [("T2", "C1"), ("T2", "C3")]
+    assert any_store.get_channel("C1", team_id="T1") is None and any_store.runs("C1", team_id="T1") == []
+    assert any_store.posted_keys("C1", team_id="T1") == set()
+    assert any_store.posted_keys("C1", team_id="T2") == {"2608.00001"} and len(any_store.runs("C1", team_id="T2")) == 1
     assert [w.team_id for w in any_store.workspaces()] == ["T2"]
     assert any_store.forget_workspace("T1") == 0  # twice is harmless
+
+
+def test_records_without_a_workspace_are_adopted_and_the_workspaces_own_win(any_store: Store) -> None:
+    _posted_channel(any_store, "", "C1", "2608.00001", filter_text="old")
+    _posted_channel(any_store, "", "C2", "2608.00002", filter_text="kept")
+    _posted_channel(any_store, "T1", "C1", "2608.00003", filter_text="new")
+
+    assert any_store.adopt_unowned("T1") == 1  # C2; C1 already had the workspace's own record
+
+    assert sorted((c.team_id, c.channel_id, c.filter_text) for c in any_store.channels()) == [
+        ("T1", "C1", "new"),
+        ("T1", "C2", "kept"),
+    ]
+    assert any_store.posted_keys("C2", team_id="T1") == {"2608.00002"}
+    run = any_store.get_run("C2", D1, team_id="T1")
+    assert run is not None and run.team_id == "T1"
+    assert any_store.get_run("C2", D1) is None and any_store.posted_keys("C2") == set()
+    assert any_store.adopt_unowned("T1") == 0
 
 
 def test_installations_are_found_by_team_with_their_own_token(any_store: Store) -> None:
@@ -163,8 +203,8 @@ def test_an_in_memory_store_keeps_installations_for_its_lifetime(tmp_path: Path)
 
 
 def test_forgetting_a_workspace_keeps_another_workspaces_channel_settings(any_store: Store) -> None:
-    any_store.update_channel("C1", lambda c: c.replace(team_id="T1", subscribed=True))
-    any_store.update_channel("C2", lambda c: c.replace(team_id="T2", subscribed=True, filter_text="rlhf"))
+    any_store.update_channel("C1", lambda c: c.replace(subscribed=True), team_id="T1")
+    any_store.update_channel("C2", lambda c: c.replace(subscribed=True, filter_text="rlhf"), team_id="T2")
     any_store.forget_workspace("T1")
-    kept = any_store.get_channel("C2")
+    kept = any_store.get_channel("C2", team_id="T2")
     assert kept is not None and (kept.team_id, kept.subscribed, kept.filter_text) == ("T2", True, "rlhf")

@@ -1,5 +1,11 @@
-"""Workspaces for "Add to Slack" (issue 15): the workspace records, and the tables of slack_sdk's
-SQLAlchemy installation and OAuth state stores (``bot/slack/installations.py``).
+"""Workspaces for "Add to Slack" (issue 15): the workspace joins every key (a channel id is unique
+only within its workspace), the workspace records, and the tables of slack_sdk's SQLAlchemy
+installation and OAuth state stores (``bot/slack/installations.py``).
+
+Existing rows take their workspace from what they recorded: a channel from its document's
+``team_id``, a run from its ``team_id`` column (or its channel's), a posted paper from its channel
+(when that channel id belongs to one workspace only). What had none keeps "" and is adopted by the
+bot's own workspace at the next start in single-token mode (``Store.adopt_unowned``).
 
 The installation tables mirror slack_sdk 3.x's ``SQLAlchemyInstallationStore`` (``slack_installations``,
 ``slack_bots``) and ``SQLAlchemyOAuthStateStore`` (``slack_oauth_states``), frozen here so a later
@@ -26,7 +32,32 @@ depends_on = None
 _S = sa.String
 
 
+# A channel id that belongs to exactly one workspace: the team it belongs to.
+_ONLY_TEAM = """
+    SELECT channel_id, min(team_id) AS team_id FROM channels WHERE team_id <> ''
+    GROUP BY channel_id HAVING count(*) = 1
+"""
+
+
 def upgrade() -> None:
+    op.add_column("channels", sa.Column("team_id", sa.Text(), nullable=False, server_default=""))
+    op.execute("UPDATE channels SET team_id = coalesce(doc->>'team_id', '')")
+    op.drop_constraint("channels_pkey", "channels", type_="primary")
+    op.create_primary_key("channels_team_channel_key", "channels", ["team_id", "channel_id"])
+
+    op.execute(
+        f"UPDATE runs SET team_id = t.team_id FROM ({_ONLY_TEAM}) t "
+        "WHERE runs.team_id = '' AND runs.channel_id = t.channel_id"
+    )
+    op.execute("UPDATE runs SET doc = jsonb_set(doc, '{team_id}', to_jsonb(team_id))")
+    op.drop_constraint("runs_channel_kind_period_key", "runs", type_="primary")
+    op.create_primary_key("runs_team_channel_kind_period_key", "runs", ["team_id", "channel_id", "kind", "period"])
+
+    op.add_column("posted", sa.Column("team_id", sa.Text(), nullable=False, server_default=""))
+    op.execute(f"UPDATE posted SET team_id = t.team_id FROM ({_ONLY_TEAM}) t WHERE posted.channel_id = t.channel_id")
+    op.drop_constraint("posted_channel_paper_key", "posted", type_="primary")
+    op.create_primary_key("posted_team_channel_paper_key", "posted", ["team_id", "channel_id", "paper_key"])
+
     op.create_table(
         "workspaces",
         sa.Column("team_id", sa.Text(), primary_key=True),
@@ -100,3 +131,12 @@ def downgrade() -> None:
     op.drop_index("slack_installations_idx", table_name="slack_installations")
     op.drop_table("slack_installations")
     op.drop_table("workspaces")
+    # Back to one namespace of channel ids: refused (a primary key violation) when two workspaces share one.
+    op.drop_constraint("posted_team_channel_paper_key", "posted", type_="primary")
+    op.create_primary_key("posted_channel_paper_key", "posted", ["channel_id", "paper_key"])
+    op.drop_column("posted", "team_id")
+    op.drop_constraint("runs_team_channel_kind_period_key", "runs", type_="primary")
+    op.create_primary_key("runs_channel_kind_period_key", "runs", ["channel_id", "kind", "period"])
+    op.drop_constraint("channels_team_channel_key", "channels", type_="primary")
+    op.create_primary_key("channels_pkey", "channels", ["channel_id"])
+    op.drop_column("channels", "team_id")
