@@ -189,3 +189,46 @@ def test_channel_documents_are_jsonb_beside_key_columns(pg_url: str) -> None:
         doc = conn.execute(text("SELECT doc FROM channels WHERE channel_id = 'C1'")).scalar_one()
     engine.dispose()
     assert ChannelConfig.from_doc(doc) == ChannelConfig("C1", filter_text="llm", weekdays=(1,))
+
+
+def test_a_revision_0002_database_keeps_everything_under_each_channels_workspace(pg_url: str) -> None:
+    """Channels, runs and posted papers from before workspaces joined the keys (revision 0005) take their
+    channel's workspace; what had none stays "" until the bot's workspace adopts it at start-up."""
+    from alembic import command
+
+    from bot.store.migrations import alembic_config
+
+    engine = create_engine(pg_url, poolclass=NullPool)
+    run = claimed().replace(state=RunState.POSTED, days=(D1,), paper_keys=("2405.00001",))
+    with engine.begin() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+        for channel, team in (("C1", "T1"), ("C2", "")):
+            conn.execute(
+                text("INSERT INTO channels (channel_id, doc) VALUES (:c, :doc)"),
+                {"c": channel, "doc": json.dumps(ChannelConfig(channel, team_id=team, subscribed=True).to_doc())},
+            )
+        doc = {**run.to_doc(), "team_id": ""}  # recorded before the run knew its workspace
+        conn.execute(
+            text(
+                "INSERT INTO runs (channel_id, kind, period, local_date, team_id, state, attempts, doc) "
+                "VALUES ('C1', 'digest', :p, :d, '', 'posted', 1, :doc)"
+            ),
+            {"p": D2.isoformat(), "d": D2, "doc": json.dumps(doc)},
+        )
+        conn.execute(
+            text("INSERT INTO posted (channel_id, paper_key) VALUES ('C1', '2405.00001'), ('C2', '2405.00002')")
+        )
+    engine.dispose()
+
+    with SqlStore(pg_url) as store:
+        one = store.get_channel("C1", team_id="T1")
+        assert one is not None and one.subscribed
+        assert store.get_run("C1", D2, team_id="T1") == run.replace(team_id="T1")
+        assert store.posted_keys("C1", team_id="T1") == {"2405.00001"}
+        assert not store.claim_run(claimed().replace(team_id="T1", run_id="again"))  # still once a day
+        assert store.get_channel("C2") is not None and store.posted_keys("C2") == {"2405.00002"}
+        assert store.adopt_unowned("T1") == 1
+        two = store.get_channel("C2", team_id="T1")
+        assert two is not None and two.team_id == "T1" and store.posted_keys("C2", team_id="T1") == {"2405.00002"}
