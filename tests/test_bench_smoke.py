@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_quick_suite_runs_and_reports_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "bench.md"
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", "filters,store,fanout", "--markdown", str(out)],
+        [sys.executable, "-m", "bench", "--quick", "--only", "filters,store,fanout,workspaces", "--markdown", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -30,3 +30,5 @@ def test_quick_suite_runs_and_reports_every_figure(tmp_path: Path) -> None:
     # Correctness holds even in the smoke run: no post lost or doubled, one day list for every channel.
     assert "| 0 OK" in table.split("lost / duplicate posts")[1].splitlines()[0]
     assert "| 1 OK" in table.split("HF day lists fetched")[1].splitlines()[0]
+    # Many workspaces: every channel of every workspace once, each with its own workspace's token.
+    assert "| 0 OK" in table.split("lost / duplicate / wrong-token posts")[1].splitlines()[0]

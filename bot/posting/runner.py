@@ -261,7 +261,8 @@ class PostRunner:
                 outcome = Outcome.FAILED
             summary.outcomes[self._name(config)] = outcome
 
-        summary.workers = self._pool_size(len(due))
+        due = interleave(due)
+        summary.workers = self._pool_size(due)
         if summary.workers == 1:
             for item in due:
                 one(item)
@@ -287,18 +288,25 @@ class PostRunner:
         )
         return summary
 
-    def _pool_size(self, channels: int) -> int:
-        """Enough threads to keep the pacer's slots filled while each waits ~one Slack round trip.
+    def _pool_size(self, due: Sequence[tuple[ChannelConfig, date]]) -> int:
+        """Enough threads to keep the pacers' slots filled while each waits ~one Slack round trip.
 
         A sequential loop leaves the rate unused for the whole latency of every call (1,000 channels
         × 50 ms is 50 s of waiting); too many threads only queue in the pacer, each holding a claim.
+        Slack's limits are per workspace, so the rate to fill is the sum of the run's workspaces'.
         """
+        channels = len(due)
         if self.workers is not None:
             return max(1, min(self.workers, channels))
-        pacer = getattr(self.poster, "pacer", None)
-        if pacer is None:
+        rate = 0.0
+        for team_id in {config.team_id for config, _ in due}:
+            try:
+                rate += self.workspaces.poster_for(team_id).pacer.rate
+            except SlackError:  # no installation (OAuth mode): its channels will not post
+                continue
+        if rate <= 0:
             return max(1, min(4, channels))
-        wanted = math.ceil(pacer.rate * self._channel_seconds * 1.5) + 1
+        wanted = math.ceil(rate * self._channel_seconds * 1.5) + 1
         return max(1, min(MAX_POST_WORKERS, wanted, channels))
 
     def _run_channel(
@@ -496,3 +504,20 @@ class PostRunner:
 
 def _where(config: ChannelConfig) -> tuple[str, str]:
     return config.team_id, config.channel_id
+
+
+def interleave(due: Sequence[tuple[ChannelConfig, date]]) -> list[tuple[ChannelConfig, date]]:
+    """The run's channels taking turns by workspace (one of each workspace, then the next of each…).
+
+    Why: each workspace has its own pacer, and a worker waiting for one workspace's next slot is a
+    worker not posting elsewhere. In store order, all of one workspace's channels would be handed
+    out together and the workers would queue on its pacer while the other workspaces wait; taking
+    turns keeps every workspace's posts going at once, so the run takes about as long as its slowest
+    workspace alone, not the sum of them. Within a workspace the order is kept."""
+    by_team: dict[str, list[tuple[ChannelConfig, date]]] = {}
+    for item in due:
+        by_team.setdefault(item[0].team_id, []).append(item)
+    if len(by_team) <= 1:
+        return list(due)
+    queues = list(by_team.values())
+    return [queue[i] for i in range(max(len(q) for q in queues)) for queue in queues if i < len(queue)]

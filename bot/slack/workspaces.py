@@ -54,7 +54,7 @@ class Workspaces:
     ) -> None:
         self.default = default
         self._resolve = resolve
-        self._make_poster = make_poster
+        self.make_poster = make_poster  # token -> a poster with its own pacer (benchmarks set their caps here)
         self._clock = clock
         self._posters: dict[str, SlackPoster] = {}
         self._entries: dict[str, _Entry] = {}  # OAuth mode: team -> its poster and the token it holds
@@ -101,7 +101,7 @@ class Workspaces:
     def _refresh(self, team_id: str) -> _Entry | None:
         """Look the workspace's token up (rotating it when due); keep its poster and pacer when the
         token changes, so a rotation does not reset the workspace's posting pace."""
-        assert self._resolve is not None and self._make_poster is not None
+        assert self._resolve is not None and self.make_poster is not None
         installed = self._resolve(team_id)
         with self._lock:
             self._checked[team_id] = self._clock()
@@ -111,7 +111,7 @@ class Workspaces:
                 return None
             if entry is None:
                 entry = self._entries[team_id] = _Entry(
-                    self._make_poster(installed.token), installed.token, installed.expires_at
+                    self.make_poster(installed.token), installed.token, installed.expires_at
                 )
             elif entry.token != installed.token:
                 entry.poster.client.token = installed.token

@@ -720,9 +720,10 @@ class FakeSlack(_SlackOAuth, HTTPFake):
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
         self._custom: dict[str, Handler | Mapping[str, Any]] = {}
-        self._post_times: dict[str, float] = {}  # per channel: GCRA theoretical arrival time
-        self._workspace_posts: list[float] = []
-        self._workspace_tat = -math.inf  # GCRA theoretical arrival time of the workspace bucket
+        # Slack's limits are per workspace: each workspace (the team of the token) has its own buckets.
+        self._post_times: dict[tuple[str, str], float] = {}  # per (team, channel): GCRA theoretical arrival time
+        self._workspace_posts: dict[str, list[float]] = {}
+        self._workspace_tats: dict[str, float] = {}  # per team: GCRA theoretical arrival time of its bucket
         self._ts_counter = 0
         self._view_counter = 0
         self._cond = threading.Condition()
@@ -807,7 +808,7 @@ class FakeSlack(_SlackOAuth, HTTPFake):
             self._delays.clear()
             self._post_times.clear()
             self._workspace_posts.clear()
-            self._workspace_tat = -math.inf
+            self._workspace_tats.clear()
             self.violations.clear()
             self.unknown_calls.clear()
             self.internal_errors.clear()
@@ -929,7 +930,7 @@ class FakeSlack(_SlackOAuth, HTTPFake):
                 if fault.retry_after is not None:
                     headers["Retry-After"] = str(math.ceil(fault.retry_after))
             elif error is None and self.enforce_rate_limits and method == "chat.postMessage":
-                retry_after = self._rate_limit(call.channel or "", at)
+                retry_after = self._rate_limit(call.channel or "", at, call.team)
                 if retry_after is not None:
                     status, error = 429, "ratelimited"
                     headers["Retry-After"] = str(retry_after)
@@ -1086,29 +1087,31 @@ class FakeSlack(_SlackOAuth, HTTPFake):
         with self._cond:
             return sum(1 for c in self._calls if c.status == 429)
 
-    def _rate_limit(self, channel: str, now: float) -> int | None:
+    def _rate_limit(self, channel: str, now: float, team: str = "T0001") -> int | None:
         """Seconds to wait if this post breaks the per-channel or workspace limit, else None.
 
         Both limits are GCRA token buckets: a post at ``now`` conforms when ``now >= tat - (burst-1)·T``
-        for the bucket's interval ``T``; a conforming post moves ``tat`` to ``max(tat, now) + T``.
+        for the bucket's interval ``T``; a conforming post moves ``tat`` to ``max(tat, now) + T``. Each
+        workspace (``team``, the token's) has its own buckets, as Slack counts limits per workspace.
         """
         gap = 1.0 / self.per_channel_per_sec if self.per_channel_per_sec > 0 else 0.0
-        channel_tat = self._post_times.get(channel, -math.inf)
+        channel_tat = self._post_times.get((team, channel), -math.inf)
         channel_ready = channel_tat - (max(1, self.channel_burst) - 1) * gap
         if now < channel_ready:
             return max(1, math.ceil(channel_ready - now))
         if self.workspace_per_sec is not None and self.workspace_per_sec > 0:
             interval = 1.0 / self.workspace_per_sec
-            ready = self._workspace_tat - (max(1, self.workspace_burst) - 1) * interval
+            tat = self._workspace_tats.get(team, -math.inf)
+            ready = tat - (max(1, self.workspace_burst) - 1) * interval
             if now < ready:
                 return max(1, math.ceil(ready - now))
-            self._workspace_tat = max(self._workspace_tat, now) + interval
+            self._workspace_tats[team] = max(tat, now) + interval
         if self.workspace_per_min is not None:
-            self._workspace_posts = [t for t in self._workspace_posts if now - t < 60.0]
-            if len(self._workspace_posts) >= self.workspace_per_min:
-                return max(1, math.ceil(60.0 - (now - self._workspace_posts[0])))
-            self._workspace_posts.append(now)
-        self._post_times[channel] = max(channel_tat, now) + gap
+            posts = self._workspace_posts[team] = [t for t in self._workspace_posts.get(team, []) if now - t < 60.0]
+            if len(posts) >= self.workspace_per_min:
+                return max(1, math.ceil(60.0 - (now - posts[0])))
+            posts.append(now)
+        self._post_times[(team, channel)] = max(channel_tat, now) + gap
         return None
 
     def _next_ts(self) -> str:
