@@ -67,6 +67,9 @@ class Settings:
     slack_authorize_url: str = DEFAULT_SLACK_AUTHORIZE_URL
     # PAPERS_BOT_SECRET_KEY: Fernet keys (the first encrypts; all decrypt, so a key can be rotated).
     secret_keys: tuple[str, ...] = field(default=(), repr=False)
+    # conversations.history reads a minute per workspace: 1 for apps outside Slack's Marketplace (since
+    # 2025-05-29, at most 15 messages each); a Marketplace app may raise it (Tier 3: 50+).
+    history_per_minute: float = 1.0
 
     @property
     def oauth(self) -> bool:
@@ -282,6 +285,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         leader_check = 0.0
     if not 0.05 <= leader_check <= 60:
         raise ConfigError("PAPERS_BOT_LEADER_CHECK_SECONDS must be a number of seconds from 0.05 to 60.")
+    try:
+        history_per_minute = float(get("PAPERS_BOT_HISTORY_PER_MINUTE") or "1")
+    except ValueError:
+        history_per_minute = 0.0
+    if not 1 <= history_per_minute <= 100:
+        raise ConfigError(
+            "PAPERS_BOT_HISTORY_PER_MINUTE must be a number from 1 (apps outside Slack's Marketplace) to 100."
+        )
     return Settings(
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,
@@ -300,6 +311,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         database_url=database_url,
         leader_check_seconds=leader_check,
         dyno=get("DYNO"),
+        history_per_minute=history_per_minute,
         **oauth,
     )
 

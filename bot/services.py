@@ -154,7 +154,7 @@ def build_services(
         related.warm(topics=followed_topics)
     feed = DayFeed(hf, clock=clock, on_fetch=on_fetch)
     client = make_web_client(settings.slack_bot_token or "xoxb-not-configured", settings.slack_api_url)
-    poster = SlackPoster(client)
+    poster = SlackPoster(client, history_per_minute=settings.history_per_minute)
     oauth, registry, installs = _workspaces(settings, store, poster, clock)
     alerts = Alerts(store, poster, settings.alert_channel, clock=clock) if settings.alert_channel else None
     runner = PostRunner(store, feed, registry, clock=clock, alerts=alerts, related=related)
@@ -195,8 +195,10 @@ def _workspaces(
         client_secret=settings.slack_client_secret,
         api_url=settings.slack_api_url,
     )
-    api_url = settings.slack_api_url
+    api_url, history = settings.slack_api_url, settings.history_per_minute
     registry = Workspaces(
-        default, resolve=tokens.get, make_poster=lambda token: SlackPoster(make_web_client(token, api_url))
+        default,
+        resolve=tokens.get,
+        make_poster=lambda token: SlackPoster(make_web_client(token, api_url), history_per_minute=history),
     )
     return oauth, registry, Installs(store, registry, tokens, clock=clock)

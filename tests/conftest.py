@@ -95,6 +95,9 @@ def settings(
         db_path=str(tmp_path / "papers-bot.json"),
         timezone="UTC",
         database_url=request.getfixturevalue("pg_url") if store_backend == "postgres" else "",
+        # Slack's budget for apps outside its Marketplace is one history read a minute; tests that are
+        # not about that budget read as often as they need (tests/reliability/test_history_budget.py is).
+        history_per_minute=6000.0,
     )
 
 

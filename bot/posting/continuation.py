@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from bot.errors import SlackError
+from bot.errors import SlackError, SlackHistoryBusy
 from bot.feed.hf import DayFeed
 from bot.models import ChannelConfig, RunRecord
 from bot.posting.delivery import Deliverer
-from bot.posting.reconcile import find_tagged_posts, with_arrived
+from bot.posting.reconcile import WINDOW_BEFORE, find_tagged_posts, with_arrived
 from bot.store import Store
 
 __all__ = ["Continuation", "Sent"]
@@ -50,9 +50,12 @@ class Continuation:
     def send_rest(self, config: ChannelConfig, record: RunRecord, now: datetime) -> Sent:
         channel = config.channel_id
         attempt = record.replace(attempts=record.attempts + 1)
-        since = record.claimed_at - timedelta(minutes=5)
+        since = record.claimed_at - WINDOW_BEFORE
         try:
-            found = find_tagged_posts(self.deliverer.poster_for(config.team_id), channel, record.run_id, since)
+            poster = self.deliverer.poster_for(config.team_id)
+            found = find_tagged_posts(poster, channel, record.run_id, since, wait=False)
+        except SlackHistoryBusy:  # this minute's history read is spent: a later tick continues
+            return Sent("skipped")
         except SlackError:  # the workspace has no installation (OAuth mode): what arrived cannot be read
             found = None
         if found is None:  # cannot tell what arrived: never risk a repeat

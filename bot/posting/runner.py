@@ -215,7 +215,8 @@ class PostRunner:
         else:
             configs = [c for c in self.store.channels() if c.active]
         due = [(c, now.astimezone(ZoneInfo(c.timezone)).date()) for c in configs]
-        return self._run(due, now, days=[day] if day else None)
+        # No later tick settles what this run cannot: a cut-off run waits for its history read here.
+        return self._run(due, now, days=[day] if day else None, settle_wait=True)
 
     def _orphaned(self, record: RunRecord, now: datetime) -> bool:
         """A claim no thread of this process is posting, older than the lease: a dead process's."""
@@ -236,7 +237,14 @@ class PostRunner:
     def _may_retry(self, record: RunRecord, now: datetime) -> bool:
         return ledger_rules.may_retry(record, now)
 
-    def _run(self, due: list[tuple[ChannelConfig, date]], now: datetime, days: list[date] | None = None) -> RunSummary:
+    def _run(
+        self,
+        due: list[tuple[ChannelConfig, date]],
+        now: datetime,
+        days: list[date] | None = None,
+        *,
+        settle_wait: bool = False,
+    ) -> RunSummary:
         started = time.monotonic()
         requests_before = self.feed.requests_made
         summary = RunSummary()
@@ -248,7 +256,7 @@ class PostRunner:
                 return  # not claimed: the next tick (or the next leader) posts it
             began = time.monotonic()
             try:
-                outcome = self._run_channel(config, local_date, now, days, summary, matcher)
+                outcome = self._run_channel(config, local_date, now, days, summary, matcher, settle_wait)
                 if outcome == Outcome.POSTED:
                     self._channel_seconds += 0.1 * (time.monotonic() - began - self._channel_seconds)
             except _StopRun as exc:
@@ -317,17 +325,18 @@ class PostRunner:
         days: list[date] | None,
         summary: RunSummary,
         matcher: RunMatcher | None = None,
+        settle_wait: bool = False,
     ) -> str:
         channel, team = config.channel_id, config.team_id
         existing = self.store.get_run(channel, local_date, team_id=team)
         if existing and self._orphaned(existing, now):
-            existing = self.settler.settle(existing)
+            existing = self.settler.settle(existing, wait=settle_wait)
         if existing and self._may_continue(existing, now):
             return self._continue(config, existing, now, summary)
         if existing and existing.state != RunState.FAILED:
             return Outcome.SKIPPED
         runs = self.store.open_runs(channel, team_id=team)
-        if self.settler.settle_earlier(runs, local_date, lambda r: self._orphaned(r, now)):
+        if self.settler.settle_earlier(runs, local_date, lambda r: self._orphaned(r, now), wait=settle_wait):
             runs = self.store.open_runs(channel, team_id=team)
         try:
             plan = self.plan(config, now, days, matcher=matcher, seen=self._seen_keys(config, runs))

@@ -25,7 +25,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from bot.errors import SlackConnectionLost, SlackError, SlackUnreachable
+from bot.errors import SlackConnectionLost, SlackError, SlackHistoryBusy, SlackUnreachable
 from bot.slack.pacing import Pacer
 
 __all__ = [
@@ -133,6 +133,13 @@ def _channel_of(request: HttpRequest) -> str | None:
     return None
 
 
+# ``conversations.history`` for apps distributed outside Slack's Marketplace (since 2025-05-29): one
+# request a minute per workspace, at most 15 messages each (docs.slack.dev, "Rate limits": the limits for
+# conversations.history and conversations.replies). The bot reads history only to settle a post that a
+# crash or a lost connection left in doubt, so it keeps to these limits whatever its distribution.
+HISTORY_PER_MINUTE = 1
+HISTORY_PAGE_MESSAGES = 15
+
 # A refused (429) post never reached the channel, so retrying it cannot duplicate it; the pacer spaces the
 # retries, so a few more than slack_sdk's default are cheap and carry a post through a congested minute.
 PACED_RATE_LIMIT_RETRIES = 6
@@ -199,9 +206,22 @@ class SlackPoster:
     The client's 429 retry handler is swapped for one that reports to the same pacer.
     """
 
-    def __init__(self, client: WebClient, *, pacer: Pacer | None = None) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        pacer: Pacer | None = None,
+        history_per_minute: float = HISTORY_PER_MINUTE,
+        history_pacer: Pacer | None = None,
+    ) -> None:
         self.client = client
         self.pacer = pacer if pacer is not None else Pacer()
+        # The workspace's history budget (one read a minute by default), shared by every history read.
+        self.history_pacer = (
+            history_pacer
+            if history_pacer is not None
+            else Pacer(history_per_minute / 60, burst=max(1, int(history_per_minute // 60)), key_interval=0.0)
+        )
         self.client.retry_handlers = [
             PacedRateLimitRetryHandler(self.pacer, max(h.max_retry_count, PACED_RATE_LIMIT_RETRIES))
             if type(h) is RateLimitErrorRetryHandler
@@ -271,12 +291,32 @@ class SlackPoster:
         except (SlackApiError, SlackClientError, OSError):
             return ""
 
-    def history(self, channel: str, *, oldest: str, cursor: str | None = None) -> dict[str, Any]:
-        """One page of ``conversations.history`` with message metadata (for ``bot/posting/reconcile.py``);
-        raises ``SlackError`` when it cannot be read (``missing_scope``, ``not_in_channel``, network)."""
+    def history(
+        self,
+        channel: str,
+        *,
+        oldest: str,
+        latest: str | None = None,
+        cursor: str | None = None,
+        wait: bool = True,
+    ) -> dict[str, Any]:
+        """One page (15 messages at most) of ``conversations.history`` with message metadata, within the
+        workspace's budget of one read a minute (``bot/posting/reconcile.py``). ``wait=False``: raise
+        ``SlackHistoryBusy`` instead of waiting for the budget. Raises ``SlackError`` when the history
+        cannot be read (``missing_scope``, ``not_in_channel``, network)."""
+        if wait:
+            self.history_pacer.acquire()
+        elif not self.history_pacer.try_acquire():
+            raise SlackHistoryBusy()
         try:
             response = self.client.conversations_history(
-                channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+                channel=channel,
+                oldest=oldest,
+                latest=latest,
+                inclusive=True,
+                include_all_metadata=True,
+                limit=HISTORY_PAGE_MESSAGES,
+                cursor=cursor,
             )
         except SlackApiError as exc:
             raise api_error(exc) from None

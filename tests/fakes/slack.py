@@ -717,6 +717,12 @@ class FakeSlack(_SlackOAuth, HTTPFake):
         self.revoked_tokens: set[str] = set()
         self._codes: dict[str, tuple[str, str]] = {}  # code -> (team id, redirect_uri)
         self._issued = 0
+        # conversations.history for apps outside Slack's Marketplace (since 2025-05-29): one request a
+        # minute per workspace, at most 15 messages. None: unlimited (the fake's default).
+        self.history_per_minute: float | None = None
+        self.history_max_messages: int | None = None
+        self.history_clock: Callable[[], float] = time.monotonic
+        self._history_at: dict[str, float] = {}  # team -> time of its last answered history request
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
         self._custom: dict[str, Handler | Mapping[str, Any]] = {}
@@ -929,6 +935,13 @@ class FakeSlack(_SlackOAuth, HTTPFake):
                 status, error = fault.status, fault.error
                 if fault.retry_after is not None:
                     headers["Retry-After"] = str(math.ceil(fault.retry_after))
+            elif (
+                error is None
+                and method == "conversations.history"
+                and ((history_wait := self.history_retry_after(call.team)) is not None)
+            ):
+                status, error = 429, "ratelimited"
+                headers["Retry-After"] = str(history_wait)
             elif error is None and self.enforce_rate_limits and method == "chat.postMessage":
                 retry_after = self._rate_limit(call.channel or "", at, call.team)
                 if retry_after is not None:
@@ -1280,10 +1293,15 @@ class FakeSlack(_SlackOAuth, HTTPFake):
         return {"ok": True, "channel": self._channel_object(channel)}
 
     def _conversations_history(self, call: Call) -> dict[str, Any]:
-        """Every message the fake accepted in the channel, newest first; metadata only with
-        ``include_all_metadata`` (as Slack does). The fake's ``ts`` are counters, not times, so
-        ``oldest`` cannot be honoured and is ignored (callers filter what they look for anyway);
-        no paging either: the fake's channels are short."""
+        """Every message the fake accepted in the channel (of the caller's workspace), newest first, in
+        pages of ``limit`` (``cursor`` goes on); metadata only with ``include_all_metadata`` (as Slack
+        does). The fake's ``ts`` are counters, not times, so ``oldest``/``latest`` cannot be honoured
+        and are ignored (callers filter what they look for anyway).
+
+        With ``history_per_minute``/``history_max_messages`` set, Slack's limits for apps outside its
+        Marketplace hold: a second request within the minute is refused (429 is answered by
+        ``_serve_api`` via ``history_retry_after``), and a page has at most that many messages; asking
+        for more is recorded as a violation (Slack would silently return fewer)."""
         channel = call.channel
         if (err := self._channel_error(channel, posting=True)) is not None:
             return err  # like Slack, reading needs membership (not_in_channel) and an existing channel
@@ -1294,7 +1312,42 @@ class FakeSlack(_SlackOAuth, HTTPFake):
             if c == channel and m.get("team", "T0001") == call.team
         ]
         messages.sort(key=lambda m: float(m["ts"]), reverse=True)
-        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+        limit = int(call.args.get("limit") or 100)
+        if self.history_max_messages is not None:
+            if limit > self.history_max_messages:
+                self.violations.append(
+                    f"conversations.history: limit={limit}, but this app may read {self.history_max_messages}"
+                )
+            limit = min(limit, self.history_max_messages)
+        cursor = str(call.args.get("cursor") or "")
+        start = int(cursor.removeprefix("offset:")) if cursor.startswith("offset:") else 0
+        page = messages[start : start + limit]
+        more = start + limit < len(messages)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": f"offset:{start + limit}" if more else ""},
+        }
+
+    def add_message(self, channel: str, text: str, *, user: str = "U0001", team: str = "T0001") -> str:
+        """A message someone else wrote in ``channel`` (it shows in the channel's history); its ``ts``."""
+        with self._cond:
+            ts = self._next_ts()
+            self._messages[(channel, ts)] = {"type": "message", "user": user, "team": team, "text": text, "ts": ts}
+        return ts
+
+    def history_retry_after(self, team: str) -> int | None:
+        """Seconds until the workspace may read history again, or None (callers hold self._cond)."""
+        if self.history_per_minute is None:
+            return None
+        now = self.history_clock()
+        last = self._history_at.get(team)
+        interval = 60.0 / self.history_per_minute
+        if last is not None and now - last < interval:
+            return max(1, math.ceil(interval - (now - last)))
+        self._history_at[team] = now
+        return None
 
     def _users_info(self, call: Call) -> dict[str, Any]:
         user_id = call.args.get("user")
