@@ -70,6 +70,8 @@ class Settings:
     # conversations.history reads a minute per workspace: 1 for apps outside Slack's Marketplace (since
     # 2025-05-29, at most 15 messages each); a Marketplace app may raise it (Tier 3: 50+).
     history_per_minute: float = 1.0
+    # OAuth mode: the workspace of PAPERS_BOT_ALERT_CHANNEL (given as T…/C…), whose installation posts alerts.
+    alert_team: str = ""
 
     @property
     def oauth(self) -> bool:
@@ -272,6 +274,15 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
                 "⋮ → Copy member ID) nor `admins`."
             )
     alert_channel = get("PAPERS_BOT_ALERT_CHANNEL")
+    alert_team = ""
+    if oauth and alert_channel:
+        # Many workspaces: the alert channel names its workspace, whose installation posts the alerts.
+        alert_team, _, alert_channel = alert_channel.rpartition("/")
+        if not re.fullmatch(r"T[A-Z0-9]{2,}", alert_team):
+            raise ConfigError(
+                "In OAuth mode PAPERS_BOT_ALERT_CHANNEL names the workspace too: T0123456789/C0123456789 "
+                "(the workspace must have installed the app)."
+            )
     if alert_channel and not _CONVERSATION_ID.fullmatch(alert_channel):  # "#alerts" would never be told anything
         raise ConfigError(
             "PAPERS_BOT_ALERT_CHANNEL must be a channel id like C0123456789 (channel name → About → Channel ID) "
@@ -312,6 +323,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         leader_check_seconds=leader_check,
         dyno=get("DYNO"),
         history_per_minute=history_per_minute,
+        alert_team=alert_team,
         **oauth,
     )
 

@@ -156,7 +156,15 @@ def build_services(
     client = make_web_client(settings.slack_bot_token or "xoxb-not-configured", settings.slack_api_url)
     poster = SlackPoster(client, history_per_minute=settings.history_per_minute)
     oauth, registry, installs = _workspaces(settings, store, poster, clock)
-    alerts = Alerts(store, poster, settings.alert_channel, clock=clock) if settings.alert_channel else None
+    alert_poster: SlackPoster | Callable[[], SlackPoster] = poster
+    if settings.alert_team:  # OAuth mode: the alert channel's workspace posts the alerts with its own token
+        alert_team = settings.alert_team
+        alert_poster = lambda: registry.poster_for(alert_team)  # noqa: E731
+    alerts = (
+        Alerts(store, alert_poster, settings.alert_channel, clock=clock, name_workspaces=settings.oauth)
+        if settings.alert_channel
+        else None
+    )
     runner = PostRunner(store, feed, registry, clock=clock, alerts=alerts, related=related)
     access = ConfigAccess(settings.config_admins, lambda user: is_workspace_admin(client, user))
     return Services(

@@ -40,14 +40,17 @@ class Alerts:
     def __init__(
         self,
         store: Store,
-        poster: SlackPoster,
+        poster: SlackPoster | Callable[[], SlackPoster],
         alert_channel: str,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         hf_failures_before_alert: int = 3,
+        name_workspaces: bool = False,
     ) -> None:
+        self.name_workspaces = name_workspaces
         self.store = store
-        self.poster = poster
+        # the poster, or (OAuth mode) a function giving the alert channel's workspace's current one
+        self._poster = poster
         self.alert_channel = alert_channel
         self.clock = clock
         self.hf_failures_before_alert = max(1, hf_failures_before_alert)
@@ -83,12 +86,16 @@ class Alerts:
         )
         if not self.store.claim_run(marker):
             return False
+        # With many workspaces the failing channel is usually in another workspace than the alert
+        # channel, where a <#C…> link shows nothing: name it as ids.
+        where = f"`{team_id}/{channel_id}`" if self.name_workspaces else f"<#{channel_id}>"
         text = (
             f":rotating_light: papers-bot could not post the {local_date:%a %d %b %Y} digest "
-            f"in <#{channel_id}>: {escape_mrkdwn(reason[:500])}"
+            f"in {where}: {escape_mrkdwn(reason[:500])}"
         )
         try:
-            ts = self.poster.post_message(self.alert_channel, text=text)
+            poster = self._poster if isinstance(self._poster, SlackPoster) else self._poster()
+            ts = poster.post_message(self.alert_channel, text=text)
         except SlackError as exc:
             logger.error("could not post an alert about %s to %s: %s", channel_id, self.alert_channel, exc.code)
             self.store.fail_run(marker.replace(state=RunState.FAILED, error=exc.code))

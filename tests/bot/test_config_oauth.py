@@ -94,3 +94,19 @@ def test_rotating_tokens_and_refresh_tokens_are_redacted_from_logs() -> None:
     redact = RedactingFilter().redact
     line = "token xoxe.xoxb-1-ABC-def refresh xoxe-1-XYZ-123 bot xoxb-9-abc"
     assert "ABC" not in redact(line) and "XYZ" not in redact(line) and "abc" not in redact(line)
+
+
+def test_the_alert_channel_names_its_workspace_in_oauth_mode() -> None:
+    settings = load_settings({**OAUTH, "PAPERS_BOT_ALERT_CHANNEL": "T0OPS/C0ALERT"}, mode="http")
+    assert (settings.alert_team, settings.alert_channel) == ("T0OPS", "C0ALERT")
+    with pytest.raises(ConfigError, match="names the workspace too: T0123456789/C0123456789"):
+        load_settings({**OAUTH, "PAPERS_BOT_ALERT_CHANNEL": "C0ALERT"}, mode="http")
+    assert load_settings({"PAPERS_BOT_ALERT_CHANNEL": "C0ALERT"}).alert_team == ""  # one token: as before
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "101", "lots"])
+def test_the_history_budget_is_a_number_of_reads_a_minute(value: str) -> None:
+    with pytest.raises(ConfigError, match="PAPERS_BOT_HISTORY_PER_MINUTE"):
+        load_settings({"PAPERS_BOT_HISTORY_PER_MINUTE": value})
+    assert load_settings({}).history_per_minute == 1.0
+    assert load_settings({"PAPERS_BOT_HISTORY_PER_MINUTE": "50"}).history_per_minute == 50.0

@@ -201,3 +201,31 @@ def test_post_now_from_the_command_line_uses_each_installation(
     for post in posts:
         assert post.headers["authorization"] == f"Bearer {token_of(fake_slack, post.team)}"
     assert token_of(fake_slack, ALPHA) not in result.stdout + result.stderr
+
+
+def test_alerts_go_to_the_operators_workspace_naming_the_failing_workspace(
+    oauth_settings: object, fake_slack: FakeSlack, fake_hf: FakeHF, clock: Clock
+) -> None:
+    """PAPERS_BOT_ALERT_CHANNEL=T…/C…: the alert is posted with that workspace's token, whichever
+    workspace's channel failed, and says which one (a channel link would not resolve across workspaces)."""
+    import dataclasses
+
+    from bot.config import Settings
+    from bot.services import build_services
+
+    assert isinstance(oauth_settings, Settings)
+    settings = dataclasses.replace(oauth_settings, alert_channel="C0ALERT", alert_team=ALPHA)
+    bot = RunningBot(build_services(settings, clock=clock, hf_sleep=lambda _s: None), fake_slack, port=settings.port)
+    try:
+        installer = Installer(bot.url, fake_slack)
+        installer.install(ALPHA, "Alpha Lab")
+        installer.install(BETA, "Beta Lab")
+        installer.close()
+        bot.command("subscribe", team=BETA)
+        fake_hf.days[THURSDAY] = [make_entry("2608.00001", "A Paper", upvotes=9, day=THURSDAY)]
+        fake_slack.missing_channels.add(CHANNEL)  # Beta's channel is gone: paused, alerted
+        bot.services.runner.run_now(clock())
+        [alert] = fake_slack.posts("C0ALERT")
+        assert alert.team == ALPHA and f"`{BETA}/{CHANNEL}`" in alert.args["text"]
+    finally:
+        bot.close()
