@@ -319,7 +319,11 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
             handler.close()
         else:
             assert server is not None
-            logger.info("papers-bot is listening on port %d (POST /slack/events, GET /healthz)", server.port)
+            logger.info(
+                "papers-bot is listening on port %d (POST /slack/events, GET /healthz%s)",
+                server.port,
+                ", GET / and /slack/install for Add to Slack" if settings.oauth else "",
+            )
             stop.wait()
         _stop_gracefully(services, server, listener_pool)
     finally:
