@@ -7,6 +7,7 @@ rotation of tokens the app was given with refresh tokens.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -148,8 +149,14 @@ def test_an_expired_state_is_refused(oauth_bot: RunningBot, installer: Installer
 
 
 def test_a_workspace_subscribes_and_gets_posts_with_its_own_token(
-    oauth_bot: RunningBot, installer: Installer, fake_slack: FakeSlack, fake_hf: FakeHF, clock: Clock
+    oauth_bot: RunningBot,
+    installer: Installer,
+    fake_slack: FakeSlack,
+    fake_hf: FakeHF,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
     installer.install("T0A1", "Alpha Lab")
     reply = oauth_bot.command("subscribe 09:00 UTC daily", channel="C0A", team="T0A1")
     assert "Subscribed" in reply.text
@@ -162,6 +169,7 @@ def test_a_workspace_subscribes_and_gets_posts_with_its_own_token(
     assert posts and all(p.team == "T0A1" for p in posts)
     token = fake_slack.tokens_of("T0A1")[0]
     assert all(p.headers["authorization"] == f"Bearer {token}" for p in posts)
+    assert caplog.records and token not in caplog.text  # the bot's own logs, even at DEBUG
 
 
 def test_a_command_from_a_workspace_that_never_installed_is_turned_away(
