@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from logging import Logger
@@ -218,14 +216,12 @@ class WorkspaceTokens:
         client_id: str,
         client_secret: str,
         api_url: str,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.installations = installations
         self._rotator = TokenRotator(
             client_id=client_id, client_secret=client_secret, client=WebClient(base_url=api_url, timeout=30)
         )
         self._lock = threading.Lock()
-        self._clock = clock
 
     def get(self, team_id: str) -> InstalledToken | None:
         """The workspace's working bot token, or ``None`` when it has no installation (or rotation failed)."""

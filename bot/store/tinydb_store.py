@@ -330,8 +330,9 @@ class TinyStore:
 
     The split (schema 2): configuration is small and changes when people change it, so the whole-file
     JSON stays readable and cheap; the ledger grows with every post and must not rewrite the file.
-    Lookups go through in-memory indexes (channel id → doc id) built at open and kept in step with
-    every write; that is safe because this process is the files' only writer.
+    Lookups go through in-memory indexes ((workspace, channel id) → doc id) built at open and kept in
+    step with every write; that is safe because this process is the files' only writer. A channel id
+    is unique only within its workspace, so every key starts with the workspace (``team_id``).
     """
 
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
