@@ -64,6 +64,8 @@ __all__ = [
     "CALLBACK_ID",
     "FIRST_BLOCK",
     "POST_FORMATS",
+    "UNREADABLE_ANSWER",
+    "UNREADABLE_FORM",
     "SettingsForm",
     "channel_from_metadata",
     "describe_changes",
@@ -112,24 +114,43 @@ class SettingsForm:
         )
 
 
+UNREADABLE_ANSWER = "This answer was not understood. Choose it again."
+
+
 def _state(values: Mapping[str, Any], block_id: str) -> dict[str, Any]:
+    """The field's state; missing is empty (Slack leaves out untouched optional fields), but a field
+    of the wrong shape is refused: read as empty it would clear the setting on save."""
     block = values.get(block_id)
-    if not isinstance(block, Mapping):
+    if block is None:
         return {}
+    if not isinstance(block, Mapping):
+        raise UserInputError(UNREADABLE_ANSWER)
     state = block.get(block_id)
-    if not isinstance(state, dict):  # another action id: take the block's only element
-        state = next((v for v in block.values() if isinstance(v, dict)), {})
+    if state is None:  # another action id: take the block's only element
+        state = next(iter(block.values()), {}) if len(block) == 1 else {}
+    if not isinstance(state, dict):
+        raise UserInputError(UNREADABLE_ANSWER)
     return state
 
 
 def _text(values: Mapping[str, Any], block_id: str) -> str:
     value = _state(values, block_id).get("value")
-    return value.strip() if isinstance(value, str) else ""
+    if value is None:  # an emptied text field
+        return ""
+    if not isinstance(value, str):
+        raise UserInputError(UNREADABLE_ANSWER)
+    return value.strip()
 
 
 def _selected(values: Mapping[str, Any], block_id: str) -> list[str]:
-    options = _state(values, block_id).get("selected_options") or []
-    return [str(o.get("value", "")) for o in options if isinstance(o, Mapping)]
+    options = _state(values, block_id).get("selected_options")
+    if options is None:
+        return []
+    if not isinstance(options, list) or not all(
+        isinstance(o, Mapping) and isinstance(o.get("value"), str) for o in options
+    ):
+        raise UserInputError(UNREADABLE_ANSWER)
+    return [o["value"] for o in options]
 
 
 _ITEM_RE = re.compile(r'\s*(-?)\s*(?:"([^"]*)"|([^,"]*))\s*(?:,|$)')
@@ -220,10 +241,20 @@ def _max_papers(text: str) -> int:
 
 def _post_format(values: Mapping[str, Any]) -> str:
     option = _state(values, BLOCK_POST_FORMAT).get("selected_option")
-    value = option.get("value") if isinstance(option, Mapping) else None
+    if option is not None and not isinstance(option, Mapping):
+        raise UserInputError(UNREADABLE_ANSWER)
+    value = option.get("value") if option is not None else None
     if value not in POST_FORMATS:
         raise UserInputError("Choose full or compact.")
     return str(value)
+
+
+def _related(values: Mapping[str, Any]) -> bool | None:
+    """None when the form has no such field (an older form): the setting is kept."""
+    return RELATED_VALUE in _selected(values, BLOCK_RELATED) if BLOCK_RELATED in values else None
+
+
+UNREADABLE_FORM = "This form's answers were not understood; nothing was saved. Run /papers settings again."
 
 
 def plain_message(text: str) -> str:
@@ -245,9 +276,15 @@ _NO_TEXTS: tuple[str, ...] = ()  # a field's value when it is invalid (the form 
 _NO_DAYS: tuple[int, ...] = ()
 
 
-def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]:
-    """``view.state.values`` → the validated settings, or ``{block_id: message}`` for every bad field."""
+def parse_submission(values: Mapping[str, Any] | None) -> SettingsForm | dict[str, str]:
+    """``view.state.values`` → the validated settings, or ``{block_id: message}`` for every bad field.
+
+    A field of the wrong shape (a number where Slack sends text, a list where it sends an object) is
+    an error under that field, never read as empty: nothing is saved from a form that was not
+    understood."""
     errors: dict[str, str] = {}
+    if not isinstance(values, Mapping):
+        return {FIRST_BLOCK: UNREADABLE_FORM}
 
     def field(block_id: str, read: Callable[[], _T], default: _T) -> _T:
         try:
@@ -261,13 +298,13 @@ def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]
     authors = field(BLOCK_AUTHORS, lambda: _names(_text(values, BLOCK_AUTHORS), "authors"), _NO_TEXTS)
     orgs = field(BLOCK_ORGS, lambda: _names(_text(values, BLOCK_ORGS), "orgs"), _NO_TEXTS)
     min_upvotes = field(BLOCK_MIN_UPVOTES, lambda: _min_upvotes(_text(values, BLOCK_MIN_UPVOTES)), 0)
-    has_code = HAS_CODE_VALUE in _selected(values, BLOCK_HAS_CODE)
+    has_code = field(BLOCK_HAS_CODE, lambda: HAS_CODE_VALUE in _selected(values, BLOCK_HAS_CODE), False)
     post_time = field(BLOCK_POST_TIME, lambda: _post_time(values), "")
     timezone = field(BLOCK_TIMEZONE, lambda: _timezone(_text(values, BLOCK_TIMEZONE)), "")
     weekdays = field(BLOCK_WEEKDAYS, lambda: _weekdays(values), _NO_DAYS)
     max_papers = field(BLOCK_MAX_PAPERS, lambda: _max_papers(_text(values, BLOCK_MAX_PAPERS)), 0)
     post_format = field(BLOCK_POST_FORMAT, lambda: _post_format(values), "")
-    related = RELATED_VALUE in _selected(values, BLOCK_RELATED) if BLOCK_RELATED in values else None
+    related = field(BLOCK_RELATED, lambda: _related(values), None)
     if errors:
         return errors
     f = ChannelFilter(

@@ -116,6 +116,8 @@ def metadata_for(channel_id: str) -> str:
 
 def channel_from_metadata(text: str) -> str:
     """The channel id the modal was opened for, or ``""`` when the metadata is missing or foreign."""
+    if not isinstance(text, str):
+        return ""
     try:
         data = json.loads(text or "{}")
     except ValueError:
