@@ -16,6 +16,7 @@ from bot.channels.editor import ChannelEditor
 from bot.config import Settings
 from bot.feed.archive import Archive, archive_dir_for
 from bot.feed.hf import DayFeed, HFClient
+from bot.feed.known import ANSWER_DEADLINE, KnownDays
 from bot.feed.papers import Paper
 from bot.filters import RelatedTopics
 from bot.filters.selection import channel_filter
@@ -48,6 +49,11 @@ class Services:
     access: ConfigAccess = field(default_factory=lambda: ConfigAccess((), lambda _user: False))
     archive: Archive = field(default_factory=Archive)  # every fetched day list, for search fallback
     scheduler: PostScheduler | None = field(default=None)
+    answer_seconds: float = ANSWER_DEADLINE  # what a command's answer may spend on Hugging Face
+
+    def known_days(self) -> KnownDays:
+        """Day lists for one command's answer: Hugging Face until the deadline, then the saved copy."""
+        return KnownDays(self.feed, self.archive, seconds=self.answer_seconds)
 
     @property
     def finder(self) -> PaperFinder:

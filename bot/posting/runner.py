@@ -34,7 +34,7 @@ from bot.filters.selection import Selection, select_for_channel
 from bot.models import ChannelConfig, RunRecord, RunState
 from bot.posting.continuation import Continuation
 from bot.posting.delivery import Deliverer, Delivery
-from bot.posting.planning import Plan, plan_channel, seen_keys
+from bot.posting.planning import DaySource, Plan, plan_channel, seen_keys
 from bot.posting.reconcile import CLAIM_LEASE
 from bot.posting.settle import OrphanSettler
 from bot.slack.client import AUTH_ERRORS, CHANNEL_ERRORS, SlackPoster
@@ -145,8 +145,10 @@ class PostRunner:
         *,
         matcher: RunMatcher | None = None,
         seen: set[str] | None = None,
+        source: DaySource | None = None,
     ) -> Plan:
-        """Raises HFError when Hugging Face cannot be read. ``seen``: ``_seen_keys`` if already read."""
+        """Raises HFError when Hugging Face cannot be read. ``seen``: ``_seen_keys`` if already read.
+        ``source``: where the day lists come from, when not this runner's feed (a person's answer)."""
         posted = self._seen_keys(config.channel_id) if seen is None else seen
         if matcher is not None:  # a run matches all its channels at once
             select = matcher.select
@@ -155,7 +157,7 @@ class PostRunner:
             def select(config: ChannelConfig, papers: Sequence[Paper], posted: set[str]) -> Selection:
                 return select_for_channel(config, papers, posted, related=self.related)
 
-        return plan_channel(self.feed, config, now, days, select=select, seen=posted)
+        return plan_channel(source or self.feed, config, now, days, select=select, seen=posted)
 
     # -- running ---------------------------------------------------------------------------
 
