@@ -95,9 +95,9 @@ def build_services(
     """Wire the real clients; ``store`` and ``clock`` are injectable for tests.
 
     ``related``: the semantic matcher; by default loaded once here (``None`` without the extra)."""
+    store = store if store is not None else open_store(settings)  # first: a bad database stops start-up in one line
     if isinstance(related, str):  # "load"
         related = load_related()
-    store = store if store is not None else open_store(settings)
     hf = (
         HFClient(settings.hf_endpoint, token=settings.hf_token, sleep=hf_sleep)
         if hf_sleep

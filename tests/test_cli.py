@@ -279,6 +279,21 @@ def test_an_unreachable_database_is_named_without_its_password(
     assert PASSWORD not in result.stderr and "***" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_an_unreachable_database_at_start_up_is_the_only_line(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF, command: str
+) -> None:
+    """At the default INFO level, nothing comes before the one line that names the problem: alembic
+    used to log seven plugin lines, and the semantic model its start-up line, first."""
+    url = f"postgres://u:{PASSWORD}@{NOWHERE}/papers"
+    env = bot_env(fake_slack, fake_hf, tmp_path / "db", DATABASE_URL=url, SLACK_SIGNING_SECRET="s3cret-x")
+    result = run_bot(command, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("papers-bot: Cannot connect to the database postgresql+psycopg://u:***@")
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stdout == ""
+
+
 def test_on_heroku_with_a_tinydb_file_start_up_warns_it_will_be_wiped(
     tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF
 ) -> None:
