@@ -29,6 +29,7 @@ from bot.ui.render import escape_mrkdwn
 from bot.ui.settings_view import (
     BLOCK_AUTHORS,
     BLOCK_EXCLUDED,
+    BLOCK_FOLLOW_UPS,
     BLOCK_HAS_CODE,
     BLOCK_MAX_PAPERS,
     BLOCK_MIN_UPVOTES,
@@ -41,6 +42,7 @@ from bot.ui.settings_view import (
     BLOCK_WEEKDAYS,
     CALLBACK_ID,
     FIRST_BLOCK,
+    FOLLOW_UPS_VALUE,
     HAS_CODE_VALUE,
     POST_FORMATS,
     RELATED_VALUE,
@@ -52,6 +54,7 @@ from bot.ui.settings_view import (
 __all__ = [
     "BLOCK_AUTHORS",
     "BLOCK_EXCLUDED",
+    "BLOCK_FOLLOW_UPS",
     "BLOCK_HAS_CODE",
     "BLOCK_MAX_PAPERS",
     "BLOCK_MIN_UPVOTES",
@@ -90,6 +93,7 @@ class SettingsForm:
     max_papers: int
     post_format: str
     related: bool | None = None  # None: the submission had no such field; the setting stays
+    follow_ups: bool | None = None  # likewise (a form opened before the field existed)
 
     def schedule_changed(self, config: ChannelConfig) -> bool:
         return (self.post_time, self.timezone, self.weekdays) != (config.post_time, config.timezone, config.weekdays)
@@ -108,6 +112,7 @@ class SettingsForm:
             max_papers=self.max_papers,
             post_format=self.post_format,
             related=config.related if self.related is None else self.related,
+            follow_ups=config.follow_ups if self.follow_ups is None else self.follow_ups,
             active_since=now_iso if changed and config.subscribed else config.active_since,
         )
 
@@ -268,6 +273,7 @@ def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]
     max_papers = field(BLOCK_MAX_PAPERS, lambda: _max_papers(_text(values, BLOCK_MAX_PAPERS)), 0)
     post_format = field(BLOCK_POST_FORMAT, lambda: _post_format(values), "")
     related = RELATED_VALUE in _selected(values, BLOCK_RELATED) if BLOCK_RELATED in values else None
+    follow_ups = FOLLOW_UPS_VALUE in _selected(values, BLOCK_FOLLOW_UPS) if BLOCK_FOLLOW_UPS in values else None
     if errors:
         return errors
     f = ChannelFilter(
@@ -277,7 +283,7 @@ def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]
         f = parse_filter(format_filter(f))
     except UserInputError as exc:
         return {FIRST_BLOCK: _message(exc)}
-    return SettingsForm(f, post_time, timezone, weekdays, max_papers, post_format, related)
+    return SettingsForm(f, post_time, timezone, weekdays, max_papers, post_format, related, follow_ups)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -300,6 +306,7 @@ def describe_changes(old: ChannelConfig, new: ChannelConfig) -> str:
             ("papers per post", old.max_papers, new.max_papers),
             ("post format", old.post_format, new.post_format),
             ("related papers", old.related, new.related),
+            ("follow-ups", old.follow_ups, new.follow_ups),
         )
         if before != after
     ]
@@ -328,6 +335,10 @@ def settings_text(config: ChannelConfig) -> str:
         lines.append(f"*Minimum upvotes:* {f.min_upvotes}")
     if f.has_code:
         lines.append("*Code:* only papers with a GitHub repo")
+    lines.append(
+        "*Follow-ups:* "
+        + ("on (a post's thread hears when its papers' code or models appear)" if config.follow_ups else "off")
+    )
     if not config.subscribed:
         lines.append("This channel is not subscribed yet: `/papers subscribe` starts the daily posts.")
     return "\n".join(lines)
