@@ -256,6 +256,7 @@ class PaperWatch:
     links: PaperLinks = PaperLinks()
     baseline: tuple[str, ...] = ()
     appeared: tuple[tuple[str, datetime], ...] = ()
+    title: str = ""  # for the reply, which may be sent by a later run than the one that looked
 
     @property
     def key(self) -> tuple[str, str]:
@@ -276,6 +277,7 @@ class PaperWatch:
             "links": self.links.to_doc(),
             "baseline": list(self.baseline),
             "appeared": [[item, at.isoformat()] for item, at in self.appeared],
+            "title": self.title,
         }
 
     @classmethod
@@ -288,4 +290,5 @@ class PaperWatch:
             links=PaperLinks.from_doc(doc.get("links") or {}),
             baseline=tuple(str(i) for i in doc.get("baseline", ())),
             appeared=tuple((str(item), datetime.fromisoformat(at)) for item, at in doc.get("appeared", ())),
+            title=str(doc.get("title") or ""),
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Literal
 
 from bot.channels.access import ConfigAccess
@@ -21,6 +21,7 @@ from bot.filters import RelatedTopics
 from bot.filters.selection import channel_filter
 from bot.filters.semantic import RelatedMatcher, load_related
 from bot.posting.alerts import Alerts
+from bot.posting.follow_ups import FollowUpChecker
 from bot.posting.runner import PostRunner
 from bot.search.finder import PaperFinder
 from bot.slack.client import SlackPoster, is_workspace_admin, make_web_client
@@ -48,6 +49,7 @@ class Services:
     access: ConfigAccess = field(default_factory=lambda: ConfigAccess((), lambda _user: False))
     archive: Archive = field(default_factory=Archive)  # every fetched day list, for search fallback
     scheduler: PostScheduler | None = field(default=None)
+    follow_ups: FollowUpChecker | None = field(default=None)  # the daily check of posted papers (issue 17)
 
     @property
     def finder(self) -> PaperFinder:
@@ -62,6 +64,8 @@ class Services:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
+        if self.follow_ups is not None:
+            self.follow_ups.stop()
         self.hf.close()
         self.store.close()
 
@@ -118,4 +122,19 @@ def build_services(
     alerts = Alerts(store, poster, settings.alert_channel, clock=clock) if settings.alert_channel else None
     runner = PostRunner(store, feed, poster, clock=clock, alerts=alerts, related=related)
     access = ConfigAccess(settings.config_admins, lambda user: is_workspace_admin(client, user))
-    return Services(settings, store, hf, feed, poster, runner, clock=clock, access=access, archive=archive)
+    follow_ups = FollowUpChecker(
+        store, hf, runner.workspaces, clock=clock, check_time=time.fromisoformat(settings.follow_up_time)
+    )
+    runner.on_posted = follow_ups.note_posted  # papers just posted get their baseline look at once
+    return Services(
+        settings,
+        store,
+        hf,
+        feed,
+        poster,
+        runner,
+        clock=clock,
+        access=access,
+        archive=archive,
+        follow_ups=follow_ups,
+    )

@@ -208,8 +208,11 @@ class SlackPoster:
         text: str,
         blocks: Sequence[dict[str, Any]] = (),
         metadata: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
     ) -> str:
-        """Post visibly, unfurls off; returns the message ``ts``. Waits for a slot from the pacer."""
+        """Post visibly, unfurls off; returns the message ``ts``. Waits for a slot from the pacer.
+
+        ``thread_ts``: reply in that message's thread (a follow-up), not in the channel itself."""
         self.pacer.acquire(channel)
         try:
             response = self.client.chat_postMessage(
@@ -219,6 +222,7 @@ class SlackPoster:
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata=metadata,
+                thread_ts=thread_ts,
             )
         except SlackApiError as exc:
             raise api_error(exc) from None
@@ -275,6 +279,18 @@ class SlackPoster:
         except (SlackClientError, OSError) as exc:
             raise SlackUnreachable(type(exc).__name__) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def replies(self, channel: str, thread_ts: str, *, cursor: str | None = None) -> dict[str, Any]:
+        """One page of ``conversations.replies`` (a thread, with message metadata), to settle a follow-up
+        whose answer was lost; raises ``SlackError`` when it cannot be read."""
+        return self._call(
+            "conversations_replies",
+            channel=channel,
+            ts=thread_ts,
+            include_all_metadata=True,
+            limit=200,
+            cursor=cursor,
+        )
 
 
 def is_workspace_admin(client: WebClient, user_id: str) -> bool:

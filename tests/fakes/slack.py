@@ -575,6 +575,7 @@ class FakeSlack(HTTPFake):
             "conversations.join": self._conversations_join,
             "users.info": self._users_info,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
         }
 
     # URLs ------------------------------------------------------------------------------------------
@@ -1109,10 +1110,33 @@ class FakeSlack(HTTPFake):
         messages = [
             {k: v for k, v in m.items() if with_metadata or k != "metadata"}
             for (c, _ts), m in self._messages.items()
-            if c == channel
+            if c == channel and m.get("thread_ts", m["ts"]) == m["ts"]  # thread replies stay in their thread
         ]
         messages.sort(key=lambda m: float(m["ts"]), reverse=True)
         return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def _conversations_replies(self, call: Call) -> dict[str, Any]:
+        """A thread: its parent, then its replies oldest first (Slack's order); metadata only with
+        ``include_all_metadata``; no paging (the fake's threads are short)."""
+        channel, ts = call.channel, str(call.args.get("ts", ""))
+        if (err := self._channel_error(channel, posting=True)) is not None:
+            return err
+        if (channel, ts) not in self._messages:
+            return {"ok": False, "error": "thread_not_found"}
+        with_metadata = str(call.args.get("include_all_metadata", "")).lower() in ("1", "true")
+        thread = [
+            {k: v for k, v in m.items() if with_metadata or k != "metadata"}
+            for (c, _ts), m in self._messages.items()
+            if c == channel and (m["ts"] == ts or m.get("thread_ts") == ts)
+        ]
+        thread.sort(key=lambda m: float(m["ts"]))
+        return {"ok": True, "messages": thread, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The replies in the thread of ``ts`` (not the parent), oldest first, metadata included."""
+        with self._cond:
+            replies = [m for (c, _), m in self._messages.items() if c == channel and m.get("thread_ts") == ts]
+        return sorted((m for m in replies if m["ts"] != ts), key=lambda m: float(m["ts"]))
 
     def _users_info(self, call: Call) -> dict[str, Any]:
         user_id = call.args.get("user")
