@@ -166,7 +166,9 @@ def plan_replies(
     replied_today: set[tuple[str, str]] = set()  # (channel, thread ts)
     for (channel, period), entry in announced.items():
         replied = thread_of.get((channel, period.rpartition("/")[0]))
-        sent_or_sending = entry.state in (RunState.POSTED, RunState.CLAIMED)
+        # A dead process's claim is settled with the thread's reply instead (its reply may not exist).
+        sending = entry.state == RunState.CLAIMED and not ledger_rules.is_orphaned(entry, now, lease)
+        sent_or_sending = entry.state == RunState.POSTED or sending
         if replied is not None and entry.local_date == today and sent_or_sending:
             replied_today.add((channel, replied.thread_ts))
     batches: list[Batch] = []
