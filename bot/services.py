@@ -15,6 +15,7 @@ from bot.channels.access import ConfigAccess
 from bot.channels.editor import ChannelEditor
 from bot.config import Settings
 from bot.feed.archive import Archive, archive_dir_for
+from bot.feed.arxiv import ArxivClient
 from bot.feed.hf import DayFeed, HFClient
 from bot.feed.papers import Paper
 from bot.filters import RelatedTopics
@@ -26,6 +27,7 @@ from bot.posting.runner import PostRunner
 from bot.search.finder import PaperFinder
 from bot.slack.client import SlackPoster, is_workspace_admin, make_web_client
 from bot.store import Store
+from bot.unfurl.unfurler import Unfurler
 
 if TYPE_CHECKING:
     from bot.posting.scheduler import PostScheduler
@@ -50,6 +52,7 @@ class Services:
     archive: Archive = field(default_factory=Archive)  # every fetched day list, for search fallback
     scheduler: PostScheduler | None = field(default=None)
     follow_ups: FollowUpChecker | None = field(default=None)  # the daily check of posted papers (issue 17)
+    unfurler: Unfurler | None = field(default=None)  # link cards (issue 17)
 
     @property
     def finder(self) -> PaperFinder:
@@ -66,6 +69,10 @@ class Services:
             self.scheduler.shutdown()
         if self.follow_ups is not None:
             self.follow_ups.stop()
+        if self.unfurler is not None:
+            self.unfurler.stop(timeout=5.0)  # acknowledged link cards: a few seconds to go out
+            if self.unfurler.arxiv is not None:
+                self.unfurler.arxiv.close()
         self.hf.close()
         self.store.close()
 
@@ -126,6 +133,7 @@ def build_services(
         store, hf, runner.workspaces, clock=clock, check_time=time.fromisoformat(settings.follow_up_time)
     )
     runner.on_posted = follow_ups.note_posted  # papers just posted get their baseline look at once
+    unfurler = Unfurler(hf, runner.workspaces.poster_for, arxiv=ArxivClient(settings.arxiv_api_url), archive=archive)
     return Services(
         settings,
         store,
@@ -137,4 +145,5 @@ def build_services(
         access=access,
         archive=archive,
         follow_ups=follow_ups,
+        unfurler=unfurler,
     )

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from bot.feed.papers import Paper
 from bot.models import PaperLinks, PaperWatch, RunKind, RunRecord, RunState
-from bot.store import ledger_rules
+from bot.store.ledger_rules import MAX_ATTEMPTS, is_orphaned
 
 __all__ = [
     "MAX_PAPERS_PER_REPLY",
@@ -138,8 +138,8 @@ def _claimable(entry: RunRecord | None, now: datetime, lease: timedelta) -> bool
     if entry is None:
         return True
     if entry.state == RunState.FAILED:
-        return entry.attempts < ledger_rules.MAX_ATTEMPTS
-    if ledger_rules.is_orphaned(entry, now, lease):
+        return entry.attempts < MAX_ATTEMPTS
+    if is_orphaned(entry, now, lease):
         return None
     return False
 
@@ -167,7 +167,7 @@ def plan_replies(
     for (channel, period), entry in announced.items():
         replied = thread_of.get((channel, period.rpartition("/")[0]))
         # A dead process's claim is settled with the thread's reply instead (its reply may not exist).
-        sending = entry.state == RunState.CLAIMED and not ledger_rules.is_orphaned(entry, now, lease)
+        sending = entry.state == RunState.CLAIMED and not is_orphaned(entry, now, lease)
         sent_or_sending = entry.state == RunState.POSTED or sending
         if replied is not None and entry.local_date == today and sent_or_sending:
             replied_today.add((channel, replied.thread_ts))
