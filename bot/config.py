@@ -62,6 +62,9 @@ class Settings:
     dyno: str = ""  # Heroku's ``DYNO`` (e.g. ``web.1``): the local disk is wiped at every restart
     follow_up_time: str = "14:00"  # PAPERS_BOT_FOLLOW_UP_TIME: when (UTC) the daily follow-up check runs
     arxiv_api_url: str = DEFAULT_ARXIV_API_URL  # ARXIV_API_URL: link cards for papers Hugging Face lacks
+    # PAPERS_BOT_UNFURLS_PER_MINUTE: chat.unfurl calls a minute per workspace after a burst of 10 (Tier 3 is
+    # "50+"; 40 keeps any minute at 50); raise it only for a workspace known to allow more.
+    unfurls_per_minute: int = 40
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -269,6 +272,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         follow_up_time = parse_time(get("PAPERS_BOT_FOLLOW_UP_TIME") or "14:00")
     except UserInputError:
         raise ConfigError("PAPERS_BOT_FOLLOW_UP_TIME must be a time of day in UTC such as 14:00.") from None
+    unfurl_text = get("PAPERS_BOT_UNFURLS_PER_MINUTE") or "40"
+    if not unfurl_text.isdigit() or not 1 <= int(unfurl_text) <= 100_000:
+        raise ConfigError("PAPERS_BOT_UNFURLS_PER_MINUTE must be a whole number of calls a minute (default 40).")
     return Settings(
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,
@@ -289,4 +295,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         dyno=get("DYNO"),
         follow_up_time=follow_up_time,
         arxiv_api_url=_url(env, "ARXIV_API_URL", DEFAULT_ARXIV_API_URL),
+        unfurls_per_minute=int(unfurl_text),
     )

@@ -26,6 +26,7 @@ from bot.posting.follow_ups import FollowUpChecker
 from bot.posting.runner import PostRunner
 from bot.search.finder import PaperFinder
 from bot.slack.client import SlackPoster, is_workspace_admin, make_web_client
+from bot.slack.pacing import Pacer
 from bot.store import Store
 from bot.unfurl.unfurler import Unfurler
 
@@ -125,7 +126,7 @@ def build_services(
         related.warm(topics=followed_topics)
     feed = DayFeed(hf, clock=clock, on_fetch=on_fetch)
     client = make_web_client(settings.slack_bot_token or "xoxb-not-configured", settings.slack_api_url)
-    poster = SlackPoster(client)
+    poster = SlackPoster(client, unfurl_pacer=Pacer(settings.unfurls_per_minute / 60, burst=10))
     alerts = Alerts(store, poster, settings.alert_channel, clock=clock) if settings.alert_channel else None
     runner = PostRunner(store, feed, poster, clock=clock, alerts=alerts, related=related)
     access = ConfigAccess(settings.config_admins, lambda user: is_workspace_admin(client, user))
