@@ -666,6 +666,7 @@ class FakeSlack(HTTPFake):
             self._post_times.clear()
             self._workspace_posts.clear()
             self._workspace_tat = -math.inf
+            self._unfurl_calls.clear()
             self.violations.clear()
             self.unknown_calls.clear()
             self.internal_errors.clear()
