@@ -19,7 +19,9 @@ from tests.fakes import (
     FakeArxiv,
     FakeHF,
     FakeSlack,
+    block_actions_payload,
     event_callback_body,
+    interactive_body,
     link_shared_event,
     make_entry,
     signed_headers,
@@ -277,3 +279,28 @@ def test_slack_refusing_the_card_is_only_logged(
     settle(bot)
     assert fake_slack.posts() == [] and fake_slack.calls("chat.postEphemeral") == []
     assert "Slack refused the link cards for 1 link(s): cannot_unfurl_url" in caplog.text
+
+
+@pytest.mark.usefixtures("known")
+def test_follow_on_a_card_adds_the_papers_keyword_to_the_channels_topics(
+    bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    url = f"https://arxiv.org/abs/{PAPER}"
+    share(bot, fake_slack, [url])
+    fake_slack.wait_for_calls("chat.unfurl")
+    _, follow = buttons(fake_slack.unfurled(url)[0])
+    payload = block_actions_payload(
+        follow["action_id"], follow["value"], channel_id="C0001", response_url=fake_slack.response_url("card")
+    )
+    payload["container"] = {  # a button in an app's unfurl is in a message attachment
+        "type": "message_attachment",
+        "message_ts": "1700000000.000100",
+        "attachment_id": 1,
+        "channel_id": "C0001",
+        "is_ephemeral": False,
+        "is_app_unfurl": True,
+    }
+    assert bot.post(interactive_body(payload)).status_code == 200
+    [reply] = fake_slack.wait_for_responses(1, name="card")
+    assert "now follows “LLM agents”" in reply["text"] and reply["response_type"] == "ephemeral"
+    assert "LLM agents" in bot.store.get_channel("C0001").filter_text  # type: ignore[union-attr]
