@@ -37,7 +37,9 @@ logger = logging.getLogger(__name__)
 
 HF_DEADLINE = 8.0  # seconds for all of Hugging Face's attempts for one paper (the card is worth little late)
 ARXIV_DEADLINE = 12.0  # arXiv answers every 3 s at most: a few queued papers still fit
-WORKERS = 4  # unfurls in flight: enough to keep Slack's Tier-3 budget busy while lookups wait on upstream
+# Unfurls in flight. Slack's Tier 3 (40 a minute) needs few, but a burst within it (10 at once, or a
+# workspace allowed more) should not queue behind one slow lookup; idle threads cost nothing.
+WORKERS = 16
 
 
 @dataclass(frozen=True, slots=True)
