@@ -121,6 +121,10 @@ def test_post_now_posts_once_and_reports(
         assert "First &lt;!channel&gt;" in json.dumps(post.args["blocks"])
     # One fetch for both channels; the second run sees the ledger and fetches nothing.
     assert fake_hf.count("/api/daily_papers") == 1
+    # The posted papers' follow-up baselines were taken right after the posts: one look per paper.
+    assert fake_hf.count("/api/papers/") == 2
+    with TinyStore(db) as store:
+        assert len(store.paper_watches([("", "2608.00001"), ("", "2608.00002")])) == 2
 
 
 def test_post_now_for_an_unsubscribed_channel_fails_clearly(
