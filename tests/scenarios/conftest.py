@@ -5,8 +5,9 @@ without one it skips with the reason. Deselect it with ``-m "not postgres"``.
 
 To keep CI within its time budget, three modules run on TinyDB only, being about other things than
 the store: the fan-out pacing tests (~14 s waiting out Slack's posting rate), search (the day
-archive and Hugging Face's search API) and link cards (which store nothing). Their tests that do depend on the store (the ledger behind
-``--posted``, exactly-once fan-out) are marked ``@BOTH_STORES`` and run on both.
+archive and Hugging Face's search API) and link cards (which store nothing). Their tests that do
+depend on the store (the ledger behind ``--posted``, exactly-once fan-out) are marked
+``@BOTH_STORES`` and run on both.
 ``test_multiprocess`` is PostgreSQL-only by nature.
 """
 
