@@ -1,6 +1,6 @@
 """``python -m bench``: every benchmark against the local fakes, one table. See BENCHMARKS.md.
 
-    .venv/bin/python -m bench                 # everything (~14 minutes on 2 cores)
+    .venv/bin/python -m bench                 # everything (~22 minutes on 2 cores)
     .venv/bin/python -m bench --quick         # a smoke run of every benchmark (seconds; used by the tests)
     .venv/bin/python -m bench --only fanout,ack --markdown results.md
 
@@ -33,6 +33,8 @@ BENCHES: list[tuple[str, str]] = [
     ("search", "bench.bench_search"),
     ("store-pg", "bench.bench_store_pg"),
     ("fanout", "bench.bench_fanout"),
+    ("unfurl", "bench.bench_unfurl"),
+    ("follow-ups", "bench.bench_follow_ups"),
 ]
 MARK = "BENCH-RESULT "
 

@@ -69,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     post = sub.add_parser("post-now", help="run the post job once for every subscribed channel (or one), then exit")
     post.add_argument("--channel", help="only this channel id (e.g. C0123456789)")
     post.add_argument("--date", type=_day, help="post this Hugging Face day (YYYY-MM-DD) instead of the newest")
+    post.add_argument(
+        "--kind",
+        choices=("digest", "follow-ups"),
+        default="digest",
+        help="digest: the daily post (default); follow-ups: check the papers of the last 14 days' posts and "
+        "reply in their threads",
+    )
     sub.add_parser(
         "worker",
         help="only the post scheduler (PostgreSQL: a leader candidate); GET /healthz on $PORT when PORT is set",
@@ -137,10 +144,16 @@ def _post_now(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import check_bot_token
     from bot.services import build_services
 
+    if args.kind == "follow-ups":
+        if args.date:
+            raise ConfigError("--date picks the Hugging Face day of a digest; follow-ups look at the last 14 days.")
+        return _follow_ups_now(args, settings)
     services = build_services(settings)
     try:
         check_bot_token(services)  # a dead token is one line and exit 2, not "No subscribed channels"
         summary = services.runner.run_now(channel_id=args.channel, day=args.date)
+        if services.follow_ups is not None:
+            services.follow_ups.take_baselines()  # what the posts showed: follow-ups announce only what comes after
     finally:
         services.close()
     for channel, outcome in sorted(summary.outcomes.items()):
@@ -157,6 +170,35 @@ def _post_now(args: argparse.Namespace, settings: Settings) -> int:
         print(f"papers-bot: {len(summary.errors)} channel(s) failed", file=sys.stderr)
         return 1
     return 0
+
+
+def _follow_ups_now(args: argparse.Namespace, settings: Settings) -> int:
+    """``post-now --kind follow-ups``: the daily follow-up check now, whatever the hour; still one Hugging
+    Face request per paper per day and one reply per post per day, so running it twice sends nothing new."""
+    from bot.app import check_bot_token
+    from bot.services import build_services
+
+    services = build_services(settings)
+    try:
+        check_bot_token(services)
+        assert services.follow_ups is not None
+        summary = services.follow_ups.run(channel_id=args.channel)
+    finally:
+        services.close()
+    print(
+        f"Follow-ups: {summary.threads} post(s) of the last 14 days with {summary.papers} paper(s); "
+        f"{summary.looked_up} looked up on Hugging Face ({summary.hf_requests} request(s)); "
+        f"{summary.replies} thread repl{'y' if summary.replies == 1 else 'ies'} telling {summary.announced} "
+        f"new item(s); {summary.held} kept for tomorrow."
+    )
+    problems = 0
+    if summary.hf_failed:
+        print(f"papers-bot: Hugging Face could not say what {summary.hf_failed} paper(s) have", file=sys.stderr)
+        problems += 1
+    for channel, error in sorted(summary.errors.items()):
+        print(f"papers-bot: {channel}: {error}", file=sys.stderr)
+        problems += 1
+    return 1 if problems else 0
 
 
 def _preview(args: argparse.Namespace, settings: Settings) -> int:
@@ -224,7 +266,9 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
             if worker
             else build_app(services, socket_mode=socket_mode, in_flight=in_flight, listener_pool=listener_pool)
         )
-        scheduler = services.scheduler = PostScheduler(services.runner, services.store, make_leader(settings))
+        scheduler = services.scheduler = PostScheduler(
+            services.runner, services.store, make_leader(settings), follow_ups=services.follow_ups
+        )
 
         def health() -> dict[str, object]:
             return health_report(mode, scheduler.state())

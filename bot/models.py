@@ -16,8 +16,11 @@ __all__ = [
     "DEFAULT_MAX_PAPERS",
     "DEFAULT_POST_TIME",
     "DEFAULT_WEEKDAYS",
+    "FOLLOW_UP_ITEMS",
     "ChannelConfig",
     "FilterChange",
+    "PaperLinks",
+    "PaperWatch",
     "PostFormat",
     "RunKind",
     "RunRecord",
@@ -61,6 +64,7 @@ class ChannelConfig:
     filter_text: str = ""  # the channel's topic filter in its canonical text form
     post_format: str = "full"  # a PostFormat
     related: bool = True  # also post papers close in meaning to a topic (the `semantic` extra)
+    follow_ups: bool = True  # reply in a post's thread when a posted paper's code or models appear
     last_day: date | None = None  # newest Hugging Face day this channel has had
     # Slots before this instant (ISO UTC) are not owed: a channel subscribed at noon gets its first
     # post at the next slot, not at once; downtime after it is still caught up.
@@ -194,4 +198,97 @@ class RunRecord:
             kind=doc.get("kind", RunKind.DIGEST),  # schema 1 knew only digests
             period=doc.get("period", ""),
             team_id=doc.get("team_id", ""),
+        )
+
+
+# --- follow-ups in the thread (issue 17) -------------------------------------------------------------
+
+FOLLOW_UP_ITEMS = ("code", "models", "datasets", "spaces")  # what can appear after a post, in reply order
+
+
+@dataclass(frozen=True, slots=True)
+class PaperLinks:
+    """What Hugging Face links to a paper at one moment: its GitHub repository (and stars) and how many
+    models, datasets and Spaces cite it (``/api/papers/{id}``'s ``numTotal*``)."""
+
+    repo: str = ""
+    stars: int | None = None
+    models: int = 0
+    datasets: int = 0
+    spaces: int = 0
+
+    def present(self) -> tuple[str, ...]:
+        """The items this snapshot has, in ``FOLLOW_UP_ITEMS`` order."""
+        have = {"code": bool(self.repo), "models": self.models > 0, "datasets": self.datasets > 0}
+        have["spaces"] = self.spaces > 0
+        return tuple(item for item in FOLLOW_UP_ITEMS if have[item])
+
+    def to_doc(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> PaperLinks:
+        stars = doc.get("stars")
+        return cls(
+            repo=str(doc.get("repo") or ""),
+            stars=int(stars) if isinstance(stars, int) else None,
+            models=int(doc.get("models") or 0),
+            datasets=int(doc.get("datasets") or 0),
+            spaces=int(doc.get("spaces") or 0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PaperWatch:
+    """What the follow-up check knows about one posted paper in one workspace.
+
+    ``baseline``: the items the paper already had when the bot first looked (shortly after its first
+    post there): never announced. ``appeared``: each item seen later, with when it was first seen; a
+    channel is told about an item only if it appeared after that channel's post. ``checked_on`` is the
+    UTC day of the latest look, so Hugging Face is asked once per paper per day however many channels
+    posted it.
+    """
+
+    team_id: str
+    paper_key: str
+    first_checked_at: datetime
+    checked_on: date
+    links: PaperLinks = PaperLinks()
+    baseline: tuple[str, ...] = ()
+    appeared: tuple[tuple[str, datetime], ...] = ()
+    title: str = ""  # for the reply, which may be sent by a later run than the one that looked
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.team_id, self.paper_key
+
+    def appeared_at(self, item: str) -> datetime | None:
+        return next((at for name, at in self.appeared if name == item), None)
+
+    def replace(self, **changes: Any) -> PaperWatch:
+        return dataclasses.replace(self, **changes)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "team_id": self.team_id,
+            "paper_key": self.paper_key,
+            "first_checked_at": self.first_checked_at.isoformat(),
+            "checked_on": self.checked_on.isoformat(),
+            "links": self.links.to_doc(),
+            "baseline": list(self.baseline),
+            "appeared": [[item, at.isoformat()] for item, at in self.appeared],
+            "title": self.title,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> PaperWatch:
+        return cls(
+            team_id=str(doc.get("team_id") or ""),
+            paper_key=str(doc["paper_key"]),
+            first_checked_at=datetime.fromisoformat(doc["first_checked_at"]),
+            checked_on=date.fromisoformat(doc["checked_on"]),
+            links=PaperLinks.from_doc(doc.get("links") or {}),
+            baseline=tuple(str(i) for i in doc.get("baseline", ())),
+            appeared=tuple((str(item), datetime.fromisoformat(at)) for item, at in doc.get("appeared", ())),
+            title=str(doc.get("title") or ""),
         )

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Literal
 
 from bot.channels.access import ConfigAccess
 from bot.channels.editor import ChannelEditor
 from bot.config import Settings
 from bot.feed.archive import Archive, archive_dir_for
+from bot.feed.arxiv import ArxivClient
 from bot.feed.hf import DayFeed, HFClient
 from bot.feed.known import ANSWER_DEADLINE, KnownDays
 from bot.feed.papers import Paper
@@ -22,10 +23,13 @@ from bot.filters import RelatedTopics
 from bot.filters.selection import channel_filter
 from bot.filters.semantic import RelatedMatcher, load_related
 from bot.posting.alerts import Alerts
+from bot.posting.follow_ups import FollowUpChecker
 from bot.posting.runner import PostRunner
 from bot.search.finder import PaperFinder
 from bot.slack.client import SlackPoster, is_workspace_admin, make_web_client
+from bot.slack.pacing import Pacer
 from bot.store import Store
+from bot.unfurl.unfurler import Unfurler
 
 if TYPE_CHECKING:
     from bot.posting.scheduler import PostScheduler
@@ -49,6 +53,8 @@ class Services:
     access: ConfigAccess = field(default_factory=lambda: ConfigAccess((), lambda _user: False))
     archive: Archive = field(default_factory=Archive)  # every fetched day list, for search fallback
     scheduler: PostScheduler | None = field(default=None)
+    follow_ups: FollowUpChecker | None = field(default=None)  # the daily check of posted papers (issue 17)
+    unfurler: Unfurler | None = field(default=None)  # link cards (issue 17)
     answer_seconds: float = ANSWER_DEADLINE  # what a command's answer may spend on Hugging Face
 
     def known_days(self) -> KnownDays:
@@ -68,6 +74,12 @@ class Services:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
+        if self.follow_ups is not None:
+            self.follow_ups.stop()
+        if self.unfurler is not None:
+            self.unfurler.stop(timeout=5.0)  # acknowledged link cards: a few seconds to go out
+            if self.unfurler.arxiv is not None:
+                self.unfurler.arxiv.close()
         self.hf.close()
         self.store.close()
 
@@ -120,8 +132,25 @@ def build_services(
         related.warm(topics=followed_topics)
     feed = DayFeed(hf, clock=clock, on_fetch=on_fetch)
     client = make_web_client(settings.slack_bot_token or "xoxb-not-configured", settings.slack_api_url)
-    poster = SlackPoster(client)
+    poster = SlackPoster(client, unfurl_pacer=Pacer(settings.unfurls_per_minute / 60, burst=10))
     alerts = Alerts(store, poster, settings.alert_channel, clock=clock) if settings.alert_channel else None
     runner = PostRunner(store, feed, poster, clock=clock, alerts=alerts, related=related)
     access = ConfigAccess(settings.config_admins, lambda user: is_workspace_admin(client, user))
-    return Services(settings, store, hf, feed, poster, runner, clock=clock, access=access, archive=archive)
+    follow_ups = FollowUpChecker(
+        store, hf, runner.workspaces, clock=clock, check_time=time.fromisoformat(settings.follow_up_time)
+    )
+    runner.on_posted = follow_ups.note_posted  # papers just posted get their baseline look at once
+    unfurler = Unfurler(hf, runner.workspaces.poster_for, arxiv=ArxivClient(settings.arxiv_api_url), archive=archive)
+    return Services(
+        settings,
+        store,
+        hf,
+        feed,
+        poster,
+        runner,
+        clock=clock,
+        access=access,
+        archive=archive,
+        follow_ups=follow_ups,
+        unfurler=unfurler,
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import commands, events, filters, search, settings
+from handlers import commands, events, filters, search, settings, unfurls
 from handlers.later import Later
 
 __all__ = ["register"]
@@ -18,5 +18,5 @@ __all__ = ["register"]
 def register(app: App, services: Services, later: Later) -> None:
     """``later`` runs a listener's work after its ``ack()`` (``handlers/later.py``)."""
     commands.register(app, services, later, {**filters.ROUTES, **search.ROUTES, **settings.ROUTES})
-    for module in (events, filters, search, settings):
+    for module in (events, filters, search, settings, unfurls):
         module.register(app, services, later)

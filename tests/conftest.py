@@ -94,6 +94,7 @@ def settings(
         db_path=str(tmp_path / "papers-bot.json"),
         timezone="UTC",
         database_url=request.getfixturevalue("pg_url") if store_backend == "postgres" else "",
+        arxiv_api_url="http://127.0.0.1:9/api/query",  # never the internet; link-card tests use FakeArxiv
     )
 
 

@@ -121,6 +121,10 @@ def test_post_now_posts_once_and_reports(
         assert "First &lt;!channel&gt;" in json.dumps(post.args["blocks"])
     # One fetch for both channels; the second run sees the ledger and fetches nothing.
     assert fake_hf.count("/api/daily_papers") == 1
+    # The posted papers' follow-up baselines were taken right after the posts: one look per paper.
+    assert fake_hf.count("/api/papers/") == 2
+    with TinyStore(db) as store:
+        assert len(store.paper_watches([("", "2608.00001"), ("", "2608.00002")])) == 2
 
 
 def test_post_now_for_an_unsubscribed_channel_fails_clearly(
@@ -400,3 +404,38 @@ def test_an_unreachable_slack_at_start_up_is_one_line_without_library_noise(tmp_
     assert result.returncode == 2
     assert "papers-bot: Cannot reach Slack at http://127.0.0.1:9/; check SLACK_API_URL." in result.stderr
     assert "slack_sdk" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_post_now_follow_ups_replies_in_the_thread_once_and_says_what_it_did(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.models import PaperWatch, RunRecord, RunState
+
+    now = datetime.now(UTC)
+    key = "2608.00001"
+    fake_hf.extra_papers = [make_entry(key, "Gains code", github_repo="https://github.com/o/r", github_stars=3)]
+    db = tmp_path / "db.json"
+    with TinyStore(db) as store:
+        store.update_channel("C0001", lambda c: c.replace(subscribed=True, team_id="T0001"))
+        post = RunRecord("C0001", now.date() - timedelta(days=1), RunState.CLAIMED, "r1", now - timedelta(days=1))
+        store.claim_run(post.replace(paper_keys=(key,), team_id="T0001"))
+        store.finish_run(post.replace(state=RunState.POSTED, paper_keys=(key,), ts=("1.000100",), team_id="T0001"))
+        yesterday = now - timedelta(days=1) + timedelta(minutes=1)
+        store.save_paper_watches([PaperWatch("T0001", key, yesterday, yesterday.date(), title="Gains code")])
+    env = bot_env(fake_slack, fake_hf, db)
+
+    first = run_bot("post-now", "--kind", "follow-ups", env=env, cwd=tmp_path)
+    again = run_bot("post-now", "--kind", "follow-ups", env=env, cwd=tmp_path)
+    dated = run_bot("post-now", "--kind", "follow-ups", "--date", THURSDAY, env=env, cwd=tmp_path)
+
+    assert first.returncode == 0, first.stderr
+    assert (
+        "1 paper(s); 1 looked up on Hugging Face (1 request(s)); 1 thread reply telling 1 new item(s)" in first.stdout
+    )
+    [reply] = [c for c in fake_slack.posts("C0001") if c.args.get("thread_ts") == "1.000100"]
+    assert "Code released: <https://github.com/o/r|o/r> (★ 3)" in json.dumps(reply.args["blocks"], ensure_ascii=False)
+    assert again.returncode == 0 and "0 looked up" in again.stdout and "0 thread replies" in again.stdout
+    assert fake_hf.count("/api/papers/") == 1  # once per paper per day, across processes
+    assert dated.returncode == 2 and "--date picks the Hugging Face day of a digest" in dated.stderr

@@ -93,3 +93,34 @@ def test_every_web_api_method_called_has_its_bot_scope() -> None:
         if bot_scopes and not set(bot_scopes) & declared:  # any one of a method's scopes is enough
             missing[method] = bot_scopes
     assert missing == {}
+
+
+EVENTS_SPEC = SHARED / "specs" / "slack" / "slack-api-specs" / "events-api" / "slack_events_api_async_v1.json"
+
+
+def test_every_event_a_listener_handles_has_its_scope() -> None:
+    """Slack's Events API catalog names the scope each event needs (``link_shared``: ``links:read``)."""
+    if not EVENTS_SPEC.exists():
+        pytest.skip(f"Slack's events catalog is not at {EVENTS_SPEC} (../shared is absent on a user's clone)")
+    topics = json.loads(EVENTS_SPEC.read_text())["topics"]
+    declared = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    missing = {}
+    for event in sorted(_decorator_args("event")):
+        needed = topics.get(event.replace("_", "."), {}).get("subscribe", {}).get("x-scopes-required", [])
+        if needed and not set(needed) & declared:
+            missing[event] = needed
+    assert missing == {}
+
+
+def test_link_cards_are_declared_for_every_domain_the_code_recognises() -> None:
+    from bot.unfurl.links import paper_id_of
+
+    domains = MANIFEST["features"]["unfurl_domains"]
+    assert {"links:read", "links:write"} <= set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    for url in (
+        "https://arxiv.org/abs/2608.12345",
+        "https://huggingface.co/papers/2608.12345",
+        "https://hf.co/papers/2608.12345",
+    ):
+        assert paper_id_of(url) == "2608.12345"
+        assert url.split("/")[2] in domains

@@ -291,18 +291,38 @@ _SETTINGS = {
     "max-papers": ("max_papers", 1, MAX_PAPERS_LIMIT),
     "min-upvotes": ("min_upvotes", 0, MAX_UPVOTES_LIMIT),
 }
-_SETTING_ALIASES = {"max": "max-papers", "papers": "max-papers", "limit": "max-papers", "upvotes": "min-upvotes"}
+_SETTING_ALIASES = {
+    "max": "max-papers",
+    "papers": "max-papers",
+    "limit": "max-papers",
+    "upvotes": "min-upvotes",
+    "followups": "follow-ups",
+    "follow-up": "follow-ups",
+    "followup": "follow-ups",
+}
 _FORMATS = tuple(PostFormat)
 _SWITCHES = {"on": True, "off": False, "yes": True, "no": False, "true": True, "false": False}
-_SET_EXAMPLE_VALUES = {"max-papers": "5", "min-upvotes": "10", "format": "compact", "related": "off"}
+_SET_EXAMPLE_VALUES = {
+    "max-papers": "5",
+    "min-upvotes": "10",
+    "format": "compact",
+    "related": "off",
+    "follow-ups": "off",
+}
+_SWITCH_SETTINGS = {  # name -> (config field, what `on` means, for the error message)
+    "related": ("related", "also post papers close in meaning to a topic"),
+    "follow-ups": ("follow_ups", "reply in a post's thread when a paper's code or models appear"),
+}
+_SETTING_NAMES = "max-papers, min-upvotes, format, related, follow-ups"
 
 
 def apply_set(config: ChannelConfig, text: str) -> Edit:
-    """``set max-papers 5``, ``set min-upvotes 10``, ``set format compact``, ``set related off``."""
+    """``set max-papers 5``, ``set min-upvotes 10``, ``set format compact``, ``set related off``,
+    ``set follow-ups off``."""
     words = text.replace("=", " ").split()
     if len(words) != 2:
         raise UserInputError(
-            "`set` takes a setting and a value: max-papers, min-upvotes, format or related.", SET_EXAMPLE
+            "`set` takes a setting and a value: max-papers, min-upvotes, format, related or follow-ups.", SET_EXAMPLE
         )
     name = words[0].casefold().replace("_", "-")
     name = _SETTING_ALIASES.get(name, name)
@@ -313,21 +333,17 @@ def apply_set(config: ChannelConfig, text: str) -> Edit:
                 f"The post format is `full` or `compact`, not `{value}`.", "/papers set format compact"
             )
         return config.replace(post_format=value.casefold()), f"set format {value.casefold()}"
-    if name == "related":
+    if name in _SWITCH_SETTINGS:
+        field, meaning = _SWITCH_SETTINGS[name]
         switch = _SWITCHES.get(value.casefold())
         if switch is None:
-            raise UserInputError(
-                f"`related` is `on` (also post papers close in meaning to a topic) or `off`, not `{value}`.",
-                "/papers set related off",
-            )
-        return config.replace(related=switch), f"set related {'on' if switch else 'off'}"
+            raise UserInputError(f"`{name}` is `on` ({meaning}) or `off`, not `{value}`.", f"/papers set {name} off")
+        return config.replace(**{field: switch}), f"set {name} {'on' if switch else 'off'}"
     if name not in _SETTINGS:
-        close = difflib.get_close_matches(name, [*_SETTINGS, "format", "related"], n=1, cutoff=0.6)
+        close = difflib.get_close_matches(name, [*_SETTINGS, "format", *_SWITCH_SETTINGS], n=1, cutoff=0.6)
         guess = f" Did you mean `{close[0]}`?" if close else ""
         example = f"/papers set {close[0]} {_SET_EXAMPLE_VALUES[close[0]]}" if close else SET_EXAMPLE
-        raise UserInputError(
-            f"I can't set `{words[0]}`.{guess} Settings: max-papers, min-upvotes, format, related.", example
-        )
+        raise UserInputError(f"I can't set `{words[0]}`.{guess} Settings: {_SETTING_NAMES}.", example)
     field, low, high = _SETTINGS[name]
     if not re.fullmatch(r"[+-]?\d{1,9}", value) or not low <= int(value) <= high:
         raise UserInputError(

@@ -123,6 +123,8 @@ class PostRunner:
         self.deliverer = Deliverer(self.workspaces.poster_for)
         self.settler = OrphanSettler(store, self.workspaces.poster_for, self._alert)
         self.continuation = Continuation(store, feed, self.deliverer, alert=self._alert)
+        # Told of every post that reached its channel (the follow-up check takes its papers' baseline).
+        self.on_posted: Callable[[RunRecord], object] | None = None
 
     @property
     def token_rejected(self) -> str:
@@ -344,9 +346,11 @@ class PostRunner:
         delivery = self.deliverer.deliver(config, record, plan.selection.papers, plan.days, plan.selection.reasons)
         if delivery.error is not None:
             return self._post_failed(config, record, delivery, summary)
-        self.store.finish_run(record.replace(state=RunState.POSTED, ts=tuple(delivery.ts)))
+        posted = record.replace(state=RunState.POSTED, ts=tuple(delivery.ts))
+        self.store.finish_run(posted)
         self.last_post_at = self.clock()
         logger.info("channel %s: posted %d papers in %d message(s)", channel, len(record.paper_keys), len(delivery.ts))
+        self._posted(posted)
         return Outcome.POSTED
 
     def _post_failed(self, config: ChannelConfig, record: RunRecord, delivery: Delivery, summary: RunSummary) -> str:
@@ -366,16 +370,16 @@ class PostRunner:
                 exc.code,
                 len(unsent),
             )
-            self.store.finish_run(
-                record.replace(
-                    state=RunState.POSTED,
-                    ts=tuple(delivery.ts),
-                    paper_keys=tuple(delivery.keys),
-                    unsent=unsent,
-                    error=exc.code,
-                )
+            posted = record.replace(
+                state=RunState.POSTED,
+                ts=tuple(delivery.ts),
+                paper_keys=tuple(delivery.keys),
+                unsent=unsent,
+                error=exc.code,
             )
+            self.store.finish_run(posted)
             self.last_post_at = self.clock()
+            self._posted(posted)
             self._after_slack_error(config, record, exc)
             return Outcome.POSTED
         if isinstance(exc, SlackConnectionLost):
@@ -455,6 +459,15 @@ class PostRunner:
                 config.channel_id, fresh.local_date, f"{sent.error.code}; part of today's post could not be sent"
             )
         return Outcome.FAILED
+
+    def _posted(self, record: RunRecord) -> None:
+        """Tell ``on_posted``; its failure is logged and never fails the post, which already went out."""
+        if self.on_posted is None:
+            return
+        try:
+            self.on_posted(record)
+        except Exception:
+            logger.exception("the post hook failed for %s", record.channel_id)
 
     def _alert(self, channel: str, local_date: date, reason: str, *, upstream: bool = False) -> None:
         """Tell the alert channel; an alert that fails is logged and must never break the post run."""

@@ -1,8 +1,12 @@
 """APScheduler wiring around the pure ``due_local_date`` rule (see ``bot/channels/schedule.py``).
 
 One job ticks every minute and asks the runner which channels are due; a second prunes old ledger
-rows once a day. The scheduler is in-memory on purpose: every decision comes from the ledger in the
-store, so there is nothing to persist and nothing to replay after a restart.
+rows once a day; a third, every minute, gives the follow-up check (``bot/posting/follow_ups.py``) its
+chance: new papers' baselines at once, the day's check when its time has come. That one runs on a
+thread of its own, so a long check (a thousand papers at Hugging Face's pace) never delays a post.
+
+The scheduler is in-memory on purpose: every decision comes from the ledger in the store, so there is
+nothing to persist and nothing to replay after a restart.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.posting.follow_ups import FollowUpChecker
 from bot.posting.leader import AlwaysLeader, Leadership
 from bot.posting.runner import PostRunner
 from bot.store import Store
@@ -43,8 +48,11 @@ class PostScheduler:
         leader: Leadership | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        follow_ups: FollowUpChecker | None = None,
     ) -> None:
         self.runner = runner
+        self.follow_ups = follow_ups
+        self._follow_up_thread: threading.Thread | None = None
         self._clock = clock
         self.store = store
         # Only the leader runs the jobs; other processes (PostgreSQL mode) keep ticking as standbys.
@@ -91,6 +99,24 @@ class PostScheduler:
             self._run_began = None
             self._one_run.release()
 
+    def follow_up_tick(self) -> None:
+        """The follow-up check's minute (leader only): started on its own thread unless still running."""
+        if self.follow_ups is None or not self.leader.is_leader():
+            return
+        running = self._follow_up_thread
+        if running is not None and running.is_alive():
+            return
+        checker = self.follow_ups
+
+        def work() -> None:
+            try:
+                checker.tick()
+            except Exception:
+                logger.exception("the follow-up check failed")
+
+        self._follow_up_thread = threading.Thread(target=work, name="follow-ups", daemon=True)
+        self._follow_up_thread.start()
+
     def stuck(self) -> str:
         """Why no post would go out although the scheduler runs: ticks stopped, or a run never ends.
 
@@ -122,6 +148,10 @@ class PostScheduler:
         self.scheduler.add_job(
             self._prune, CronTrigger(hour=3, minute=17, timezone=UTC), id="prune", replace_existing=True
         )
+        if self.follow_ups is not None:
+            self.scheduler.add_job(
+                self.follow_up_tick, CronTrigger(second=30, timezone=UTC), id="follow-ups", replace_existing=True
+            )
         self.scheduler.start()
         self._last_call = self._clock()  # counts as a tick: the first cron tick is up to a minute away
         self.leader.start(on_elected=self._tick_soon)
@@ -138,6 +168,9 @@ class PostScheduler:
         claims; the next leader settles those from history, but only after the claim's lease.
         """
         self.runner.stop()
+        started = time.monotonic()
+        if self.follow_ups is not None:
+            self.follow_ups.stop()  # no new request or reply; the one in flight is recorded
         if self._one_run.acquire(timeout=grace):
             self._one_run.release()
         else:
@@ -146,6 +179,8 @@ class PostScheduler:
                 "from Slack's history",
                 grace,
             )
+        if self.follow_ups is not None and not self.follow_ups.wait_idle(grace - (time.monotonic() - started)):
+            logger.warning("shutdown: the follow-up check was still replying; the next leader settles its claims")
         self.leader.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -165,6 +200,7 @@ class PostScheduler:
             # Slack rejected the token: no post goes out until a restart with a working one.
             "token_rejected": self.runner.token_rejected or None,
             "stuck": (self.stuck() if self.scheduler.running else "") or None,
+            "follow_ups": self.follow_ups.state() if self.follow_ups is not None else None,
             "last_run": {
                 "outcomes": dict(last.outcomes),
                 "errors": dict(last.errors),

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Protocol
 
-from bot.models import ChannelConfig, RunRecord
+from bot.models import ChannelConfig, PaperWatch, RunRecord
 
 __all__ = ["SCHEMA_VERSION", "Store"]
 
@@ -66,6 +66,23 @@ class Store(Protocol):
     def prune(self, before: date) -> int:
         """Drop run records with a local date before ``before``; returns how many went.
         Posted paper keys are kept (they are small and make "never twice" hold forever)."""
+
+    # --- follow-ups in the thread (issue 17) -------------------------------------------------------
+
+    def ledger_since(self, kind: str, since: date) -> list[RunRecord]:
+        """Every channel's ledger entries of ``kind`` with a local date on or after ``since``, in one
+        query (the local-date index): the follow-up check reads the digests of the last 14 days and the
+        follow-ups already sent without visiting each channel."""
+
+    def paper_watches(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], PaperWatch]:
+        """The follow-up state of these (workspace, paper key) pairs; pairs never checked are absent."""
+
+    def save_paper_watches(self, watches: Iterable[PaperWatch]) -> None:
+        """Insert or replace these watches, all in one transaction."""
+
+    def prune_paper_watches(self, checked_before: date) -> int:
+        """Drop watches last checked before ``checked_before`` (papers out of every window); returns how
+        many went."""
 
     def close(self) -> None:
         """Flush and release the database (and its process lock)."""

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from bot.config import normalise_database_url, redact_url
 from bot.errors import ConfigError, StoreError
-from bot.models import ChannelConfig, RunRecord
+from bot.models import ChannelConfig, PaperWatch, RunRecord
 from bot.store.base import Store
 from bot.store.sql_store import SqlStore
 from bot.store.tinydb_store import TinyStore
@@ -101,6 +101,7 @@ def copy_store(source: str, destination: str) -> CopyReport:
             if dst.channels() or dst.runs():
                 raise StoreError(f"{describe(destination)} is not empty; copy only into an empty database.")
             _import(dst, channels, runs, posted)
+            dst.save_paper_watches(_watches(src))  # follow-up state: a copy must not re-announce or forget
             _verify(src, dst, describe(destination))
     return CopyReport(len(channels), len(runs), sum(len(keys) for keys in posted.values()))
 
@@ -108,6 +109,11 @@ def copy_store(source: str, destination: str) -> CopyReport:
 def _posted_ledger(store: Store) -> PostedLedger:
     assert isinstance(store, SqlStore | TinyStore)
     return store.posted_ledger()
+
+
+def _watches(store: Store) -> list[PaperWatch]:
+    assert isinstance(store, SqlStore | TinyStore)
+    return store.all_paper_watches()
 
 
 def _import(store: Store, channels: list[ChannelConfig], runs: list[RunRecord], posted: PostedLedger) -> None:
@@ -122,6 +128,7 @@ def _verify(src: Store, dst: Store, where: str) -> None:
         ("channels", channels := src.channels(), dst.channels(), len(channels)),
         ("runs", runs := src.runs(), dst.runs(), len(runs)),
         ("posted keys", ledger, _posted_ledger(dst), sum(len(keys) for keys in ledger.values())),
+        ("follow-up watches", watches := _watches(src), _watches(dst), len(watches)),
     ]
     for what, expected, actual, count in checks:
         if expected != actual:

@@ -25,10 +25,10 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.config import redact_url
 from bot.errors import StoreError
-from bot.models import ChannelConfig, RunKind, RunRecord, RunState
+from bot.models import ChannelConfig, PaperWatch, RunKind, RunRecord, RunState
 from bot.store import ledger_rules as rules
 from bot.store.base import SCHEMA_VERSION
-from bot.store.sql_tables import channels_t, posted_t, runs_t
+from bot.store.sql_tables import channels_t, paper_watches_t, posted_t, runs_t
 
 __all__ = ["SqlStore"]
 
@@ -210,6 +210,54 @@ class SqlStore:
     def prune(self, before: date) -> int:
         with self._tx() as conn:
             return conn.execute(delete(runs_t).where(runs_t.c.local_date < before)).rowcount
+
+    # ----- follow-ups in the thread (issue 17) ------------------------------------------------------
+
+    def ledger_since(self, kind: str, since: date) -> list[RunRecord]:
+        query = select(runs_t.c.doc).where(runs_t.c.local_date >= since, runs_t.c.kind == str(kind))
+        with self._tx() as conn:
+            records = [RunRecord.from_doc(doc) for doc in conn.scalars(query)]
+        return sorted(records, key=rules.run_order)
+
+    def paper_watches(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], PaperWatch]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[tuple[str, str], PaperWatch] = {}
+        with self._tx() as conn:
+            for start in range(0, len(wanted), 1000):
+                chunk = wanted[start : start + 1000]
+                query = select(paper_watches_t.c.doc).where(
+                    tuple_(paper_watches_t.c.team_id, paper_watches_t.c.paper_key).in_(chunk)
+                )
+                for doc in conn.scalars(query):
+                    watch = PaperWatch.from_doc(doc)
+                    found[watch.key] = watch
+        return found
+
+    def all_paper_watches(self) -> list[PaperWatch]:
+        """Every follow-up watch (``migrate-store``)."""
+        query = select(paper_watches_t.c.doc).order_by(paper_watches_t.c.team_id, paper_watches_t.c.paper_key)
+        with self._tx() as conn:
+            return [PaperWatch.from_doc(doc) for doc in conn.scalars(query)]
+
+    def save_paper_watches(self, watches: Iterable[PaperWatch]) -> None:
+        rows = [
+            {"team_id": w.team_id, "paper_key": w.paper_key, "checked_on": w.checked_on, "doc": w.to_doc()}
+            for w in watches
+        ]
+        if not rows:
+            return
+        statement = insert(paper_watches_t)
+        upsert = statement.on_conflict_do_update(
+            index_elements=[paper_watches_t.c.team_id, paper_watches_t.c.paper_key],
+            set_={"checked_on": statement.excluded.checked_on, "doc": statement.excluded.doc},
+        )
+        with self._tx() as conn:
+            for start in range(0, len(rows), 1000):
+                conn.execute(upsert, rows[start : start + 1000])
+
+    def prune_paper_watches(self, checked_before: date) -> int:
+        with self._tx() as conn:
+            return conn.execute(delete(paper_watches_t).where(paper_watches_t.c.checked_on < checked_before)).rowcount
 
     # ----- bulk copy (``migrate-store``) ------------------------------------------------------------
 

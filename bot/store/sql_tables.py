@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, MetaData, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["channels_t", "posted_t", "runs_t"]
+__all__ = ["channels_t", "paper_watches_t", "posted_t", "runs_t"]
 
 _meta = MetaData()
 channels_t = Table(
@@ -38,4 +38,13 @@ posted_t = Table(
     Column("channel_id", Text, primary_key=True),
     Column("paper_key", Text, primary_key=True),
     Column("day", Date),
+)
+# Follow-ups in the thread (issue 17), revision 0003_follow_ups.
+paper_watches_t = Table(
+    "paper_watches",
+    _meta,
+    Column("team_id", Text, primary_key=True),
+    Column("paper_key", Text, primary_key=True),
+    Column("checked_on", Date, nullable=False),
+    Column("doc", JSONB, nullable=False),
 )

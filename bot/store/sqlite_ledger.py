@@ -29,7 +29,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.errors import StoreError, StoreFullError
-from bot.models import RunKind, RunRecord, RunState
+from bot.models import PaperWatch, RunKind, RunRecord, RunState
 from bot.store import ledger_rules as rules
 
 __all__ = ["LEDGER_SUFFIX", "PostedLedger", "SqliteLedger", "ledger_path_for"]
@@ -60,7 +60,18 @@ CREATE TABLE IF NOT EXISTS progress (
     channel_id TEXT PRIMARY KEY,
     last_day TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS paper_watches (
+    team_id TEXT NOT NULL,
+    paper_key TEXT NOT NULL,
+    checked_on TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (team_id, paper_key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS paper_watches_by_check ON paper_watches (checked_on);
 """
+# ``paper_watches`` (follow-ups, issue 17) arrived after the first release of this file. ``IF NOT EXISTS``
+# is its upgrade path: a ledger written by an older release gains the empty table when opened, and an
+# older release opening a newer ledger never reads it. No version stamp is needed for an added table.
 
 
 def ledger_path_for(db_path: Path) -> Path:
@@ -173,6 +184,59 @@ class SqliteLedger:
             )
             records = [RunRecord.from_doc(json.loads(doc)) for (doc,) in rows]
         return sorted(records, key=rules.run_order)
+
+    def ledger_since(self, kind: str, since: date) -> list[RunRecord]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT doc FROM runs WHERE local_date >= ? AND kind = ?", (since.isoformat(), str(kind))
+            )
+            records = [RunRecord.from_doc(json.loads(doc)) for (doc,) in rows]
+        return sorted(records, key=rules.run_order)
+
+    def paper_watches(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], PaperWatch]:
+        by_team: dict[str, list[str]] = {}
+        for team_id, paper_key in dict.fromkeys(keys):
+            by_team.setdefault(team_id, []).append(paper_key)
+        found: dict[tuple[str, str], PaperWatch] = {}
+        with self._read() as conn:
+            for team_id, paper_keys in by_team.items():
+                for start in range(0, len(paper_keys), 500):  # SQLite's limit on bound parameters
+                    chunk = paper_keys[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows = conn.execute(
+                        f"SELECT doc FROM paper_watches WHERE team_id = ? AND paper_key IN ({marks})",
+                        (team_id, *chunk),
+                    )
+                    for (doc,) in rows:
+                        watch = PaperWatch.from_doc(json.loads(doc))
+                        found[watch.key] = watch
+        return found
+
+    def all_paper_watches(self) -> list[PaperWatch]:
+        """Every watch (``migrate-store``)."""
+        with self._read() as conn:
+            rows = conn.execute("SELECT doc FROM paper_watches ORDER BY team_id, paper_key")
+            return [PaperWatch.from_doc(json.loads(doc)) for (doc,) in rows]
+
+    def save_paper_watches(self, watches: Iterable[PaperWatch]) -> None:
+        rows = [
+            (w.team_id, w.paper_key, w.checked_on.isoformat(), json.dumps(w.to_doc(), separators=(",", ":")))
+            for w in watches
+        ]
+        if not rows:
+            return
+        with self._tx() as conn:
+            conn.executemany(
+                "INSERT INTO paper_watches (team_id, paper_key, checked_on, doc) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (team_id, paper_key) DO UPDATE SET checked_on = excluded.checked_on, doc = excluded.doc",
+                rows,
+            )
+
+    def prune_paper_watches(self, checked_before: date) -> int:
+        with self._tx() as conn:
+            return conn.execute(
+                "DELETE FROM paper_watches WHERE checked_on < ?", (checked_before.isoformat(),)
+            ).rowcount
 
     def last_day(self, channel_id: str) -> date | None:
         with self._read() as conn:

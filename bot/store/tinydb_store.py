@@ -41,7 +41,7 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from bot.errors import StoreError, StoreFullError, StoreLockedError
-from bot.models import ChannelConfig, RunRecord
+from bot.models import ChannelConfig, PaperWatch, RunRecord
 from bot.store.atomic_file import replace_atomically, temp_prefix
 from bot.store.base import SCHEMA_VERSION
 from bot.store.sqlite_ledger import PostedLedger, SqliteLedger, ledger_path_for
@@ -638,6 +638,29 @@ class TinyStore:
     def prune(self, before: date) -> int:
         with self._reading():
             return self._ledger.prune(before)
+
+    # ----- follow-ups in the thread (issue 17; SQLite, see sqlite_ledger) -----------------------------
+
+    def ledger_since(self, kind: str, since: date) -> list[RunRecord]:
+        with self._reading():
+            return self._ledger.ledger_since(kind, since)
+
+    def paper_watches(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], PaperWatch]:
+        with self._reading():
+            return self._ledger.paper_watches(keys)
+
+    def save_paper_watches(self, watches: Iterable[PaperWatch]) -> None:
+        with self._reading():
+            self._ledger.save_paper_watches(watches)
+
+    def prune_paper_watches(self, checked_before: date) -> int:
+        with self._reading():
+            return self._ledger.prune_paper_watches(checked_before)
+
+    def all_paper_watches(self) -> list[PaperWatch]:
+        """Every follow-up watch (``migrate-store``)."""
+        with self._reading():
+            return self._ledger.all_paper_watches()
 
     # ----- bulk copy (``migrate-store``) ------------------------------------------------------------
 

@@ -12,6 +12,7 @@ __all__ = [
     "CLEAR_CONFIRM",
     "FOLLOW_ACTION",
     "MORE_ACTION",
+    "SAVE_ACTION",
     "SETTINGS_CALLBACK",
     "SHARE_ACTION",
     "SLASH_COMMAND",
@@ -30,3 +31,7 @@ CLEAR_CANCEL = "papers_clear_cancel"
 
 # The settings modal; its input blocks are named in bot/ui/settings_view.py (settings_*).
 SETTINGS_CALLBACK = "papers_settings"
+
+# Link cards (issue 17): the Save button. The action and its value (the arXiv id without version) are
+# the reading list's contract (issue 16 owns the listener).
+SAVE_ACTION = "paper_save"

@@ -36,6 +36,7 @@ __all__ = [
     "render_digest",
     "render_paper_card",
     "render_text_preview",
+    "short_count",
     "truncate",
 ]
 
@@ -156,7 +157,7 @@ def format_days(days: Sequence[date]) -> str:
     return f"{start} – {format_day(last)}"
 
 
-def _short_count(n: int) -> str:
+def short_count(n: int) -> str:
     """``1234`` → ``1.2k``: star counts are glanced at, not read."""
     if n < 1000:
         return str(n)
@@ -225,7 +226,7 @@ def _links_line(paper: Paper) -> str:
     hf, arxiv, pdf = _paper_urls(paper)
     links = [(hf, "HF page"), (arxiv, "arXiv"), (pdf, "PDF")]
     if paper.github_repo:
-        stars = f" ★ {_short_count(paper.github_stars)}" if paper.github_stars is not None else ""
+        stars = f" ★ {short_count(paper.github_stars)}" if paper.github_stars is not None else ""
         links.append((paper.github_repo, f"GitHub{stars}"))
     links.append((paper.project_page, "Project page"))
     return " · ".join(_link(url, label) for url, label in links if _safe_url(url))

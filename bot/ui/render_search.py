@@ -24,6 +24,7 @@ from bot.ui.render import MAX_FALLBACK_CHARS, Message, escape_mrkdwn, format_day
 __all__ = [
     "PagePosition",
     "PostedHit",
+    "follow_button",
     "main_keyword",
     "more_value",
     "parse_more_value",
@@ -130,6 +131,12 @@ def _card_buttons(paper: Paper, topic: str) -> list[dict[str, Any]]:
     if topic:
         buttons.append(_button("➕ Follow as topic", FOLLOW_ACTION, _follow_value(topic)))
     return buttons
+
+
+def follow_button(topic: str, label: str = "➕ Follow as topic") -> dict[str, Any] | None:
+    """The **Follow** button for ``topic`` (a link card's), or None when following it would be refused."""
+    topic = _followable(topic)
+    return _button(label, FOLLOW_ACTION, _follow_value(topic)) if topic else None
 
 
 def main_keyword(paper: Paper) -> str:

@@ -52,6 +52,11 @@ def status_text(config: ChannelConfig | None, next_post: datetime | None, last_r
         lines.append(f"*Minimum upvotes:* {config.min_upvotes}")
     topics = escape_mrkdwn(config.filter_text) if config.filter_text else "none (the top papers of the day)"
     lines.append(f"*Filter:* {topics}")
+    lines.append(
+        "*Follow-ups:* "
+        + ("on: a post's thread hears when its papers' code or models appear" if config.follow_ups else "off")
+        + " (`/papers set follow-ups on|off`)"
+    )
     if last_run is not None:
         if last_run.state == RunState.POSTED:
             lines.append(f"*Last post:* {last_run.local_date:%a %d %b %Y}, {len(last_run.paper_keys)} papers")

@@ -29,6 +29,7 @@ from bot.ui.render import escape_mrkdwn
 from bot.ui.settings_view import (
     BLOCK_AUTHORS,
     BLOCK_EXCLUDED,
+    BLOCK_FOLLOW_UPS,
     BLOCK_HAS_CODE,
     BLOCK_MAX_PAPERS,
     BLOCK_MIN_UPVOTES,
@@ -41,6 +42,7 @@ from bot.ui.settings_view import (
     BLOCK_WEEKDAYS,
     CALLBACK_ID,
     FIRST_BLOCK,
+    FOLLOW_UPS_VALUE,
     HAS_CODE_VALUE,
     POST_FORMATS,
     RELATED_VALUE,
@@ -52,6 +54,7 @@ from bot.ui.settings_view import (
 __all__ = [
     "BLOCK_AUTHORS",
     "BLOCK_EXCLUDED",
+    "BLOCK_FOLLOW_UPS",
     "BLOCK_HAS_CODE",
     "BLOCK_MAX_PAPERS",
     "BLOCK_MIN_UPVOTES",
@@ -92,6 +95,7 @@ class SettingsForm:
     max_papers: int
     post_format: str
     related: bool | None = None  # None: the submission had no such field; the setting stays
+    follow_ups: bool | None = None  # likewise (a form opened before the field existed)
 
     def schedule_changed(self, config: ChannelConfig) -> bool:
         return (self.post_time, self.timezone, self.weekdays) != (config.post_time, config.timezone, config.weekdays)
@@ -110,6 +114,7 @@ class SettingsForm:
             max_papers=self.max_papers,
             post_format=self.post_format,
             related=config.related if self.related is None else self.related,
+            follow_ups=config.follow_ups if self.follow_ups is None else self.follow_ups,
             active_since=now_iso if changed and config.subscribed else config.active_since,
         )
 
@@ -249,9 +254,9 @@ def _post_format(values: Mapping[str, Any]) -> str:
     return str(value)
 
 
-def _related(values: Mapping[str, Any]) -> bool | None:
-    """None when the form has no such field (an older form): the setting is kept."""
-    return RELATED_VALUE in _selected(values, BLOCK_RELATED) if BLOCK_RELATED in values else None
+def _optional_checkbox(values: Mapping[str, Any], block_id: str, value: str) -> bool | None:
+    """None when the form has no such field (an older form, or the extra is off): the setting is kept."""
+    return value in _selected(values, block_id) if block_id in values else None
 
 
 UNREADABLE_FORM = "This form's answers were not understood; nothing was saved. Run /papers settings again."
@@ -304,7 +309,8 @@ def parse_submission(values: Mapping[str, Any] | None) -> SettingsForm | dict[st
     weekdays = field(BLOCK_WEEKDAYS, lambda: _weekdays(values), _NO_DAYS)
     max_papers = field(BLOCK_MAX_PAPERS, lambda: _max_papers(_text(values, BLOCK_MAX_PAPERS)), 0)
     post_format = field(BLOCK_POST_FORMAT, lambda: _post_format(values), "")
-    related = field(BLOCK_RELATED, lambda: _related(values), None)
+    related = field(BLOCK_RELATED, lambda: _optional_checkbox(values, BLOCK_RELATED, RELATED_VALUE), None)
+    follow_ups = field(BLOCK_FOLLOW_UPS, lambda: _optional_checkbox(values, BLOCK_FOLLOW_UPS, FOLLOW_UPS_VALUE), None)
     if errors:
         return errors
     f = ChannelFilter(
@@ -314,7 +320,7 @@ def parse_submission(values: Mapping[str, Any] | None) -> SettingsForm | dict[st
         f = parse_filter(format_filter(f))
     except UserInputError as exc:
         return {FIRST_BLOCK: _message(exc)}
-    return SettingsForm(f, post_time, timezone, weekdays, max_papers, post_format, related)
+    return SettingsForm(f, post_time, timezone, weekdays, max_papers, post_format, related, follow_ups)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -337,6 +343,7 @@ def describe_changes(old: ChannelConfig, new: ChannelConfig) -> str:
             ("papers per post", old.max_papers, new.max_papers),
             ("post format", old.post_format, new.post_format),
             ("related papers", old.related, new.related),
+            ("follow-ups", old.follow_ups, new.follow_ups),
         )
         if before != after
     ]
@@ -365,6 +372,10 @@ def settings_text(config: ChannelConfig) -> str:
         lines.append(f"*Minimum upvotes:* {f.min_upvotes}")
     if f.has_code:
         lines.append("*Code:* only papers with a GitHub repo")
+    lines.append(
+        "*Follow-ups:* "
+        + ("on (a post's thread hears when its papers' code or models appear)" if config.follow_ups else "off")
+    )
     if not config.subscribed:
         lines.append("This channel is not subscribed yet: `/papers subscribe` starts the daily posts.")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from bot.ui.ids import SETTINGS_CALLBACK
 __all__ = [
     "BLOCK_AUTHORS",
     "BLOCK_EXCLUDED",
+    "BLOCK_FOLLOW_UPS",
     "BLOCK_HAS_CODE",
     "BLOCK_MAX_PAPERS",
     "BLOCK_MIN_UPVOTES",
@@ -27,6 +28,7 @@ __all__ = [
     "BLOCK_WEEKDAYS",
     "CALLBACK_ID",
     "FIRST_BLOCK",
+    "FOLLOW_UPS_VALUE",
     "HAS_CODE_VALUE",
     "POST_FORMATS",
     "RELATED_VALUE",
@@ -49,6 +51,7 @@ BLOCK_WEEKDAYS = "settings_weekdays"
 BLOCK_MAX_PAPERS = "settings_max_papers"
 BLOCK_POST_FORMAT = "settings_post_format"
 BLOCK_RELATED = "settings_related"
+BLOCK_FOLLOW_UPS = "settings_follow_ups"
 FIRST_BLOCK = BLOCK_TOPICS  # where errors about the whole form (permission, lost channel) are shown
 
 POST_FORMATS: dict[str, str] = {
@@ -57,6 +60,7 @@ POST_FORMATS: dict[str, str] = {
 }
 HAS_CODE_VALUE = "code"
 RELATED_VALUE = "related"
+FOLLOW_UPS_VALUE = "follow_ups"
 _TEXT_MAX = 3000  # Slack's limit for a plain_text_input
 _DAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -148,6 +152,10 @@ def settings_view(config: ChannelConfig) -> dict[str, Any]:
     if config.related:
         related["initial_options"] = [related_option]
     post_format = config.post_format if config.post_format in POST_FORMATS else PostFormat.FULL
+    follow_ups_option = _option(FOLLOW_UPS_VALUE, "Reply in a post's thread when its papers' code or models appear")
+    follow_ups: dict[str, Any] = {"type": "checkboxes", "options": [follow_ups_option]}
+    if config.follow_ups:
+        follow_ups["initial_options"] = [follow_ups_option]
 
     blocks: list[dict[str, Any]] = [
         {
@@ -238,6 +246,13 @@ def settings_view(config: ChannelConfig) -> dict[str, Any]:
                 "options": formats,
                 "initial_option": formats[list(POST_FORMATS).index(post_format)],
             },
+        ),
+        _input(
+            BLOCK_FOLLOW_UPS,
+            "Follow-ups",
+            follow_ups,
+            optional=True,
+            hint="Checked once a day for papers posted in the last 14 days: one reply per post and day at most.",
         ),
     ]
     return {

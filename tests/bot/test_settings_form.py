@@ -12,6 +12,7 @@ from bot.models import ChannelConfig, FilterChange
 from bot.ui.settings_form import (
     BLOCK_AUTHORS,
     BLOCK_EXCLUDED,
+    BLOCK_FOLLOW_UPS,
     BLOCK_HAS_CODE,
     BLOCK_MAX_PAPERS,
     BLOCK_MIN_UPVOTES,
@@ -290,3 +291,25 @@ def test_a_submission_without_the_related_field_keeps_the_setting() -> None:
     form = parse_submission(values)
     assert isinstance(form, SettingsForm)
     assert form.apply(CONFIG.replace(related=False), now_iso=NOW).related is False
+
+
+def test_follow_ups_checkbox_is_on_by_default_and_saving_it_off_is_described_and_confirmed() -> None:
+    view = settings_view(CONFIG)
+    assert [o["value"] for o in element(view, BLOCK_FOLLOW_UPS)["initial_options"]] == ["follow_ups"]
+    assert "Follow-ups:* on" in settings_text(CONFIG)
+
+    off = save(CONFIG, **{BLOCK_FOLLOW_UPS: []})
+    assert not off.follow_ups and off.filter_text == CONFIG.filter_text and off.related == CONFIG.related
+    assert describe_changes(CONFIG, off) == "settings form: follow-ups"
+    assert "initial_options" not in element(settings_view(off), BLOCK_FOLLOW_UPS)
+    assert "Follow-ups:* off" in settings_text(off)
+    assert save(off, **{BLOCK_FOLLOW_UPS: ["follow_ups"]}).follow_ups
+
+
+def test_a_submission_without_the_follow_ups_field_keeps_the_setting() -> None:
+    """A form opened before the field existed (an older release) must not turn follow-ups on or off."""
+    values = submitted(settings_view(CONFIG.replace(follow_ups=False)))
+    values.pop(BLOCK_FOLLOW_UPS)
+    form = parse_submission(values)
+    assert isinstance(form, SettingsForm)
+    assert form.apply(CONFIG.replace(follow_ups=False), now_iso=NOW).follow_ups is False

@@ -16,7 +16,9 @@ from slack_sdk.signature import SignatureVerifier
 
 __all__ = [
     "block_actions_payload",
+    "event_callback_body",
     "interactive_body",
+    "link_shared_event",
     "signed_headers",
     "slash_command_body",
     "view_state_values",
@@ -202,3 +204,59 @@ def view_state_values(view: dict[str, Any], changes: dict[str, Any] | None = Non
             raise ValueError(f"view_state_values does not know {kind} elements yet")
         values[block_id] = {element["action_id"]: state}
     return values
+
+
+def event_callback_body(
+    event: dict[str, Any], *, team_id: str = "T0001", event_id: str | None = None, bot_user_id: str = "UBOT"
+) -> str:
+    """An Events API delivery as Slack posts it (JSON): the ``event_callback`` envelope with the
+    ``authorizations`` of the app's bot user (docs.slack.dev, "Events API": callback fields)."""
+    now = time.time()
+    return json.dumps(
+        {
+            "token": "verification-token-deprecated",
+            "team_id": team_id,
+            "api_app_id": "A0001",
+            "event": {**event, "event_ts": event.get("event_ts", f"{now:.6f}")},
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{time.monotonic_ns()}",
+            "event_time": int(now),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": team_id,
+                    "user_id": bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+            "event_context": f"4-{team_id}-{event_id or 'ctx'}",
+        }
+    )
+
+
+def link_shared_event(
+    urls: list[str],
+    *,
+    channel: str = "C0001",
+    message_ts: str = "1700000000.000100",
+    user: str = "U0001",
+    source: str = "conversations_history",
+    unfurl_id: str | None = None,
+) -> dict[str, Any]:
+    """``link_shared`` (docs.slack.dev/reference/events/link_shared): the links of one message, each with
+    its domain. In the composer, ``channel`` is ``COMPOSER`` and ``message_ts`` the same opaque id as
+    ``unfurl_id``."""
+    composer = source == "composer"
+    unfurl = unfurl_id or (f"{user}-909b5454-75f8-4ac4-b325-1b40e230bbd8" if composer else f"{channel}.{message_ts}.x")
+    return {
+        "type": "link_shared",
+        "channel": "COMPOSER" if composer else channel,
+        "is_bot_user_member": True,
+        "user": user,
+        "message_ts": unfurl if composer else message_ts,
+        "unfurl_id": unfurl,
+        "source": source,
+        "links": [{"domain": url.split("/")[2].removeprefix("www."), "url": url} for url in urls],
+    }

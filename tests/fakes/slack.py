@@ -83,7 +83,7 @@ _RESPONSE_URL_KEYS = frozenset(
 # each listener (org-wide installs need it; the catalog's ``team_not_found`` errors refer to it).
 _ANY_METHOD_ARGS = frozenset({"token", "team_id"})
 # Arguments that Slack documents as "a JSON … presented as a URL-encoded string".
-_JSON_ARGS = ("blocks", "attachments", "view", "metadata")
+_JSON_ARGS = ("blocks", "attachments", "view", "metadata", "unfurls")
 _MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
 _VIEW_METHODS = frozenset({"views.open", "views.update", "views.publish", "views.push"})
 
@@ -526,8 +526,12 @@ class FakeSlack(HTTPFake):
         workspace_burst: int = 1,
         catalog_dir: Path | None = DEFAULT_CATALOG_DIR,
         schema_path: Path | None = DEFAULT_BLOCK_KIT_SCHEMA,
+        unfurls_per_minute: int | None = None,
     ) -> None:
         super().__init__()
+        # chat.unfurl's Tier 3 ("50+ per minute" per workspace), as a sliding 60 s window when set.
+        self.unfurls_per_minute = unfurls_per_minute
+        self._unfurl_calls: list[float] = []
         self.private_channels: set[str] = set(private_channels)
         self.archived_channels: set[str] = set(archived_channels)
         self.missing_channels: set[str] = set(missing_channels)
@@ -549,6 +553,9 @@ class FakeSlack(HTTPFake):
         self.unknown_calls: list[Call] = []
         self.views: dict[str, dict[str, Any]] = {}  # view id -> last view sent
         self.home_views: dict[str, dict[str, Any]] = {}  # user id -> published Home tab
+        # Link cards: the links each shared message holds (``share_links``), and every accepted unfurl.
+        self._shared_links: dict[tuple[str, str], set[str]] = {}
+        self._unfurls: list[tuple[tuple[str, str], str, dict[str, Any], float]] = []  # (target, url, unfurl, at)
         self._calls: list[Call] = []
         self._responses: list[tuple[str, dict[str, Any], float]] = []
         self._response_uses: dict[str, int] = {}
@@ -575,6 +582,8 @@ class FakeSlack(HTTPFake):
             "conversations.join": self._conversations_join,
             "users.info": self._users_info,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
+            "chat.unfurl": self._chat_unfurl,
         }
 
     # URLs ------------------------------------------------------------------------------------------
@@ -610,6 +619,23 @@ class FakeSlack(HTTPFake):
         with self._cond:
             return self._messages.get((channel, ts))
 
+    def share_links(self, target: tuple[str, str], urls: Iterable[str]) -> None:
+        """Say that the message at ``target`` (``(channel, ts)`` or ``("composer", unfurl_id)``) holds these
+        links, as Slack knows when it sends ``link_shared``: ``chat.unfurl`` for any other URL there is
+        refused with ``cannot_unfurl_url``."""
+        with self._cond:
+            self._shared_links.setdefault(target, set()).update(urls)
+
+    def unfurled(self, url: str | None = None) -> list[dict[str, Any]]:
+        """Every card Slack accepted for ``url`` (exactly that string; every URL when None), in order."""
+        with self._cond:
+            return [unfurl for _, u, unfurl, _ in self._unfurls if url is None or u == url]
+
+    def unfurl_times(self) -> dict[str, float]:
+        """``time.monotonic()`` of each accepted unfurl's arrival, by target (for latency figures)."""
+        with self._cond:
+            return {f"{target[0]}/{target[1]}": at for target, _, _, at in self._unfurls}
+
     def wait_for_calls(self, method: str, n: int = 1, timeout: float = 15.0) -> list[Call]:
         """Block until ``n`` calls of ``method`` were recorded (the app works after ``ack``)."""
         return self._wait(lambda: self.calls(method), n, timeout, f"{method} calls")
@@ -640,9 +666,11 @@ class FakeSlack(HTTPFake):
             self._post_times.clear()
             self._workspace_posts.clear()
             self._workspace_tat = -math.inf
+            self._unfurl_calls.clear()
             self.violations.clear()
             self.unknown_calls.clear()
             self.internal_errors.clear()
+            self._unfurls.clear()
 
     # fault injection -------------------------------------------------------------------------------
     def fail(
@@ -751,6 +779,11 @@ class FakeSlack(HTTPFake):
                     headers["Retry-After"] = str(math.ceil(fault.retry_after))
             elif error is None and self.enforce_rate_limits and method == "chat.postMessage":
                 retry_after = self._rate_limit(call.channel or "", at)
+                if retry_after is not None:
+                    status, error = 429, "ratelimited"
+                    headers["Retry-After"] = str(retry_after)
+            elif error is None and method == "chat.unfurl" and self.unfurls_per_minute is not None:
+                retry_after = self._unfurl_rate_limit(at)
                 if retry_after is not None:
                     status, error = 429, "ratelimited"
                     headers["Retry-After"] = str(retry_after)
@@ -932,6 +965,15 @@ class FakeSlack(HTTPFake):
         self._post_times[channel] = max(channel_tat, now) + gap
         return None
 
+    def _unfurl_rate_limit(self, now: float) -> int | None:
+        """Seconds to wait when this ``chat.unfurl`` would be the window's (``unfurls_per_minute`` + 1)th."""
+        assert self.unfurls_per_minute is not None
+        self._unfurl_calls = [t for t in self._unfurl_calls if now - t < 60.0]
+        if len(self._unfurl_calls) >= self.unfurls_per_minute:
+            return max(1, math.ceil(60.0 - (now - self._unfurl_calls[0])))
+        self._unfurl_calls.append(now)
+        return None
+
     def _next_ts(self) -> str:
         self._ts_counter += 1
         return f"{1700000000 + self._ts_counter // 10000}.{(self._ts_counter % 10000) * 100:06d}"
@@ -1007,6 +1049,43 @@ class FakeSlack(HTTPFake):
             message.pop("blocks", None)
         self._messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "text": message["text"], "message": message}
+
+    def _chat_unfurl(self, call: Call) -> dict[str, Any]:
+        """Cards for a shared message's links: ``channel`` + ``ts`` or ``unfurl_id`` + ``source`` (the catalog:
+        one pair or the other), ``unfurls`` a JSON map of URL -> ``{"blocks": [...]}`` whose blocks are
+        checked like a message's; a URL the message does not hold (when known) is ``cannot_unfurl_url``."""
+        args = call.args
+        if args.get("unfurl_id") or args.get("source"):
+            if not (args.get("unfurl_id") and args.get("source")):
+                return {"ok": False, "error": "missing_unfurl_id" if args.get("source") else "missing_source"}
+            if args["source"] not in ("composer", "conversations_history"):
+                return {"ok": False, "error": "invalid_source"}
+            target = ("composer", str(args["unfurl_id"]))
+        else:
+            if not args.get("channel"):
+                return {"ok": False, "error": "missing_channel"}
+            if not args.get("ts"):
+                return {"ok": False, "error": "missing_ts"}
+            if (err := self._channel_error(call.channel)) is not None:
+                return {"ok": False, "error": "cannot_find_channel"} if err["error"] == "channel_not_found" else err
+            target = (str(args["channel"]), str(args["ts"]))
+        unfurls = args.get("unfurls")
+        if not isinstance(unfurls, dict) or not unfurls or not all(isinstance(v, dict) for v in unfurls.values()):
+            self.violations.append("chat.unfurl: unfurls is not a JSON map of URL -> attachment")
+            return {"ok": False, "error": "invalid_unfurls_format"}
+        known = self._shared_links.get(target)
+        for url, unfurl in unfurls.items():
+            if known is not None and url not in known:
+                self.violations.append(f"chat.unfurl: {url!r} is not a link of {target}")
+                return {"ok": False, "error": "cannot_unfurl_url"}
+            if "blocks" in unfurl:
+                problems, _ = check_blocks(unfurl["blocks"], schema_path=self.schema_path)
+                if problems:
+                    self.violations.extend(f"chat.unfurl {url}: {p}" for p in problems)
+                    return {"ok": False, "error": "cannot_parse_attachment"}
+        at = time.monotonic()
+        self._unfurls.extend((target, url, unfurl, at) for url, unfurl in unfurls.items())
+        return {"ok": True}
 
     def _chat_get_permalink(self, call: Call) -> dict[str, Any]:
         channel, ts = call.channel, str(call.args.get("message_ts", ""))
@@ -1109,10 +1188,33 @@ class FakeSlack(HTTPFake):
         messages = [
             {k: v for k, v in m.items() if with_metadata or k != "metadata"}
             for (c, _ts), m in self._messages.items()
-            if c == channel
+            if c == channel and m.get("thread_ts", m["ts"]) == m["ts"]  # thread replies stay in their thread
         ]
         messages.sort(key=lambda m: float(m["ts"]), reverse=True)
         return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def _conversations_replies(self, call: Call) -> dict[str, Any]:
+        """A thread: its parent, then its replies oldest first (Slack's order); metadata only with
+        ``include_all_metadata``; no paging (the fake's threads are short)."""
+        channel, ts = call.channel, str(call.args.get("ts", ""))
+        if (err := self._channel_error(channel, posting=True)) is not None:
+            return err
+        if (channel, ts) not in self._messages:
+            return {"ok": False, "error": "thread_not_found"}
+        with_metadata = str(call.args.get("include_all_metadata", "")).lower() in ("1", "true")
+        thread = [
+            {k: v for k, v in m.items() if with_metadata or k != "metadata"}
+            for (c, _ts), m in self._messages.items()
+            if c == channel and (m["ts"] == ts or m.get("thread_ts") == ts)
+        ]
+        thread.sort(key=lambda m: float(m["ts"]))
+        return {"ok": True, "messages": thread, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The replies in the thread of ``ts`` (not the parent), oldest first, metadata included."""
+        with self._cond:
+            replies = [m for (c, _), m in self._messages.items() if c == channel and m.get("thread_ts") == ts]
+        return sorted((m for m in replies if m["ts"] != ts), key=lambda m: float(m["ts"]))
 
     def _users_info(self, call: Call) -> dict[str, Any]:
         user_id = call.args.get("user")

@@ -9,7 +9,7 @@ import pytest
 
 from bot.cli import main
 from bot.errors import StoreError
-from bot.models import ChannelConfig, FilterChange, RunRecord, RunState
+from bot.models import ChannelConfig, FilterChange, PaperLinks, PaperWatch, RunRecord, RunState
 from bot.store.migrate import copy_store, open_any
 from bot.store.tinydb_store import TinyStore
 
@@ -37,12 +37,18 @@ def fill(store: TinyStore) -> None:
             days = (date(2024, 4, 30 - n % 4), date(2024, 4, 30))
             store.finish_run(record.replace(state=state, days=days, paper_keys=(f"k{n}", f"k{n + 1}", "shared")))
     store.prune(date(2024, 5, 3))  # pruned runs leave posted keys behind: those must travel too
+    seen = datetime(2024, 5, 2, 14, tzinfo=UTC)
+    store.save_paper_watches(  # follow-up state: a copy must neither forget a baseline nor re-announce
+        PaperWatch(f"T{n % 2}", f"k{n}", seen, date(2024, 5, 2), PaperLinks("https://github.com/o/r", n), ("code",))
+        for n in range(5)
+    )
 
 
-def snapshot(location: str) -> tuple[list[ChannelConfig], list[RunRecord], dict[str, set[str]]]:
+def snapshot(location: str) -> tuple[list[ChannelConfig], list[RunRecord], dict[str, set[str]], list[PaperWatch]]:
     with open_any(location) as store:
         channels = store.channels()
-        return channels, store.runs(), {c.channel_id: store.posted_keys(c.channel_id) for c in channels}
+        posted = {c.channel_id: store.posted_keys(c.channel_id) for c in channels}
+        return channels, store.runs(), posted, store.all_paper_watches()
 
 
 def test_tinydb_to_postgres_and_back_loses_nothing(tmp_path: Path, pg_url: str) -> None:
@@ -51,6 +57,7 @@ def test_tinydb_to_postgres_and_back_loses_nothing(tmp_path: Path, pg_url: str) 
         fill(store)
     original = snapshot(str(source))
     assert any(original[2].values()) and any(r.state == RunState.FAILED and r.attempts == 2 for r in original[1])
+    assert len(original[3]) == 5
 
     report = copy_store(str(source), pg_url)
     assert (report.channels, report.runs) == (len(original[0]), len(original[1]))
