@@ -8,10 +8,10 @@ the last completed call.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
-from bot.models import ChannelConfig, RunRecord
+from bot.models import ChannelConfig, PaperRef, RunRecord, SavedPaper, Signal
 
 __all__ = ["SCHEMA_VERSION", "Store"]
 
@@ -66,6 +66,43 @@ class Store(Protocol):
     def prune(self, before: date) -> int:
         """Drop run records with a local date before ``before``; returns how many went.
         Posted paper keys are kept (they are small and make "never twice" hold forever)."""
+
+    # --- the team layer (issue 16): reading lists, signals, the bot's one-paper messages --------------
+    # Keyed by workspace first: nothing here is ever looked up without the caller's ``team_id``.
+
+    def save_paper(self, saved: SavedPaper) -> bool:
+        """Put a paper in a person's reading list; False (and nothing changes) when it is already there."""
+
+    def saved_papers(self, team_id: str, user_id: str) -> list[SavedPaper]:
+        """A person's reading list: unread first, then newest saved first."""
+
+    def set_read(self, team_id: str, user_id: str, key: str, read_at: datetime | None) -> bool:
+        """Mark a saved paper read (``read_at``) or unread (None); False when it is not in the list."""
+
+    def remove_saved(self, team_id: str, user_id: str, key: str) -> bool:
+        """Take a paper out of a person's reading list; False when it was not there."""
+
+    def save_counts(self, team_id: str, keys: Iterable[str]) -> dict[str, int]:
+        """How many people of the workspace saved each paper (papers nobody saved are left out)."""
+
+    def add_signal(self, signal: Signal) -> bool:
+        """Record a signal; False when the same person already gave the same one (a repeated toggle)."""
+
+    def remove_signal(self, signal: Signal) -> bool:
+        """Withdraw a signal (a reaction removed); False when there was none."""
+
+    def signals(self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None) -> list[Signal]:
+        """The workspace's signals at or after ``since`` (in these channels only, when given), oldest first."""
+
+    def remember_message(self, team_id: str, channel_id: str, ts: str, paper: PaperRef) -> None:
+        """The bot posted a message showing only ``paper``: a reaction on it is a signal for that paper."""
+
+    def message_paper(self, team_id: str, channel_id: str, ts: str) -> PaperRef | None:
+        """The paper of one of the bot's one-paper messages, or None for any other message."""
+
+    def forget_user(self, team_id: str, user_id: str) -> tuple[int, int]:
+        """Remove everything stored about a person in a workspace (reading list, signals); returns
+        (saved papers, signals) removed. One transaction."""
 
     def close(self) -> None:
         """Flush and release the database (and its process lock)."""

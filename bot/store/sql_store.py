@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, delete, func, or_, select, tuple_, update
@@ -25,10 +25,10 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.config import redact_url
 from bot.errors import StoreError
-from bot.models import ChannelConfig, RunKind, RunRecord, RunState
+from bot.models import ChannelConfig, PaperRef, RunKind, RunRecord, RunState, SavedPaper, Signal
 from bot.store import ledger_rules as rules
 from bot.store.base import SCHEMA_VERSION
-from bot.store.sql_tables import channels_t, posted_t, runs_t
+from bot.store.sql_tables import channels_t, paper_messages_t, posted_t, runs_t, saved_t, signals_t
 
 __all__ = ["SqlStore"]
 
@@ -211,6 +211,119 @@ class SqlStore:
         with self._tx() as conn:
             return conn.execute(delete(runs_t).where(runs_t.c.local_date < before)).rowcount
 
+    # ----- the team layer (issue 16) ---------------------------------------------------------------
+
+    def save_paper(self, saved: SavedPaper) -> bool:
+        row = {
+            "team_id": saved.team_id,
+            "user_id": saved.user_id,
+            "paper_key": saved.key,
+            "saved_at": saved.saved_at,
+            "read_at": saved.read_at,
+            "paper": saved.paper.to_doc(),
+        }
+        with self._tx() as conn:
+            statement = insert(saved_t).values(**row).on_conflict_do_nothing().returning(saved_t.c.paper_key)
+            return conn.execute(statement).first() is not None
+
+    def saved_papers(self, team_id: str, user_id: str) -> list[SavedPaper]:
+        query = (
+            select(saved_t.c.saved_at, saved_t.c.read_at, saved_t.c.paper)
+            .where(saved_t.c.team_id == team_id, saved_t.c.user_id == user_id)
+            .order_by(saved_t.c.read_at.is_not(None), saved_t.c.saved_at.desc(), saved_t.c.paper_key)
+        )
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        return [SavedPaper(team_id, user_id, PaperRef.from_doc(p), at, read) for at, read, p in rows]
+
+    def set_read(self, team_id: str, user_id: str, key: str, read_at: datetime | None) -> bool:
+        with self._tx() as conn:
+            return (
+                conn.execute(update(saved_t).where(*_saved_key(team_id, user_id, key)).values(read_at=read_at)).rowcount
+                == 1
+            )
+
+    def remove_saved(self, team_id: str, user_id: str, key: str) -> bool:
+        with self._tx() as conn:
+            return conn.execute(delete(saved_t).where(*_saved_key(team_id, user_id, key))).rowcount == 1
+
+    def save_counts(self, team_id: str, keys: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        query = (
+            select(saved_t.c.paper_key, func.count())
+            .where(saved_t.c.team_id == team_id, saved_t.c.paper_key.in_(wanted))
+            .group_by(saved_t.c.paper_key)
+        )
+        with self._tx() as conn:
+            return {key: int(n) for key, n in conn.execute(query).all()}
+
+    def add_signal(self, signal: Signal) -> bool:
+        row = {**_signal_row(signal), "at": signal.at, "paper": signal.paper.to_doc()}
+        with self._tx() as conn:
+            statement = insert(signals_t).values(**row).on_conflict_do_nothing().returning(signals_t.c.paper_key)
+            return conn.execute(statement).first() is not None
+
+    def remove_signal(self, signal: Signal) -> bool:
+        key = _signal_row(signal)
+        with self._tx() as conn:
+            return (
+                conn.execute(
+                    delete(signals_t).where(*(signals_t.c[name] == value for name, value in key.items()))
+                ).rowcount
+                == 1
+            )
+
+    def signals(self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None) -> list[Signal]:
+        query = select(
+            signals_t.c.channel_id,
+            signals_t.c.user_id,
+            signals_t.c.kind,
+            signals_t.c.reaction,
+            signals_t.c.at,
+            signals_t.c.paper,
+        ).where(signals_t.c.team_id == team_id, signals_t.c.at >= since)
+        if channel_ids is not None:
+            query = query.where(signals_t.c.channel_id.in_(sorted(set(channel_ids))))
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        found = [
+            Signal(team_id, channel, user, kind, PaperRef.from_doc(paper), at, reaction)
+            for channel, user, kind, reaction, at, paper in rows
+        ]
+        return sorted(found, key=lambda s: (s.at, s.channel_id, s.key, s.user_id))
+
+    def remember_message(self, team_id: str, channel_id: str, ts: str, paper: PaperRef) -> None:
+        statement = insert(paper_messages_t).values(team_id=team_id, channel_id=channel_id, ts=ts, paper=paper.to_doc())
+        with self._tx() as conn:
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[paper_messages_t.c.team_id, paper_messages_t.c.channel_id, paper_messages_t.c.ts],
+                    set_={"paper": statement.excluded.paper},
+                )
+            )
+
+    def message_paper(self, team_id: str, channel_id: str, ts: str) -> PaperRef | None:
+        query = select(paper_messages_t.c.paper).where(
+            paper_messages_t.c.team_id == team_id,
+            paper_messages_t.c.channel_id == channel_id,
+            paper_messages_t.c.ts == ts,
+        )
+        with self._tx() as conn:
+            doc = conn.scalar(query)
+        return None if doc is None else PaperRef.from_doc(doc)
+
+    def forget_user(self, team_id: str, user_id: str) -> tuple[int, int]:
+        with self._tx() as conn:
+            saves = conn.execute(
+                delete(saved_t).where(saved_t.c.team_id == team_id, saved_t.c.user_id == user_id)
+            ).rowcount
+            signals = conn.execute(
+                delete(signals_t).where(signals_t.c.team_id == team_id, signals_t.c.user_id == user_id)
+            ).rowcount
+        return int(saves), int(signals)
+
     # ----- bulk copy (``migrate-store``) ------------------------------------------------------------
 
     def posted_ledger(self) -> dict[str, dict[str, date | None]]:
@@ -304,6 +417,21 @@ def _write_run(conn: Connection, record: RunRecord) -> None:
             },
         )
     )
+
+
+def _saved_key(team_id: str, user_id: str, key: str) -> tuple[Any, Any, Any]:
+    return saved_t.c.team_id == team_id, saved_t.c.user_id == user_id, saved_t.c.paper_key == key
+
+
+def _signal_row(signal: Signal) -> dict[str, str]:
+    return {
+        "team_id": signal.team_id,
+        "channel_id": signal.channel_id,
+        "paper_key": signal.key,
+        "user_id": signal.user_id,
+        "kind": str(signal.kind),
+        "reaction": signal.reaction,
+    }
 
 
 def _reason(exc: OperationalError) -> str:
