@@ -25,6 +25,7 @@ from bot.posting.runner import PostRunner
 from bot.search.finder import PaperFinder
 from bot.slack.client import SlackPoster, is_workspace_admin, make_web_client
 from bot.store import Store
+from bot.team.library import TeamLibrary
 
 if TYPE_CHECKING:
     from bot.posting.scheduler import PostScheduler
@@ -48,6 +49,14 @@ class Services:
     access: ConfigAccess = field(default_factory=lambda: ConfigAccess((), lambda _user: False))
     archive: Archive = field(default_factory=Archive)  # every fetched day list, for search fallback
     scheduler: PostScheduler | None = field(default=None)
+    _library: TeamLibrary | None = field(default=None, repr=False)
+
+    @property
+    def library(self) -> TeamLibrary:
+        """Reading lists, signals, team picks (one object: it caches who is in which channel)."""
+        if self._library is None:
+            self._library = TeamLibrary(self.store, self.archive, self.hf, self.clock)
+        return self._library
 
     @property
     def finder(self) -> PaperFinder:

@@ -205,10 +205,14 @@ def share(services: Services, body: dict[str, Any], respond: Respond) -> None:
         return
     message = render_shared(paper, user)
     try:
-        services.poster.post_message(channel, text=message.text, blocks=message.blocks)
+        ts = services.poster.post_message(channel, text=message.text, blocks=message.blocks)
     except SlackError as exc:
         advice = slack_advice(exc.code, "share") or "Please try again in a moment."
         _private(respond, f":warning: Slack refused the post (`{escape_mrkdwn(exc.code)}`). {advice}")
+        return
+    # A share is a team signal, and reactions on the shared card count for the paper (issue 16).
+    team_id = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
+    services.library.shared(team_id, channel, user, paper, ts)
 
 
 def follow(services: Services, body: dict[str, Any], respond: Respond) -> None:

@@ -36,10 +36,12 @@ class Delivery:
     ts: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     error: SlackError | None = None
+    messages: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (ts, paper keys) per message
 
     def add(self, ts: str, message: Message) -> None:
         self.ts.append(ts)
         self.keys.extend(message.paper_keys)
+        self.messages.append((ts, message.paper_keys))
 
 
 class Deliverer:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.channels.schedule import due_local_date
-from bot.errors import HFError, SlackConnectionLost, SlackError
+from bot.errors import HFError, SlackConnectionLost, SlackError, StoreError
 from bot.feed.hf import DayFeed
 from bot.feed.papers import Paper
 from bot.filters import RelatedTopics
@@ -40,6 +40,7 @@ from bot.posting.settle import OrphanSettler
 from bot.slack.client import AUTH_ERRORS, CHANNEL_ERRORS, SlackPoster
 from bot.slack.workspaces import Workspaces
 from bot.store import Store, ledger_rules
+from bot.team.library import ref_of
 
 if TYPE_CHECKING:
     from bot.posting.alerts import Alerts
@@ -345,7 +346,21 @@ class PostRunner:
         self.store.finish_run(record.replace(state=RunState.POSTED, ts=tuple(delivery.ts)))
         self.last_post_at = self.clock()
         logger.info("channel %s: posted %d papers in %d message(s)", channel, len(record.paper_keys), len(delivery.ts))
+        self._remember_single_papers(config, delivery, plan.selection.papers)
         return Outcome.POSTED
+
+    def _remember_single_papers(self, config: ChannelConfig, delivery: Delivery, papers: Sequence[Paper]) -> None:
+        """A message of the digest that shows one paper: a reaction on it is a team signal for that
+        paper (issue 16). After the run is recorded, and never able to fail it."""
+        by_key = {paper.key: paper for paper in papers}
+        for ts, keys in delivery.messages:
+            if len(keys) == 1 and keys[0] in by_key:
+                try:
+                    self.store.remember_message(config.team_id, config.channel_id, ts, ref_of(by_key[keys[0]]))
+                except StoreError as exc:
+                    logger.warning(
+                        "channel %s: could not remember message %s for reactions: %s", config.channel_id, ts, exc
+                    )
 
     def _post_failed(self, config: ChannelConfig, record: RunRecord, delivery: Delivery, summary: RunSummary) -> str:
         channel = config.channel_id

@@ -57,6 +57,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "/papers search speculative decoding",
         "Find papers privately; `--posted` searches what was posted here. `/papers <query>` works too.",
     ),
+    "export": (
+        "saved | posted [days]",
+        "/papers export posted 30",
+        "Send yourself a BibTeX file (.bib, in our DM): your reading list, or what was posted here in the "
+        "last days (default 30, max 365).",
+    ),
+    "forget": ("me", "/papers forget me", "Remove everything stored about you: reading list and signals (asks first)."),
     "help": ("", "/papers help", "List every command."),
 }
 _ALIASES = {

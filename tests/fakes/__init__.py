@@ -11,7 +11,9 @@ from .entries import make_day, make_entry
 from .hf import FakeHF, Request
 from .signing import (
     block_actions_payload,
+    event_body,
     interactive_body,
+    message_action_payload,
     signed_headers,
     slash_command_body,
     view_state_values,
@@ -26,9 +28,11 @@ __all__ = [
     "Request",
     "block_actions_payload",
     "check_blocks",
+    "event_body",
     "interactive_body",
     "make_day",
     "make_entry",
+    "message_action_payload",
     "signed_headers",
     "slash_command_body",
     "view_state_values",

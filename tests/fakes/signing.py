@@ -16,7 +16,9 @@ from slack_sdk.signature import SignatureVerifier
 
 __all__ = [
     "block_actions_payload",
+    "event_body",
     "interactive_body",
+    "message_action_payload",
     "signed_headers",
     "slash_command_body",
     "view_state_values",
@@ -202,3 +204,58 @@ def view_state_values(view: dict[str, Any], changes: dict[str, Any] | None = Non
             raise ValueError(f"view_state_values does not know {kind} elements yet")
         values[block_id] = {element["action_id"]: state}
     return values
+
+
+def event_body(event: dict[str, Any], *, team_id: str = "T0001", event_id: str | None = None) -> str:
+    """An Events API delivery (``event_callback``) as Slack posts it: JSON, signed like the rest.
+
+    ``event_id`` defaults to a fresh one: the app's edge drops a repeated id as a retry."""
+    now = int(time.time())
+    return json.dumps(
+        {
+            "token": "verification-token-deprecated",
+            "team_id": team_id,
+            "api_app_id": "A0001",
+            "event": {"event_ts": f"{now}.000100", **event},
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{time.monotonic_ns():012d}",
+            "event_time": now,
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": team_id,
+                    "user_id": "UBOT",
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+    )
+
+
+def message_action_payload(
+    callback_id: str,
+    message: dict[str, Any],
+    *,
+    channel_id: str = "C0001",
+    user_id: str = "U0001",
+    team_id: str = "T0001",
+    response_url: str = _UNSET_RESPONSE_URL,
+) -> dict[str, Any]:
+    """A message shortcut (``message_action``): the message it was used on, the channel, a response_url."""
+    return {
+        "type": "message_action",
+        "token": "verification-token-deprecated",
+        "action_ts": f"{int(time.time())}.000001",
+        "team": {"id": team_id, "domain": "test"},
+        "user": _user(user_id, team_id),
+        "channel": {"id": channel_id, "name": "general"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": "123.456",
+        "response_url": response_url,
+        "message_ts": message.get("ts", "1700000000.000100"),
+        "message": {"type": "message", "ts": "1700000000.000100", **message},
+    }
