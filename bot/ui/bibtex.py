@@ -134,7 +134,8 @@ def _year(paper: PaperRef) -> str:
 def bibtex_key(paper: PaperRef) -> str:
     """``lovelace2026speculative``: first author's family name, year, first significant title word."""
     family = _ascii_fold(paper.authors[0].split()[-1]) if paper.authors and paper.authors[0].split() else ""
-    words = [w for w in (_ascii_fold(w) for w in paper.title.split()) if w and w not in _STOP_WORDS]
+    words = [w for w in (_ascii_fold(w) for w in paper.title.split()) if w.isalnum() and not w.isdigit()]
+    words = [w for w in words if w not in _STOP_WORDS]
     key = f"{family or 'arxiv'}{_year(paper)}{words[0] if words else ''}"
     return key[:60] or _ascii_fold(paper.key) or "paper"
 
