@@ -21,6 +21,7 @@ from bot.filters import RelatedTopics
 from bot.filters.selection import channel_filter
 from bot.filters.semantic import RelatedMatcher, load_related
 from bot.posting.alerts import Alerts
+from bot.posting.recap import RecapRunner
 from bot.posting.runner import PostRunner
 from bot.search.finder import PaperFinder
 from bot.slack.client import SlackPoster, is_workspace_admin, make_web_client
@@ -49,6 +50,7 @@ class Services:
     access: ConfigAccess = field(default_factory=lambda: ConfigAccess((), lambda _user: False))
     archive: Archive = field(default_factory=Archive)  # every fetched day list, for search fallback
     scheduler: PostScheduler | None = field(default=None)
+    recaps: RecapRunner | None = field(default=None)  # the weekly recaps (issue 16)
     _library: TeamLibrary | None = field(default=None, repr=False)
 
     @property
@@ -127,4 +129,7 @@ def build_services(
     alerts = Alerts(store, poster, settings.alert_channel, clock=clock) if settings.alert_channel else None
     runner = PostRunner(store, feed, poster, clock=clock, alerts=alerts, related=related)
     access = ConfigAccess(settings.config_admins, lambda user: is_workspace_admin(client, user))
-    return Services(settings, store, hf, feed, poster, runner, clock=clock, access=access, archive=archive)
+    recaps = RecapRunner(store, hf, archive, runner.workspaces, clock=clock, related=related)
+    return Services(
+        settings, store, hf, feed, poster, runner, clock=clock, access=access, archive=archive, recaps=recaps
+    )

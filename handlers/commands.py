@@ -18,7 +18,7 @@ from slack_bolt import Ack, App, Respond
 from bot.channels.edits import apply_subscribe, apply_unsubscribe
 from bot.channels.schedule import next_post_time, parse_schedule_spec
 from bot.errors import SlackError
-from bot.models import ChannelConfig, RunState
+from bot.models import ChannelConfig, RunKind, RunState
 from bot.services import Services
 from bot.ui.errors import slack_advice
 from bot.ui.ids import SLASH_COMMAND
@@ -88,7 +88,7 @@ def status(services: Services, call: Invocation) -> Reply:
     config = services.store.get_channel(call.channel_id)
     if config is None or not config.subscribed:
         return Reply(status_text(config, None, None))
-    runs = services.store.runs(call.channel_id)
+    runs = [r for r in services.store.runs(call.channel_id) if r.kind == RunKind.DIGEST]  # not the recaps
     last_run = runs[-1] if runs else None
     return Reply(status_text(config, _next_post(services, config), last_run))
 

@@ -255,6 +255,14 @@ class Archive:
         with self._lock:
             return sorted(self._day_keys)
 
+    def day_papers(self, day: date) -> list[Paper]:
+        """Every paper of ``day``'s list as fetched (each in its newest version): the weekly recap's
+        fallback when Hugging Face cannot give the week's list."""
+        with self._lock:
+            keys = self._day_keys.get(day, ())
+            papers = [self._paper_on(day, key) for key in keys]
+        return [paper for paper in papers if paper is not None]
+
     def has_day(self, day: date) -> bool:
         """Whether ``day``'s list is here: ``--posted`` fetches only the days it lacks."""
         with self._lock:

@@ -131,6 +131,11 @@ class PostRunner:
         not called again until a restart (which re-checks the token with auth.test); others go on."""
         return self.workspaces.any_rejected()
 
+    @property
+    def stopping(self) -> bool:
+        """A shutdown began: no new channel is started (the recaps ask too)."""
+        return self._stopping.is_set()
+
     def stop(self) -> None:
         """Start no further channel. A shutdown then waits for the channels already at Slack, so
         their posts are recorded as posted rather than left as claims for the next leader to settle."""

@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.posting.leader import AlwaysLeader, Leadership
+from bot.posting.recap import RecapRunner
 from bot.posting.runner import PostRunner
 from bot.store import Store
 
@@ -43,8 +44,10 @@ class PostScheduler:
         leader: Leadership | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        recaps: RecapRunner | None = None,
     ) -> None:
         self.runner = runner
+        self.recaps = recaps  # the weekly recaps ride the same tick, after the daily posts
         self._clock = clock
         self.store = store
         # Only the leader runs the jobs; other processes (PostgreSQL mode) keep ticking as standbys.
@@ -84,6 +87,11 @@ class PostScheduler:
             self.last_tick = datetime.now(UTC)
             self._run_began = self._clock()
             self.runner.run_due()
+            if self.recaps is not None and not self.runner.stopping:
+                try:
+                    self.recaps.run_due()
+                except Exception:  # a recap bug must never stop the daily posts' ticks
+                    logger.exception("the weekly recap run failed")
         finally:
             # APScheduler does not call a job while it runs, so a long run is a long gap in ticks:
             # its end counts as a tick, or /healthz would call it stuck until the next minute.

@@ -208,8 +208,10 @@ class SlackPoster:
         text: str,
         blocks: Sequence[dict[str, Any]] = (),
         metadata: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
     ) -> str:
-        """Post visibly, unfurls off; returns the message ``ts``. Waits for a slot from the pacer."""
+        """Post visibly (in a thread with ``thread_ts``), unfurls off; returns the message ``ts``. Waits
+        for a slot from the pacer."""
         self.pacer.acquire(channel)
         try:
             response = self.client.chat_postMessage(
@@ -219,6 +221,7 @@ class SlackPoster:
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata=metadata,
+                thread_ts=thread_ts,
             )
         except SlackApiError as exc:
             raise api_error(exc) from None

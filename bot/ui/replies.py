@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.channels.edits import schedule_text
+from bot.channels.recap import format_recap
 from bot.models import ChannelConfig, RunRecord, RunState
 from bot.ui.commands import COMMANDS, Command
 from bot.ui.errors import slack_advice
@@ -48,6 +49,8 @@ def status_text(config: ChannelConfig | None, next_post: datetime | None, last_r
     else:
         lines.append(f"*Next post:* {_when(next_post)}")
     lines.append(f"*Papers per post:* up to {config.max_papers}")
+    if config.recap_day is not None:
+        lines.append(f"*Weekly recap:* {escape_mrkdwn(format_recap(config))}")
     if config.min_upvotes:
         lines.append(f"*Minimum upvotes:* {config.min_upvotes}")
     topics = escape_mrkdwn(config.filter_text) if config.filter_text else "none (the top papers of the day)"
