@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.channels.edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT, with_filter
+from bot.channels.recap import format_recap
 from bot.channels.schedule import format_weekdays, parse_time
 from bot.channels.timezones import parse_timezone
 from bot.errors import UserInputError
@@ -35,6 +36,8 @@ from bot.ui.settings_view import (
     BLOCK_ORGS,
     BLOCK_POST_FORMAT,
     BLOCK_POST_TIME,
+    BLOCK_RECAP_DAY,
+    BLOCK_RECAP_TIME,
     BLOCK_RELATED,
     BLOCK_TIMEZONE,
     BLOCK_TOPICS,
@@ -43,6 +46,7 @@ from bot.ui.settings_view import (
     FIRST_BLOCK,
     HAS_CODE_VALUE,
     POST_FORMATS,
+    RECAP_OFF,
     RELATED_VALUE,
     channel_from_metadata,
     metadata_for,
@@ -90,6 +94,8 @@ class SettingsForm:
     max_papers: int
     post_format: str
     related: bool | None = None  # None: the submission had no such field; the setting stays
+    # The weekly recap: (weekday or None for off, "HH:MM"); None: the form had no recap fields.
+    recap: tuple[int | None, str] | None = None
 
     def schedule_changed(self, config: ChannelConfig) -> bool:
         return (self.post_time, self.timezone, self.weekdays) != (config.post_time, config.timezone, config.weekdays)
@@ -101,6 +107,15 @@ class SettingsForm:
         one that already passed today does not post at once: the change takes effect at the next slot.
         """
         changed = self.schedule_changed(config)
+        recap_day, recap_time = self.recap if self.recap is not None else (config.recap_day, config.recap_time)
+        recap_moved = (recap_day, recap_time) != (config.recap_day, config.recap_time) or (
+            changed and recap_day is not None
+        )
+        config = config.replace(
+            recap_day=recap_day,
+            recap_time=recap_time if recap_day is not None else "",
+            recap_since=(now_iso if recap_day is not None else "") if recap_moved else config.recap_since,
+        )
         return with_filter(config, self.filter).replace(
             post_time=self.post_time,
             timezone=self.timezone,
@@ -226,6 +241,20 @@ def _post_format(values: Mapping[str, Any]) -> str:
     return str(value)
 
 
+def _recap(values: Mapping[str, Any]) -> tuple[int | None, str] | None:
+    if BLOCK_RECAP_DAY not in values:
+        return None  # a form opened before the recap existed: the setting stays
+    option = _state(values, BLOCK_RECAP_DAY).get("selected_option")
+    value = option.get("value") if isinstance(option, Mapping) else RECAP_OFF
+    if value == RECAP_OFF or value is None:
+        return None, ""
+    if not (isinstance(value, str) and value.isdigit() and int(value) < 7):
+        raise UserInputError("Choose a weekday for the recap, or Off.")
+    selected = _state(values, BLOCK_RECAP_TIME).get("selected_time")
+    at = parse_time(selected) if isinstance(selected, str) and selected.strip() else "16:00"
+    return int(value), at
+
+
 def plain_message(text: str) -> str:
     """An mrkdwn message made readable as plain text, the only kind Slack shows under a field."""
     text = re.sub(r"<@(\w+)>", r"@\1", text)
@@ -268,6 +297,7 @@ def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]
     max_papers = field(BLOCK_MAX_PAPERS, lambda: _max_papers(_text(values, BLOCK_MAX_PAPERS)), 0)
     post_format = field(BLOCK_POST_FORMAT, lambda: _post_format(values), "")
     related = RELATED_VALUE in _selected(values, BLOCK_RELATED) if BLOCK_RELATED in values else None
+    recap = field(BLOCK_RECAP_DAY, lambda: _recap(values), None)
     if errors:
         return errors
     f = ChannelFilter(
@@ -277,7 +307,7 @@ def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]
         f = parse_filter(format_filter(f))
     except UserInputError as exc:
         return {FIRST_BLOCK: _message(exc)}
-    return SettingsForm(f, post_time, timezone, weekdays, max_papers, post_format, related)
+    return SettingsForm(f, post_time, timezone, weekdays, max_papers, post_format, related, recap)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -300,6 +330,7 @@ def describe_changes(old: ChannelConfig, new: ChannelConfig) -> str:
             ("papers per post", old.max_papers, new.max_papers),
             ("post format", old.post_format, new.post_format),
             ("related papers", old.related, new.related),
+            ("weekly recap", (old.recap_day, old.recap_time), (new.recap_day, new.recap_time)),
         )
         if before != after
     ]
@@ -328,6 +359,7 @@ def settings_text(config: ChannelConfig) -> str:
         lines.append(f"*Minimum upvotes:* {f.min_upvotes}")
     if f.has_code:
         lines.append("*Code:* only papers with a GitHub repo")
+    lines.append(f"*Weekly recap:* {escape_mrkdwn(format_recap(config))}")
     if not config.subscribed:
         lines.append("This channel is not subscribed yet: `/papers subscribe` starts the daily posts.")
     return "\n".join(lines)

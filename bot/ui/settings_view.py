@@ -21,6 +21,8 @@ __all__ = [
     "BLOCK_ORGS",
     "BLOCK_POST_FORMAT",
     "BLOCK_POST_TIME",
+    "BLOCK_RECAP_DAY",
+    "BLOCK_RECAP_TIME",
     "BLOCK_RELATED",
     "BLOCK_TIMEZONE",
     "BLOCK_TOPICS",
@@ -29,6 +31,7 @@ __all__ = [
     "FIRST_BLOCK",
     "HAS_CODE_VALUE",
     "POST_FORMATS",
+    "RECAP_OFF",
     "RELATED_VALUE",
     "channel_from_metadata",
     "metadata_for",
@@ -49,6 +52,9 @@ BLOCK_WEEKDAYS = "settings_weekdays"
 BLOCK_MAX_PAPERS = "settings_max_papers"
 BLOCK_POST_FORMAT = "settings_post_format"
 BLOCK_RELATED = "settings_related"
+BLOCK_RECAP_DAY = "settings_recap_day"  # the weekly recap (issue 16): a weekday or "off"
+BLOCK_RECAP_TIME = "settings_recap_time"
+RECAP_OFF = "off"
 FIRST_BLOCK = BLOCK_TOPICS  # where errors about the whole form (permission, lost channel) are shown
 
 POST_FORMATS: dict[str, str] = {
@@ -146,6 +152,8 @@ def settings_view(config: ChannelConfig) -> dict[str, Any]:
     if config.related:
         related["initial_options"] = [related_option]
     post_format = config.post_format if config.post_format in POST_FORMATS else PostFormat.FULL
+    recap_options = [_option(RECAP_OFF, "Off"), *(_option(str(i), _DAY_LABELS[i]) for i in range(7))]
+    recap_day = recap_options[0 if config.recap_day is None else config.recap_day + 1]
 
     blocks: list[dict[str, Any]] = [
         {
@@ -236,6 +244,20 @@ def settings_view(config: ChannelConfig) -> dict[str, Any]:
                 "options": formats,
                 "initial_option": formats[list(POST_FORMATS).index(post_format)],
             },
+        ),
+        {"type": "header", "text": _plain("Weekly recap")},
+        _input(
+            BLOCK_RECAP_DAY,
+            "Recap day",
+            {"type": "static_select", "options": recap_options, "initial_option": recap_day},
+            hint="The week's papers this channel cared most about, with a chart. Off: no recap.",
+        ),
+        _input(
+            BLOCK_RECAP_TIME,
+            "Recap time",
+            {"type": "timepicker", "initial_time": config.recap_time or "16:00"},
+            hint="In the channel's time zone above.",
+            optional=True,
         ),
     ]
     return {

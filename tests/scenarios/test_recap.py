@@ -185,3 +185,23 @@ def test_status_shows_the_recap_and_the_last_digest_not_the_recap(
     recaps.run_due(datetime(2026, 8, 21, 16, 0, tzinfo=UTC))
     text = bot.command("status").text
     assert "Weekly recap:* Fri 16:00 (UTC)" in text
+
+
+def test_the_settings_form_turns_the_recap_on_and_off(bot: RunningBot, fake_slack: FakeSlack) -> None:
+    from bot.ui.settings_view import BLOCK_RECAP_DAY, BLOCK_RECAP_TIME
+    from tests.scenarios.test_settings_modal import field, open_modal, submit
+
+    view = open_modal(bot, fake_slack)
+    assert field(view, BLOCK_RECAP_DAY)["initial_option"]["value"] == "off"
+    assert submit(bot, view, **{BLOCK_RECAP_DAY: "2", BLOCK_RECAP_TIME: "17:30"}).status_code == 200
+    bot.listener_pool.settle()
+    config = bot.store.get_channel("C0001")
+    assert (config.recap_day, config.recap_time) == (2, "17:30") and config.recap_since
+    [told] = fake_slack.wait_for_calls("chat.postEphemeral")
+    assert "*Weekly recap:* Wed 17:30 (UTC)" in told.args["text"]
+    again = open_modal(bot, fake_slack)
+    assert field(again, BLOCK_RECAP_DAY)["initial_option"]["value"] == "2"
+    assert field(again, BLOCK_RECAP_TIME)["initial_time"] == "17:30"
+    submit(bot, again, **{BLOCK_RECAP_DAY: "off"})
+    bot.listener_pool.settle()
+    assert bot.store.get_channel("C0001").recap_day is None
