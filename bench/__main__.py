@@ -33,6 +33,7 @@ BENCHES: list[tuple[str, str]] = [
     ("search", "bench.bench_search"),
     ("store-pg", "bench.bench_store_pg"),
     ("fanout", "bench.bench_fanout"),
+    ("team", "bench.bench_team"),
 ]
 MARK = "BENCH-RESULT "
 

@@ -111,6 +111,9 @@ def _stats(slack: Any, hf: Any) -> dict[str, Any]:
         "hf_day_requests": hf.count("/api/daily_papers"),  # pages: 100 papers are two (100 + an empty page)
         "hf_day_lists": len({r.params.get("date") for r in hf.requests if r.path == "/api/daily_papers"}),
         "responses": len(slack.responses()),
+        "files": len(slack.files()),  # shared by files.completeUploadExternal (the recap's charts)
+        "png_files": sum(1 for f in slack.files() if (f.get("data") or b"").startswith(b"\x89PNG")),
+        "threads": sum(1 for c in posts if c.ok and c.args.get("thread_ts")),
     }
 
 
