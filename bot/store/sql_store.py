@@ -29,6 +29,7 @@ from bot.models import ChannelConfig, PaperRef, RunKind, RunRecord, RunState, Sa
 from bot.store import ledger_rules as rules
 from bot.store.base import SCHEMA_VERSION
 from bot.store.sql_tables import channels_t, paper_messages_t, posted_t, runs_t, saved_t, signals_t
+from bot.store.sqlite_ledger import TeamState
 
 __all__ = ["SqlStore"]
 
@@ -335,6 +336,67 @@ class SqlStore:
             ):
                 ledger.setdefault(channel_id, {})[key] = day
         return ledger
+
+    def team_state(self) -> TeamState:
+        """Every reading list, signal and one-paper message (``migrate-store``), in a stable order."""
+        with self._tx() as conn:
+            saved = conn.execute(
+                select(
+                    saved_t.c.team_id, saved_t.c.user_id, saved_t.c.saved_at, saved_t.c.read_at, saved_t.c.paper
+                ).order_by(saved_t.c.team_id, saved_t.c.user_id, saved_t.c.paper_key)
+            ).all()
+            signals = conn.execute(
+                select(
+                    signals_t.c.team_id,
+                    signals_t.c.channel_id,
+                    signals_t.c.user_id,
+                    signals_t.c.kind,
+                    signals_t.c.reaction,
+                    signals_t.c.at,
+                    signals_t.c.paper,
+                ).order_by(
+                    *(signals_t.c[n] for n in ("team_id", "channel_id", "paper_key", "user_id", "kind", "reaction"))
+                )
+            ).all()
+            messages = conn.execute(
+                select(paper_messages_t).order_by(
+                    paper_messages_t.c.team_id, paper_messages_t.c.channel_id, paper_messages_t.c.ts
+                )
+            ).all()
+        return TeamState(
+            [SavedPaper(t, u, PaperRef.from_doc(p), at, r) for t, u, at, r, p in saved],
+            [Signal(t, c, u, k, PaperRef.from_doc(p), at, r) for t, c, u, k, r, at, p in signals],
+            [(t, c, ts, PaperRef.from_doc(p)) for t, c, ts, p in messages],
+        )
+
+    def import_team(self, state: TeamState) -> None:
+        """Load a copied team layer in one transaction (``migrate-store``, into an empty database)."""
+        with self._tx() as conn:
+            if state.saved:
+                conn.execute(
+                    insert(saved_t),
+                    [
+                        {
+                            "team_id": s.team_id,
+                            "user_id": s.user_id,
+                            "paper_key": s.key,
+                            "saved_at": s.saved_at,
+                            "read_at": s.read_at,
+                            "paper": s.paper.to_doc(),
+                        }
+                        for s in state.saved
+                    ],
+                )
+            if state.signals:
+                conn.execute(
+                    insert(signals_t),
+                    [{**_signal_row(s), "at": s.at, "paper": s.paper.to_doc()} for s in state.signals],
+                )
+            if state.messages:
+                conn.execute(
+                    insert(paper_messages_t),
+                    [{"team_id": t, "channel_id": c, "ts": ts, "paper": p.to_doc()} for t, c, ts, p in state.messages],
+                )
 
     def import_state(
         self, channels: list[ChannelConfig], runs: list[RunRecord], posted: dict[str, dict[str, date | None]]

@@ -25,6 +25,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from bot.errors import StoreError, StoreFullError
 from bot.models import PaperRef, RunKind, RunRecord, RunState, SavedPaper, Signal
 from bot.store import ledger_rules as rules
 
-__all__ = ["LEDGER_SUFFIX", "PostedLedger", "SqliteLedger", "iso_utc", "ledger_path_for"]
+__all__ = ["LEDGER_SUFFIX", "PostedLedger", "SqliteLedger", "TeamState", "iso_utc", "ledger_path_for"]
 
 LEDGER_SUFFIX = ".ledger.sqlite3"
 PostedLedger = dict[str, dict[str, date | None]]  # channel -> paper key -> HF day it was first posted for
@@ -424,6 +425,61 @@ class SqliteLedger:
             saves = conn.execute("DELETE FROM saved WHERE team_id = ? AND user_id = ?", (team_id, user_id)).rowcount
             signals = conn.execute("DELETE FROM signals WHERE team_id = ? AND user_id = ?", (team_id, user_id)).rowcount
         return int(saves), int(signals)
+
+    def team_state(self) -> TeamState:
+        """Every reading list, signal and one-paper message (``migrate-store``), in a stable order."""
+        with self._read() as conn:
+            saved = conn.execute(
+                "SELECT team_id, user_id, saved_at, read_at, paper FROM saved ORDER BY team_id, user_id, paper_key"
+            ).fetchall()
+            signals = conn.execute(
+                "SELECT team_id, channel_id, user_id, kind, reaction, at, paper FROM signals "
+                "ORDER BY team_id, channel_id, paper_key, user_id, kind, reaction"
+            ).fetchall()
+            messages = conn.execute(
+                "SELECT team_id, channel_id, ts, paper FROM paper_messages ORDER BY team_id, channel_id, ts"
+            ).fetchall()
+        return TeamState(
+            [SavedPaper(t, u, _paper(p), _time(at), _time(r) if r else None) for t, u, at, r, p in saved],
+            [Signal(t, c, u, k, _paper(p), _time(at), r) for t, c, u, k, r, at, p in signals],
+            [(t, c, ts, _paper(p)) for t, c, ts, p in messages],
+        )
+
+    def import_team(self, state: TeamState) -> None:
+        """Load a copied team layer in one transaction (``migrate-store``, into an empty store)."""
+        with self._tx() as conn:
+            conn.executemany(
+                "INSERT INTO saved (team_id, user_id, paper_key, saved_at, read_at, paper) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        s.team_id,
+                        s.user_id,
+                        s.key,
+                        iso_utc(s.saved_at),
+                        iso_utc(s.read_at) if s.read_at else None,
+                        _paper_json(s.paper),
+                    )
+                    for s in state.saved
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO signals (team_id, channel_id, paper_key, user_id, kind, reaction, at, paper) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*_signal_key(s), iso_utc(s.at), _paper_json(s.paper)) for s in state.signals],
+            )
+            conn.executemany(
+                "INSERT INTO paper_messages (team_id, channel_id, ts, paper) VALUES (?, ?, ?, ?)",
+                [(t, c, ts, _paper_json(p)) for t, c, ts, p in state.messages],
+            )
+
+
+@dataclass(frozen=True)
+class TeamState:
+    """The whole team layer of a store, as ``migrate-store`` copies and compares it."""
+
+    saved: list[SavedPaper]
+    signals: list[Signal]
+    messages: list[tuple[str, str, str, PaperRef]]
 
 
 def iso_utc(moment: datetime) -> str:

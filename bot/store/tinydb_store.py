@@ -44,7 +44,7 @@ from bot.errors import StoreError, StoreFullError, StoreLockedError
 from bot.models import ChannelConfig, PaperRef, RunRecord, SavedPaper, Signal
 from bot.store.atomic_file import replace_atomically, temp_prefix
 from bot.store.base import SCHEMA_VERSION
-from bot.store.sqlite_ledger import PostedLedger, SqliteLedger, ledger_path_for
+from bot.store.sqlite_ledger import PostedLedger, SqliteLedger, TeamState, ledger_path_for
 
 __all__ = ["MIGRATIONS", "AtomicJSONStorage", "MemoryJSONStorage", "TinyStore"]
 
@@ -691,6 +691,14 @@ class TinyStore:
         """Every channel's posted keys with the Hugging Face day each was first posted for."""
         with self._reading():
             return self._ledger.posted_ledger()
+
+    def team_state(self) -> TeamState:
+        with self._reading():
+            return self._ledger.team_state()
+
+    def import_team(self, state: TeamState) -> None:
+        with self._reading():
+            self._ledger.import_team(state)
 
     def import_state(self, channels: list[ChannelConfig], runs: list[RunRecord], posted: PostedLedger) -> None:
         """Load a whole copied state into this empty store: the settings in one file write, the ledger in
