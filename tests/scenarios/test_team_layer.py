@@ -439,3 +439,18 @@ def test_an_upload_refused_by_the_workspace_is_said_plainly(
     fake_slack.uploads_disabled = True
     text = bot.command("export saved").text
     assert "file_uploads_disabled" in text and fake_slack.files() == []
+
+
+def test_search_results_and_shared_cards_say_how_many_saved_the_paper(
+    bot: RunningBot, fake_hf: FakeHF, fake_slack: FakeSlack
+) -> None:
+    fake_hf.extra_papers = [make_entry("2608.00077", "Team Reading Paper", upvotes=5)]
+    for user in ("U0002", "U0003"):
+        bot.store.save_paper(SavedPaper(TEAM, user, PaperRef("2608.00077", "Team Reading Paper"), FRIDAY_0900))
+    bot.store.save_paper(SavedPaper("T0002", "U0004", PaperRef("2608.00077", "Team Reading Paper"), FRIDAY_0900))
+    result = bot.command("2608.00077")
+    assert "🔖 Saved by 2" in result.text  # this workspace's savers only
+    assert save_buttons(result.reply["blocks"]).keys() == {"2608.00077"}
+    share(bot, fake_hf, fake_slack)
+    [post] = fake_slack.posts("C0001")
+    assert "🔖 Saved by 2" in texts_of(post.args) and "Shared by <@U0007>" in texts_of(post.args)
