@@ -205,3 +205,71 @@ def test_the_settings_form_turns_the_recap_on_and_off(bot: RunningBot, fake_slac
     submit(bot, again, **{BLOCK_RECAP_DAY: "off"})
     bot.listener_pool.settle()
     assert bot.store.get_channel("C0001").recap_day is None
+
+
+def test_a_recap_claim_a_dead_process_left_is_settled_from_history(
+    bot: RunningBot, fake_hf: FakeHF, fake_slack: FakeSlack
+) -> None:
+    from bot.models import RunRecord
+    from bot.posting.reconcile import digest_metadata
+
+    fill_week(fake_hf)
+    opt_in(bot)
+    recaps = bot.services.recaps
+    assert recaps is not None
+    friday_1600 = datetime(2026, 8, 21, 16, 0, tzinfo=UTC)
+    # Killed after the claim, before Slack was called: nothing in the channel.
+    lost = RunRecord(
+        "C0001", friday_1600.date(), RunState.CLAIMED, "dead-1", friday_1600, kind=RunKind.RECAP, period=WEEK
+    )
+    assert bot.store.claim_run(lost)
+    assert recaps.run_due(friday_1600 + timedelta(minutes=1)).outcomes == {}  # within the lease: left alone
+    assert recaps.run_due(friday_1600 + timedelta(minutes=5)).outcomes == {"C0001": "posted"}
+    assert len(recap_posts(fake_slack)) == 1
+
+    # Killed after Slack stored the recap, before it was recorded: found by its tag, never sent again.
+    bot.command("set recap fri 16:00", channel="C0002")
+    bot.store.update_channel("C0002", lambda c: c.replace(recap_since=""))
+    ghost = RunRecord(
+        "C0002", friday_1600.date(), RunState.CLAIMED, "dead-2", friday_1600, kind=RunKind.RECAP, period=WEEK
+    )
+    assert bot.store.claim_run(ghost)
+    ts = bot.services.poster.post_message(
+        "C0002", text="Weekly recap", metadata=digest_metadata("dead-2", ghost.local_date, [])
+    )
+    outcome = recaps.run_due(friday_1600 + timedelta(minutes=5)).outcomes
+    assert outcome.get("C0002") == "skipped"
+    entry = bot.store.get_entry("C0002", RunKind.RECAP, WEEK)
+    assert entry is not None and entry.state == RunState.POSTED and entry.ts == (ts,)
+    assert len(fake_slack.posts("C0002")) == 1
+
+
+def test_a_connection_lost_after_slack_stored_the_recap_is_not_posted_again(
+    bot: RunningBot, fake_hf: FakeHF, fake_slack: FakeSlack
+) -> None:
+    fill_week(fake_hf)
+    opt_in(bot)
+    recaps = bot.services.recaps
+    assert recaps is not None
+    fake_slack.fail("chat.postMessage", channel="C0001", drop_after_answer=True)
+    friday_1600 = datetime(2026, 8, 21, 16, 0, tzinfo=UTC)
+    assert recaps.run_due(friday_1600).outcomes == {"C0001": "posted"}
+    assert recaps.run_due(friday_1600 + timedelta(minutes=10)).outcomes in ({}, {"C0001": "skipped"})
+    assert len(recap_posts(fake_slack)) == 1
+    entry = bot.store.get_entry("C0001", RunKind.RECAP, WEEK)
+    assert entry is not None and entry.state == RunState.POSTED and entry.ts
+
+
+def test_a_refused_recap_is_retried_later_and_posted_once(
+    bot: RunningBot, fake_hf: FakeHF, fake_slack: FakeSlack
+) -> None:
+    fill_week(fake_hf)
+    opt_in(bot)
+    recaps = bot.services.recaps
+    assert recaps is not None
+    fake_slack.fail("chat.postMessage", "internal_error", status=500, channel="C0001", times=1)
+    friday_1600 = datetime(2026, 8, 21, 16, 0, tzinfo=UTC)
+    assert recaps.run_due(friday_1600).outcomes == {"C0001": "failed"}
+    assert recaps.run_due(friday_1600 + timedelta(minutes=1)).outcomes == {}  # backing off
+    assert recaps.run_due(friday_1600 + timedelta(minutes=6)).outcomes == {"C0001": "posted"}
+    assert len(recap_posts(fake_slack)) == 1 and len(fake_slack.files()) == 1
