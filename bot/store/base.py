@@ -76,6 +76,10 @@ class Store(Protocol):
     def saved_papers(self, team_id: str, user_id: str) -> list[SavedPaper]:
         """A person's reading list: unread first, then newest saved first."""
 
+    def reading_list(self, team_id: str, user_id: str, *, offset: int, limit: int) -> tuple[list[SavedPaper], int, int]:
+        """One page of a person's reading list in ``saved_papers``' order, with the list's total and unread
+        counts: the Home tab reads only the page it shows, however long the list."""
+
     def set_read(self, team_id: str, user_id: str, key: str, read_at: datetime | None) -> bool:
         """Mark a saved paper read (``read_at``) or unread (None); False when it is not in the list."""
 
@@ -93,6 +97,12 @@ class Store(Protocol):
 
     def signals(self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None) -> list[Signal]:
         """The workspace's signals at or after ``since`` (in these channels only, when given), oldest first."""
+
+    def signal_counts(
+        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None
+    ) -> list[tuple[str, PaperRef, int]]:
+        """(channel, paper, how many different people signalled it there) since ``since``: team picks,
+        counted by the database instead of reading every signal."""
 
     def remember_message(self, team_id: str, channel_id: str, ts: str, paper: PaperRef) -> None:
         """The bot posted a message showing only ``paper``: a reaction on it is a signal for that paper."""

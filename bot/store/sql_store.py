@@ -14,12 +14,13 @@ transaction or constraint, so any number of bot processes may share the database
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, delete, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Text, create_engine, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -237,6 +238,22 @@ class SqlStore:
             rows = conn.execute(query).all()
         return [SavedPaper(team_id, user_id, PaperRef.from_doc(p), at, read) for at, read, p in rows]
 
+    def reading_list(self, team_id: str, user_id: str, *, offset: int, limit: int) -> tuple[list[SavedPaper], int, int]:
+        mine = (saved_t.c.team_id == team_id, saved_t.c.user_id == user_id)
+        counts = select(func.count(), func.count() - func.count(saved_t.c.read_at)).where(*mine)
+        query = (
+            select(saved_t.c.saved_at, saved_t.c.read_at, saved_t.c.paper)
+            .where(*mine)
+            .order_by(saved_t.c.read_at.is_not(None), saved_t.c.saved_at.desc(), saved_t.c.paper_key)
+            .limit(max(0, limit))
+            .offset(max(0, offset))
+        )
+        with self._tx() as conn:
+            total, unread = conn.execute(counts).one()
+            rows = conn.execute(query).all()
+        page = [SavedPaper(team_id, user_id, PaperRef.from_doc(p), at, read) for at, read, p in rows]
+        return page, int(total), int(unread)
+
     def set_read(self, team_id: str, user_id: str, key: str, read_at: datetime | None) -> bool:
         with self._tx() as conn:
             return (
@@ -294,6 +311,25 @@ class SqlStore:
             for channel, user, kind, reaction, at, paper in rows
         ]
         return sorted(found, key=lambda s: (s.at, s.channel_id, s.key, s.user_id))
+
+    def signal_counts(
+        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None
+    ) -> list[tuple[str, PaperRef, int]]:
+        query = (
+            select(
+                signals_t.c.channel_id,
+                func.count(signals_t.c.user_id.distinct()),
+                func.min(signals_t.c.paper.cast(Text)),  # any one copy of the paper: they are the same paper
+            )
+            .where(signals_t.c.team_id == team_id, signals_t.c.at >= since)
+            .group_by(signals_t.c.channel_id, signals_t.c.paper_key)
+        )
+        if channel_ids is not None:
+            query = query.where(signals_t.c.channel_id.in_(sorted(set(channel_ids))))
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        found = [(channel, PaperRef.from_doc(json.loads(doc)), int(n)) for channel, n, doc in rows]
+        return sorted(found, key=lambda r: (r[0], r[1].key))
 
     def remember_message(self, team_id: str, channel_id: str, ts: str, paper: PaperRef) -> None:
         statement = insert(paper_messages_t).values(team_id=team_id, channel_id=channel_id, ts=ts, paper=paper.to_doc())

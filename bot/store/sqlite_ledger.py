@@ -331,6 +331,23 @@ class SqliteLedger:
             for saved_at, read_at, paper in rows
         ]
 
+    def reading_list(self, team_id: str, user_id: str, *, offset: int, limit: int) -> tuple[list[SavedPaper], int, int]:
+        with self._read() as conn:
+            total, unread = conn.execute(
+                "SELECT count(*), count(*) - count(read_at) FROM saved WHERE team_id = ? AND user_id = ?",
+                (team_id, user_id),
+            ).fetchone()
+            rows = conn.execute(
+                "SELECT saved_at, read_at, paper FROM saved WHERE team_id = ? AND user_id = ? "
+                "ORDER BY read_at IS NOT NULL, saved_at DESC, paper_key LIMIT ? OFFSET ?",
+                (team_id, user_id, max(0, limit), max(0, offset)),
+            ).fetchall()
+        page = [
+            SavedPaper(team_id, user_id, _paper(paper), _time(saved_at), _time(read_at) if read_at else None)
+            for saved_at, read_at, paper in rows
+        ]
+        return page, int(total), int(unread)
+
     def set_read(self, team_id: str, user_id: str, key: str, read_at: datetime | None) -> bool:
         with self._tx() as conn:
             return (
@@ -404,6 +421,28 @@ class SqliteLedger:
         for channel_id, user_id, kind, reaction, at, paper in rows:
             found.append(Signal(team_id, channel_id, user_id, kind, _paper(paper), _time(at), reaction))
         return sorted(found, key=lambda s: (s.at, s.channel_id, s.key, s.user_id))
+
+    def signal_counts(
+        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None
+    ) -> list[tuple[str, PaperRef, int]]:
+        query = (
+            "SELECT channel_id, paper_key, count(DISTINCT user_id), max(paper) FROM signals "
+            "WHERE team_id = ? AND at >= ?"
+        )
+        params: list[str] = [team_id, iso_utc(since)]
+        rows: list[tuple[str, str, int, str]] = []
+        with self._read() as conn:
+            if channel_ids is None:
+                rows = conn.execute(query + " GROUP BY channel_id, paper_key", params).fetchall()
+            else:
+                wanted = sorted(set(channel_ids))
+                for start in range(0, len(wanted), 500):
+                    chunk = wanted[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows += conn.execute(
+                        f"{query} AND channel_id IN ({marks}) GROUP BY channel_id, paper_key", [*params, *chunk]
+                    ).fetchall()
+        return sorted(((c, _paper(p), int(n)) for c, _key, n, p in rows), key=lambda r: (r[0], r[1].key))
 
     def remember_message(self, team_id: str, channel_id: str, ts: str, paper: PaperRef) -> None:
         with self._tx() as conn:

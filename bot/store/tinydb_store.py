@@ -649,6 +649,10 @@ class TinyStore:
         with self._reading():
             return self._ledger.saved_papers(team_id, user_id)
 
+    def reading_list(self, team_id: str, user_id: str, *, offset: int, limit: int) -> tuple[list[SavedPaper], int, int]:
+        with self._reading():
+            return self._ledger.reading_list(team_id, user_id, offset=offset, limit=limit)
+
     def set_read(self, team_id: str, user_id: str, key: str, read_at: datetime | None) -> bool:
         with self._reading():
             return self._ledger.set_read(team_id, user_id, key, read_at)
@@ -672,6 +676,12 @@ class TinyStore:
     def signals(self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None) -> list[Signal]:
         with self._reading():
             return self._ledger.signals(team_id, since=since, channel_ids=channel_ids)
+
+    def signal_counts(
+        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None
+    ) -> list[tuple[str, PaperRef, int]]:
+        with self._reading():
+            return self._ledger.signal_counts(team_id, since=since, channel_ids=channel_ids)
 
     def remember_message(self, team_id: str, channel_id: str, ts: str, paper: PaperRef) -> None:
         with self._reading():

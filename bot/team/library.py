@@ -22,7 +22,7 @@ from bot.feed.hf import HFClient
 from bot.feed.papers import ARXIV_ID_RE, Paper, arxiv_key
 from bot.models import PaperRef, SavedPaper, Signal, SignalKind
 from bot.store import Store
-from bot.team.picks import team_picks
+from bot.team.picks import picks_from_counts
 from bot.ui.home import PAGE_SIZE, home_view
 
 __all__ = ["PICKS_WINDOW", "SaveResult", "TeamLibrary", "ref_of"]
@@ -172,12 +172,16 @@ class TeamLibrary:
     ) -> dict[str, Any]:
         """The person's Home tab: their reading list from ``offset`` and the team picks of ``channels``
         (the channels they are in; None: every channel of the workspace, () none)."""
-        saved = self.store.saved_papers(team_id, user_id)
-        page = [item.key for item in saved[offset : offset + PAGE_SIZE]]
-        counts = self.store.save_counts(team_id, page) if page else {}
+        page, total, unread = self.store.reading_list(team_id, user_id, offset=offset, limit=PAGE_SIZE)
+        if not page and offset:  # the list shrank under this page: show its last page
+            offset = max(0, (total - 1) // PAGE_SIZE * PAGE_SIZE)
+            page, total, unread = self.store.reading_list(team_id, user_id, offset=offset, limit=PAGE_SIZE)
+        counts = self.store.save_counts(team_id, [item.key for item in page]) if page else {}
         picks = []
         if channels is None or channels:
             since = self.clock() - PICKS_WINDOW
-            picks = team_picks(self.store.signals(team_id, since=since, channel_ids=channels))
+            picks = picks_from_counts(self.store.signal_counts(team_id, since=since, channel_ids=channels))
         today: date = self.clock().date()
-        return home_view(saved, today=today, offset=offset, saved_by=counts, picks=picks, notice=notice)
+        return home_view(
+            page, total=total, unread=unread, today=today, offset=offset, saved_by=counts, picks=picks, notice=notice
+        )

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from bot.models import PaperRef, Signal
 from bot.ui.home import ChannelPicks
 
-__all__ = ["people_per_paper", "team_picks"]
+__all__ = ["people_per_paper", "picks_from_counts"]
 
 
 def people_per_paper(signals: Iterable[Signal]) -> dict[str, tuple[PaperRef, int]]:
@@ -26,17 +26,16 @@ def people_per_paper(signals: Iterable[Signal]) -> dict[str, tuple[PaperRef, int
     return {key: (papers[key], len(users)) for key, users in people.items()}
 
 
-def team_picks(signals: Iterable[Signal], *, per_channel: int = 3) -> list[ChannelPicks]:
-    """Each channel's best ``per_channel`` papers (most people, then most upvotes), channels with the
-    most people signalling first."""
-    by_channel: dict[str, list[Signal]] = defaultdict(list)
-    for signal in signals:
-        by_channel[signal.channel_id].append(signal)
+def picks_from_counts(counts: Iterable[tuple[str, PaperRef, int]], *, per_channel: int = 3) -> list[ChannelPicks]:
+    """Team picks from the store's per-(channel, paper) people counts (``Store.signal_counts``): each
+    channel's best ``per_channel`` papers (most people, then most upvotes), channels whose best pick
+    drew the most people first."""
+    by_channel: dict[str, list[tuple[PaperRef, int]]] = defaultdict(list)
+    for channel_id, paper, people in counts:
+        by_channel[channel_id].append((paper, people))
     ranked = []
     for channel_id, found in by_channel.items():
-        counted = people_per_paper(found)
-        best = sorted(counted.values(), key=lambda pc: (-pc[1], -pc[0].upvotes, pc[0].key))[:per_channel]
-        activity = len({s.user_id for s in found})
-        ranked.append((activity, channel_id, ChannelPicks(channel_id, tuple(best))))
-    ranked.sort(key=lambda item: (-item[0], item[1]))
-    return [picks for _, _, picks in ranked]
+        best = sorted(found, key=lambda pc: (-pc[1], -pc[0].upvotes, pc[0].key))[:per_channel]
+        ranked.append((best[0][1], sum(n for _, n in found), channel_id, ChannelPicks(channel_id, tuple(best))))
+    ranked.sort(key=lambda item: (-item[0], -item[1], item[2]))
+    return [picks for *_, picks in ranked]

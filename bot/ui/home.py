@@ -115,24 +115,26 @@ def _picks_blocks(picks: Sequence[ChannelPicks], room: int) -> list[dict[str, An
 
 
 def home_view(
-    saved: Sequence[SavedPaper],
+    page: Sequence[SavedPaper],
     *,
+    total: int,
+    unread: int,
     today: date,
     offset: int = 0,
     saved_by: Mapping[str, int] | None = None,
     picks: Sequence[ChannelPicks] = (),
     notice: str = "",
 ) -> dict[str, Any]:
-    """The Home tab: the reading list from ``offset`` (unread first, newest saved first, as the store
-    returns it), then the team picks of the person's channels. ``notice``: one line on top (mrkdwn,
-    already escaped), e.g. what the last button did."""
+    """The Home tab: one page of the reading list (``page``: at most ``PAGE_SIZE`` papers from position
+    ``offset`` of a list of ``total``, unread first, newest saved first, as the store returns it), then
+    the team picks of the person's channels. ``notice``: one line on top (mrkdwn, already escaped),
+    e.g. what the last button did."""
     saved_by = saved_by or {}
-    offset = max(0, min(offset, max(len(saved) - 1, 0)))
-    unread = sum(1 for item in saved if item.unread)
+    page = list(page)[:PAGE_SIZE]
     blocks: list[dict[str, Any]] = [_header("📚 Your reading list")]
     if notice:
         blocks.append(_context(notice))
-    if not saved:
+    if not total:
         blocks.append(
             _section(
                 "*Nothing saved yet.* Press *Save* on any paper card (the daily posts, search results, shared "
@@ -141,17 +143,16 @@ def home_view(
             )
         )
     else:
-        summary = f"{len(saved)} saved · {unread} unread · only you can see this list"
-        page = saved[offset : offset + PAGE_SIZE]
+        summary = f"{total} saved · {unread} unread · only you can see this list"
         if offset:
             summary += f" · showing {offset + 1}–{offset + len(page)}"
         blocks.append(_context(summary))
         for item in page:
             blocks += _saved_item(item, saved_by.get(item.key, 0), today)
         nav = []
-        if offset + PAGE_SIZE < len(saved):
-            rest = len(saved) - offset - PAGE_SIZE
-            nav.append(_button(f"Show more ({rest} more)", HOME_MORE, str(offset + PAGE_SIZE)))
+        if offset + len(page) < total:
+            rest = total - offset - len(page)
+            nav.append(_button(f"Show more ({rest} more)", HOME_MORE, str(offset + len(page))))
         if offset:
             nav.append(_button("Back to the top", HOME_MORE, "0"))
         if nav:

@@ -135,3 +135,33 @@ def test_concurrent_saves_of_one_paper_store_it_once(any_store: Store) -> None:
     for thread in threads:
         thread.join()
     assert results.count(True) == 1 and len(any_store.saved_papers("T1", "U1")) == 1
+
+
+def test_a_reading_list_page_and_its_counts(any_store: Store) -> None:
+    for n in range(7):
+        any_store.save_paper(saved(n, at=T0 + timedelta(minutes=n)))
+    any_store.set_read("T1", "U1", "2608.00006", T0 + timedelta(hours=1))
+    any_store.save_paper(saved(1, user="U2"))
+    page, total, unread = any_store.reading_list("T1", "U1", offset=2, limit=3)
+    assert (total, unread) == (7, 6)
+    assert [s.key for s in page] == [s.key for s in any_store.saved_papers("T1", "U1")][2:5]
+    assert any_store.reading_list("T1", "U1", offset=7, limit=3) == ([], 7, 6)
+    assert any_store.reading_list("T9", "U1", offset=0, limit=3) == ([], 0, 0)
+
+
+def test_signal_counts_count_different_people_per_channel_and_paper(any_store: Store) -> None:
+    any_store.add_signal(signal(1, "U1"))
+    any_store.add_signal(signal(1, "U1", kind=SignalKind.REACTION, reaction="fire"))  # the same person again
+    any_store.add_signal(signal(1, "U2", kind=SignalKind.SHARE))
+    any_store.add_signal(signal(2, "U3"))
+    any_store.add_signal(signal(1, "U4", channel="C2"))
+    any_store.add_signal(signal(3, "U5", at=T0 - timedelta(days=30)))  # too old
+    any_store.add_signal(signal(1, "U6", team="T2"))  # another workspace
+    since = T0 - timedelta(days=7)
+    assert [(c, p.key, n) for c, p, n in any_store.signal_counts("T1", since=since)] == [
+        ("C1", "2608.00001", 2),
+        ("C1", "2608.00002", 1),
+        ("C2", "2608.00001", 1),
+    ]
+    only = any_store.signal_counts("T1", since=since, channel_ids=["C2"])
+    assert [(c, p.key, n) for c, p, n in only] == [("C2", "2608.00001", 1)] and only[0][1] == paper(1)
