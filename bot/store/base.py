@@ -99,10 +99,11 @@ class Store(Protocol):
         """The workspace's signals at or after ``since`` (in these channels only, when given), oldest first."""
 
     def signal_counts(
-        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None
+        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None, per_channel: int = 3
     ) -> list[tuple[str, PaperRef, int]]:
-        """(channel, paper, how many different people signalled it there) since ``since``: team picks,
-        counted by the database instead of reading every signal."""
+        """Team picks, counted by the database instead of reading every signal: for each channel, its
+        ``per_channel`` papers most people signalled since ``since`` (ties: more upvotes, then the id), as
+        (channel, paper, people), by channel then rank."""
 
     def remember_message(self, team_id: str, channel_id: str, ts: str, paper: PaperRef) -> None:
         """The bot posted a message showing only ``paper``: a reaction on it is a signal for that paper."""

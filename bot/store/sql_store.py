@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Text, create_engine, delete, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Integer, Text, create_engine, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -313,23 +313,36 @@ class SqlStore:
         return sorted(found, key=lambda s: (s.at, s.channel_id, s.key, s.user_id))
 
     def signal_counts(
-        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None
+        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None, per_channel: int = 3
     ) -> list[tuple[str, PaperRef, int]]:
-        query = (
+        people = func.count(signals_t.c.user_id.distinct())
+        upvotes = func.max(signals_t.c.paper["upvotes"].astext.cast(Integer))
+        grouped = (
             select(
                 signals_t.c.channel_id,
-                func.count(signals_t.c.user_id.distinct()),
-                func.min(signals_t.c.paper.cast(Text)),  # any one copy of the paper: they are the same paper
+                people.label("people"),
+                func.min(signals_t.c.paper.cast(Text)).label("paper"),  # any copy: they are the same paper
+                func.row_number()
+                .over(
+                    partition_by=signals_t.c.channel_id,
+                    order_by=(people.desc(), upvotes.desc().nulls_last(), signals_t.c.paper_key),
+                )
+                .label("rank"),
             )
             .where(signals_t.c.team_id == team_id, signals_t.c.at >= since)
             .group_by(signals_t.c.channel_id, signals_t.c.paper_key)
         )
         if channel_ids is not None:
-            query = query.where(signals_t.c.channel_id.in_(sorted(set(channel_ids))))
+            grouped = grouped.where(signals_t.c.channel_id.in_(sorted(set(channel_ids))))
+        ranked = grouped.subquery()
+        query = (
+            select(ranked.c.channel_id, ranked.c.people, ranked.c.paper)
+            .where(ranked.c.rank <= per_channel)
+            .order_by(ranked.c.channel_id, ranked.c.rank)
+        )
         with self._tx() as conn:
             rows = conn.execute(query).all()
-        found = [(channel, PaperRef.from_doc(json.loads(doc)), int(n)) for channel, n, doc in rows]
-        return sorted(found, key=lambda r: (r[0], r[1].key))
+        return [(channel, PaperRef.from_doc(json.loads(doc)), int(n)) for channel, n, doc in rows]
 
     def remember_message(self, team_id: str, channel_id: str, ts: str, paper: PaperRef) -> None:
         statement = insert(paper_messages_t).values(team_id=team_id, channel_id=channel_id, ts=ts, paper=paper.to_doc())

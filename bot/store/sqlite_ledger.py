@@ -423,26 +423,30 @@ class SqliteLedger:
         return sorted(found, key=lambda s: (s.at, s.channel_id, s.key, s.user_id))
 
     def signal_counts(
-        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None
+        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None, per_channel: int = 3
     ) -> list[tuple[str, PaperRef, int]]:
-        query = (
-            "SELECT channel_id, paper_key, count(DISTINCT user_id), max(paper) FROM signals "
-            "WHERE team_id = ? AND at >= ?"
-        )
-        params: list[str] = [team_id, iso_utc(since)]
-        rows: list[tuple[str, str, int, str]] = []
+        where = "team_id = ? AND at >= ?"
+        params: list[object] = [team_id, iso_utc(since)]
+        chunks: list[list[str]] = [[]]
+        if channel_ids is not None:
+            wanted = sorted(set(channel_ids))
+            chunks = [wanted[start : start + 500] for start in range(0, len(wanted), 500)]
+        rows: list[tuple[str, int, str]] = []
         with self._read() as conn:
-            if channel_ids is None:
-                rows = conn.execute(query + " GROUP BY channel_id, paper_key", params).fetchall()
-            else:
-                wanted = sorted(set(channel_ids))
-                for start in range(0, len(wanted), 500):
-                    chunk = wanted[start : start + 500]
-                    marks = ",".join("?" * len(chunk))
-                    rows += conn.execute(
-                        f"{query} AND channel_id IN ({marks}) GROUP BY channel_id, paper_key", [*params, *chunk]
-                    ).fetchall()
-        return sorted(((c, _paper(p), int(n)) for c, _key, n, p in rows), key=lambda r: (r[0], r[1].key))
+            for chunk in chunks:
+                if channel_ids is not None and not chunk:
+                    continue
+                condition = where + (f" AND channel_id IN ({','.join('?' * len(chunk))})" if chunk else "")
+                rows += conn.execute(
+                    "SELECT channel_id, people, paper FROM ("
+                    " SELECT channel_id, count(DISTINCT user_id) AS people, max(paper) AS paper, row_number() OVER ("
+                    "  PARTITION BY channel_id ORDER BY count(DISTINCT user_id) DESC,"
+                    "  max(json_extract(paper, '$.upvotes')) DESC, paper_key) AS rank"
+                    f" FROM signals WHERE {condition} GROUP BY channel_id, paper_key"
+                    ") WHERE rank <= ? ORDER BY channel_id, rank",
+                    [*params, *chunk, per_channel],
+                ).fetchall()
+        return [(channel, _paper(paper), int(people)) for channel, people, paper in rows]
 
     def remember_message(self, team_id: str, channel_id: str, ts: str, paper: PaperRef) -> None:
         with self._tx() as conn:

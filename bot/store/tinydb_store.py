@@ -678,10 +678,10 @@ class TinyStore:
             return self._ledger.signals(team_id, since=since, channel_ids=channel_ids)
 
     def signal_counts(
-        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None
+        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None, per_channel: int = 3
     ) -> list[tuple[str, PaperRef, int]]:
         with self._reading():
-            return self._ledger.signal_counts(team_id, since=since, channel_ids=channel_ids)
+            return self._ledger.signal_counts(team_id, since=since, channel_ids=channel_ids, per_channel=per_channel)
 
     def remember_message(self, team_id: str, channel_id: str, ts: str, paper: PaperRef) -> None:
         with self._reading():

@@ -23,7 +23,7 @@ from bot.feed.papers import ARXIV_ID_RE, Paper, arxiv_key
 from bot.models import PaperRef, SavedPaper, Signal, SignalKind
 from bot.store import Store
 from bot.team.picks import picks_from_counts
-from bot.ui.home import PAGE_SIZE, home_view
+from bot.ui.home import PAGE_SIZE, PICKS_PER_CHANNEL, home_view
 
 __all__ = ["PICKS_WINDOW", "SaveResult", "TeamLibrary", "ref_of"]
 
@@ -180,7 +180,8 @@ class TeamLibrary:
         picks = []
         if channels is None or channels:
             since = self.clock() - PICKS_WINDOW
-            picks = picks_from_counts(self.store.signal_counts(team_id, since=since, channel_ids=channels))
+            people = self.store.signal_counts(team_id, since=since, channel_ids=channels, per_channel=PICKS_PER_CHANNEL)
+            picks = picks_from_counts(people, per_channel=PICKS_PER_CHANNEL)
         today: date = self.clock().date()
         return home_view(
             page, total=total, unread=unread, today=today, offset=offset, saved_by=counts, picks=picks, notice=notice

@@ -29,13 +29,13 @@ def people_per_paper(signals: Iterable[Signal]) -> dict[str, tuple[PaperRef, int
 def picks_from_counts(counts: Iterable[tuple[str, PaperRef, int]], *, per_channel: int = 3) -> list[ChannelPicks]:
     """Team picks from the store's per-(channel, paper) people counts (``Store.signal_counts``): each
     channel's best ``per_channel`` papers (most people, then most upvotes), channels whose best pick
-    drew the most people first."""
+    drew the most people first (then those whose picks drew the most in all)."""
     by_channel: dict[str, list[tuple[PaperRef, int]]] = defaultdict(list)
     for channel_id, paper, people in counts:
         by_channel[channel_id].append((paper, people))
     ranked = []
     for channel_id, found in by_channel.items():
         best = sorted(found, key=lambda pc: (-pc[1], -pc[0].upvotes, pc[0].key))[:per_channel]
-        ranked.append((best[0][1], sum(n for _, n in found), channel_id, ChannelPicks(channel_id, tuple(best))))
+        ranked.append((best[0][1], sum(n for _, n in best), channel_id, ChannelPicks(channel_id, tuple(best))))
     ranked.sort(key=lambda item: (-item[0], -item[1], item[2]))
     return [picks for *_, picks in ranked]

@@ -19,7 +19,16 @@ from bot.models import PaperRef, SavedPaper
 from bot.ui.ids import BIBTEX_CALLBACK, HOME_BIBTEX, HOME_MORE, HOME_READ, HOME_REMOVE, HOME_UNREAD
 from bot.ui.render import escape_mrkdwn, format_authors, format_day, mrkdwn_link, saved_by_text, truncate
 
-__all__ = ["MAX_VIEW_BLOCKS", "PAGE_SIZE", "ChannelPicks", "bibtex_view", "home_offset", "home_view", "offset_metadata"]
+__all__ = [
+    "MAX_VIEW_BLOCKS",
+    "PAGE_SIZE",
+    "PICKS_PER_CHANNEL",
+    "ChannelPicks",
+    "bibtex_view",
+    "home_offset",
+    "home_view",
+    "offset_metadata",
+]
 
 MAX_VIEW_BLOCKS = 100  # Slack's cap for a Home tab (views.publish)
 PAGE_SIZE = 20  # papers per page: 40 blocks, leaving room for the team picks and the headings

@@ -158,10 +158,14 @@ def test_signal_counts_count_different_people_per_channel_and_paper(any_store: S
     any_store.add_signal(signal(3, "U5", at=T0 - timedelta(days=30)))  # too old
     any_store.add_signal(signal(1, "U6", team="T2"))  # another workspace
     since = T0 - timedelta(days=7)
-    assert [(c, p.key, n) for c, p, n in any_store.signal_counts("T1", since=since)] == [
+    any_store.add_signal(signal(4, "U7", channel="C2"))
+    any_store.add_signal(signal(5, "U7", channel="C2"))  # more upvotes than 2608.00004: ranks before it
+    assert [(c, p.key, n) for c, p, n in any_store.signal_counts("T1", since=since, per_channel=2)] == [
         ("C1", "2608.00001", 2),
         ("C1", "2608.00002", 1),
-        ("C2", "2608.00001", 1),
+        ("C2", "2608.00005", 1),
+        ("C2", "2608.00004", 1),
     ]
-    only = any_store.signal_counts("T1", since=since, channel_ids=["C2"])
-    assert [(c, p.key, n) for c, p, n in only] == [("C2", "2608.00001", 1)] and only[0][1] == paper(1)
+    only = any_store.signal_counts("T1", since=since, channel_ids=["C2"], per_channel=5)
+    assert [(c, p.key, n) for c, p, n in only] == [("C2", k, 1) for k in ("2608.00005", "2608.00004", "2608.00001")]
+    assert only[2][1] == paper(1) and any_store.signal_counts("T1", since=since, channel_ids=[]) == []
