@@ -14,7 +14,7 @@ from typing import Any
 import bibtexparser
 import pytest
 
-from bot.models import PaperRef, SavedPaper, SignalKind
+from bot.models import PaperRef, SavedPaper, Signal, SignalKind
 from bot.ui.ids import (
     FORGET_CONFIRM,
     HOME_BIBTEX,
@@ -454,3 +454,17 @@ def test_search_results_and_shared_cards_say_how_many_saved_the_paper(
     share(bot, fake_hf, fake_slack)
     [post] = fake_slack.posts("C0001")
     assert "🔖 Saved by 2" in texts_of(post.args) and "Shared by <@U0007>" in texts_of(post.args)
+
+
+def test_hostile_titles_and_names_are_inert_in_the_home_tab(bot: RunningBot, fake_slack: FakeSlack) -> None:
+    hostile = PaperRef("2608.00666", "<!channel> Free <https://evil.example|prizes> & more", ("<@U0BOSS>",))
+    bot.store.save_paper(SavedPaper(TEAM, "U0001", hostile, FRIDAY_0900))
+    bot.store.add_signal(Signal(TEAM, "C0001", "U0002", SignalKind.SAVE, hostile, FRIDAY_0900))
+    fake_slack.user_channels["U0001"] = ["C0001"]
+    text = home_text(open_home(bot, fake_slack))
+    assert "<!channel>" not in text and "<@U0BOSS>" not in text and "<https://evil" not in text
+    assert "&lt;!channel&gt; Free &lt;https://evil.example¦prizes&gt; &amp; more" in text
+    click_in_home(bot, fake_slack, HOME_BIBTEX, "2608.00666")
+    [opened] = fake_slack.calls("views.open")
+    modal = texts_of({"blocks": opened.args["view"]["blocks"]})
+    assert "<!channel>" not in modal and "\\&lt;!channel\\&gt;" not in modal and "&lt;!channel&gt;" in modal
