@@ -468,3 +468,17 @@ def test_hostile_titles_and_names_are_inert_in_the_home_tab(bot: RunningBot, fak
     [opened] = fake_slack.calls("views.open")
     modal = texts_of({"blocks": opened.args["view"]["blocks"]})
     assert "<!channel>" not in modal and "\\&lt;!channel\\&gt;" not in modal and "&lt;!channel&gt;" in modal
+
+
+def test_a_save_while_hugging_face_is_down_keeps_the_paper_by_id(
+    bot: RunningBot, fake_hf: FakeHF, fake_slack: FakeSlack
+) -> None:
+    fake_hf.fail("/api/papers/", 503, times=100)
+    message = {"text": "worth reading: https://arxiv.org/abs/2607.01234"}
+    payload = message_action_payload(SAVE_SHORTCUT, message, response_url=fake_slack.response_url("down"))
+    assert bot.post(interactive_body(payload)).status_code == 200
+    [reply] = fake_slack.wait_for_responses(1, name="down")
+    assert "Saved *arXiv 2607.01234*" in reply["text"]
+    [kept] = bot.store.saved_papers(TEAM, "U0001")
+    assert kept.key == "2607.01234" and kept.paper.title == ""
+    assert "arXiv 2607.01234" in home_text(open_home(bot, fake_slack))
