@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 ALL_MATCHES = 500  # the filter's selection before signals re-rank it (a week holds a few hundred papers)
 RETRYABLE_UPLOAD = frozenset({"upload_failed", "service_unavailable", "ratelimited", "internal_error"})
 _CHART_CACHE = 256
+CHART_CHANNEL_SECONDS = 2.0  # a recap with its chart: draw (~0.1-0.3 s on a busy CPU), post, three upload calls
 
 
 class RecapRunner:
@@ -170,12 +171,13 @@ class RecapRunner:
         return summary
 
     def _pool_size(self, channels: int) -> int:
-        """As for the daily post: enough threads to keep the pacer's slots filled (a chart takes ~0.1 s
-        to draw and an upload three round trips, so each channel holds a thread a little longer)."""
+        """As for the daily post: enough threads to keep the pacer's slots filled. A channel holds its
+        thread about 2 s with a chart (drawing it, then three round trips to upload it) against half a
+        second without: sized at Slack's 285 posts a minute that is 16 threads, mostly waiting."""
         if self.workers is not None:
             return max(1, min(self.workers, channels))
         pacer = self.workspaces.default.pacer
-        wanted = math.ceil(pacer.rate * (1.0 if self.charts else 0.5) * 1.5) + 1
+        wanted = math.ceil(pacer.rate * (CHART_CHANNEL_SECONDS if self.charts else 0.5) * 1.5) + 1
         return max(1, min(MAX_POST_WORKERS, wanted, channels))
 
     def _run_channel(
