@@ -8,14 +8,24 @@ the last completed call.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
 from bot.models import ChannelConfig, PaperRef, RunRecord, SavedPaper, Signal
 
-__all__ = ["SCHEMA_VERSION", "Store"]
+__all__ = ["SCHEMA_VERSION", "Store", "TeamState"]
 
 SCHEMA_VERSION = 2
+
+
+@dataclass(frozen=True)
+class TeamState:
+    """The whole team layer of a store (issue 16), as ``migrate-store`` copies and compares it."""
+
+    saved: list[SavedPaper]
+    signals: list[Signal]
+    messages: list[tuple[str, str, str, PaperRef]]  # (team, channel, ts, paper) of one-paper messages
 
 
 class Store(Protocol):

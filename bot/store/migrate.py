@@ -19,9 +19,8 @@ from urllib.parse import urlsplit
 from bot.config import normalise_database_url, redact_url
 from bot.errors import ConfigError, StoreError
 from bot.models import ChannelConfig, RunRecord
-from bot.store.base import Store
+from bot.store.base import Store, TeamState
 from bot.store.sql_store import SqlStore
-from bot.store.sqlite_ledger import TeamState
 from bot.store.tinydb_store import TinyStore
 
 __all__ = ["CopyReport", "check_locations", "copy_store", "open_any"]

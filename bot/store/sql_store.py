@@ -28,9 +28,8 @@ from bot.config import redact_url
 from bot.errors import StoreError
 from bot.models import ChannelConfig, PaperRef, RunKind, RunRecord, RunState, SavedPaper, Signal
 from bot.store import ledger_rules as rules
-from bot.store.base import SCHEMA_VERSION
+from bot.store.base import SCHEMA_VERSION, TeamState
 from bot.store.sql_tables import channels_t, paper_messages_t, posted_t, runs_t, saved_t, signals_t
-from bot.store.sqlite_ledger import TeamState
 
 __all__ = ["SqlStore"]
 

@@ -25,15 +25,15 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.errors import StoreError, StoreFullError
 from bot.models import PaperRef, RunKind, RunRecord, RunState, SavedPaper, Signal
 from bot.store import ledger_rules as rules
+from bot.store.base import TeamState
 
-__all__ = ["LEDGER_SUFFIX", "PostedLedger", "SqliteLedger", "TeamState", "iso_utc", "ledger_path_for"]
+__all__ = ["LEDGER_SUFFIX", "PostedLedger", "SqliteLedger", "iso_utc", "ledger_path_for"]
 
 LEDGER_SUFFIX = ".ledger.sqlite3"
 PostedLedger = dict[str, dict[str, date | None]]  # channel -> paper key -> HF day it was first posted for
@@ -514,15 +514,6 @@ class SqliteLedger:
                 "INSERT INTO paper_messages (team_id, channel_id, ts, paper) VALUES (?, ?, ?, ?)",
                 [(t, c, ts, _paper_json(p)) for t, c, ts, p in state.messages],
             )
-
-
-@dataclass(frozen=True)
-class TeamState:
-    """The whole team layer of a store, as ``migrate-store`` copies and compares it."""
-
-    saved: list[SavedPaper]
-    signals: list[Signal]
-    messages: list[tuple[str, str, str, PaperRef]]
 
 
 def iso_utc(moment: datetime) -> str:

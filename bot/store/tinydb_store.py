@@ -43,8 +43,8 @@ from tinydb.table import Table
 from bot.errors import StoreError, StoreFullError, StoreLockedError
 from bot.models import ChannelConfig, PaperRef, RunRecord, SavedPaper, Signal
 from bot.store.atomic_file import replace_atomically, temp_prefix
-from bot.store.base import SCHEMA_VERSION
-from bot.store.sqlite_ledger import PostedLedger, SqliteLedger, TeamState, ledger_path_for
+from bot.store.base import SCHEMA_VERSION, TeamState
+from bot.store.sqlite_ledger import PostedLedger, SqliteLedger, ledger_path_for
 
 __all__ = ["MIGRATIONS", "AtomicJSONStorage", "MemoryJSONStorage", "TinyStore"]
 

@@ -41,7 +41,12 @@ def _when(moment: datetime | None) -> str:
 
 def status_text(config: ChannelConfig | None, next_post: datetime | None, last_run: RunRecord | None) -> str:
     if config is None or not config.subscribed:
-        return "This channel is not subscribed. Start daily posts with `/papers subscribe`."
+        recap = (
+            f"\n*Weekly recap:* {escape_mrkdwn(format_recap(config))}"
+            if config is not None and config.recap_day is not None
+            else ""
+        )
+        return "This channel is not subscribed. Start daily posts with `/papers subscribe`." + recap
     lines = [f"*Daily papers here:* {schedule_text(config)}"]
     if config.paused_reason:
         advice = slack_advice(config.paused_reason, "post") or "Run `/papers subscribe` to resume."
