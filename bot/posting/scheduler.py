@@ -117,6 +117,9 @@ class PostScheduler:
         removed = self.store.prune((datetime.now(UTC) - LEDGER_RETENTION).date())
         if removed:
             logger.info("pruned %d old ledger rows", removed)
+        signals = self.store.prune_signals(datetime.now(UTC) - LEDGER_RETENTION)  # the team layer (issue 16)
+        if signals:
+            logger.info("pruned %d signals older than %d days", signals, LEDGER_RETENTION.days)
 
     def _on_problem(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:

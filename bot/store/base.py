@@ -121,6 +121,11 @@ class Store(Protocol):
     def message_paper(self, team_id: str, channel_id: str, ts: str) -> PaperRef | None:
         """The paper of one of the bot's one-paper messages, or None for any other message."""
 
+    def prune_signals(self, before: datetime) -> int:
+        """Drop signals, and the record of one-paper messages, older than ``before``: picks look back a
+        week and a recap a week or two, so months-old signals about people are kept no longer than the
+        ledger's runs. Returns how many signals went. Reading lists are the people's own: never pruned."""
+
     def forget_user(self, team_id: str, user_id: str) -> tuple[int, int]:
         """Remove everything stored about a person in a workspace (reading list, signals); returns
         (saved papers, signals) removed. One transaction."""

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Text, create_engine, delete, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Float, Integer, Text, create_engine, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -362,6 +362,12 @@ class SqlStore:
         with self._tx() as conn:
             doc = conn.scalar(query)
         return None if doc is None else PaperRef.from_doc(doc)
+
+    def prune_signals(self, before: datetime) -> int:
+        with self._tx() as conn:
+            removed = conn.execute(delete(signals_t).where(signals_t.c.at < before)).rowcount
+            conn.execute(delete(paper_messages_t).where(paper_messages_t.c.ts.cast(Float) < before.timestamp()))
+        return int(removed)
 
     def forget_user(self, team_id: str, user_id: str) -> tuple[int, int]:
         with self._tx() as conn:

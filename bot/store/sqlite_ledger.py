@@ -463,6 +463,12 @@ class SqliteLedger:
             ).fetchone()
         return _paper(row[0]) if row else None
 
+    def prune_signals(self, before: datetime) -> int:
+        with self._tx() as conn:
+            removed = conn.execute("DELETE FROM signals WHERE at < ?", (iso_utc(before),)).rowcount
+            conn.execute("DELETE FROM paper_messages WHERE CAST(ts AS REAL) < ?", (before.timestamp(),))
+        return int(removed)
+
     def forget_user(self, team_id: str, user_id: str) -> tuple[int, int]:
         with self._tx() as conn:
             saves = conn.execute("DELETE FROM saved WHERE team_id = ? AND user_id = ?", (team_id, user_id)).rowcount

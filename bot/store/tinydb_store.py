@@ -691,6 +691,10 @@ class TinyStore:
         with self._reading():
             return self._ledger.message_paper(team_id, channel_id, ts)
 
+    def prune_signals(self, before: datetime) -> int:
+        with self._reading():
+            return self._ledger.prune_signals(before)
+
     def forget_user(self, team_id: str, user_id: str) -> tuple[int, int]:
         with self._reading():
             return self._ledger.forget_user(team_id, user_id)

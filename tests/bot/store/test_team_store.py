@@ -169,3 +169,16 @@ def test_signal_counts_count_different_people_per_channel_and_paper(any_store: S
     only = any_store.signal_counts("T1", since=since, channel_ids=["C2"], per_channel=5)
     assert [(c, p.key, n) for c, p, n in only] == [("C2", k, 1) for k in ("2608.00005", "2608.00004", "2608.00001")]
     assert only[2][1] == paper(1) and any_store.signal_counts("T1", since=since, channel_ids=[]) == []
+
+
+def test_old_signals_and_message_records_are_pruned_reading_lists_never(any_store: Store) -> None:
+    any_store.add_signal(signal(1, "U1", at=T0 - timedelta(days=200)))
+    any_store.add_signal(signal(2, "U1", at=T0 - timedelta(days=2)))
+    old_ts, new_ts = f"{(T0 - timedelta(days=200)).timestamp():.6f}", f"{(T0 - timedelta(days=2)).timestamp():.6f}"
+    any_store.remember_message("T1", "C1", old_ts, paper(1))
+    any_store.remember_message("T1", "C1", new_ts, paper(2))
+    any_store.save_paper(saved(1, at=T0 - timedelta(days=900)))
+    assert any_store.prune_signals(T0 - timedelta(days=120)) == 1
+    assert [s.key for s in any_store.signals("T1", since=T0 - timedelta(days=999))] == ["2608.00002"]
+    assert any_store.message_paper("T1", "C1", old_ts) is None and any_store.message_paper("T1", "C1", new_ts)
+    assert len(any_store.saved_papers("T1", "U1")) == 1
