@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -44,6 +45,7 @@ __all__ = ["ROUTES", "publish_home", "register"]
 logger = logging.getLogger(__name__)
 
 EXPORT_DEFAULT_DAYS = 30
+_COUNT_UPDATES = threading.Lock()
 EXPORT_MAX_DAYS = 365
 
 
@@ -122,17 +124,20 @@ def _update_counts(services: Services, body: dict[str, Any], team_id: str, keys:
     blocks = message.get("blocks")
     if container.get("is_ephemeral") or not channel or not ts or not isinstance(blocks, list):
         return
-    counts = services.store.save_counts(team_id, keys)
-    changed = None
-    for key in keys:
-        updated = with_saved_by(changed or blocks, key, counts.get(key, 0))
-        changed = updated if updated is not None else changed
-    if changed is None:
-        return  # not one of the bot's cards
-    try:
-        services.poster.update_message(channel, ts, text=str(message.get("text") or "Papers"), blocks=changed)
-    except SlackError as exc:
-        logger.info("could not update the saved count on %s/%s: %s", channel, ts, exc.code)
+    # Two people saving at once: the counts are read and written one update at a time, so the later
+    # update can never carry the older, lower count.
+    with _COUNT_UPDATES:
+        counts = services.store.save_counts(team_id, keys)
+        changed = None
+        for key in keys:
+            updated = with_saved_by(changed or blocks, key, counts.get(key, 0))
+            changed = updated if updated is not None else changed
+        if changed is None:
+            return  # not one of the bot's cards
+        try:
+            services.poster.update_message(channel, ts, text=str(message.get("text") or "Papers"), blocks=changed)
+        except SlackError as exc:
+            logger.info("could not update the saved count on %s/%s: %s", channel, ts, exc.code)
 
 
 def save_clicked(services: Services, body: dict[str, Any], respond: Respond) -> None:

@@ -482,3 +482,18 @@ def test_a_save_while_hugging_face_is_down_keeps_the_paper_by_id(
     [kept] = bot.store.saved_papers(TEAM, "U0001")
     assert kept.key == "2607.01234" and kept.paper.title == ""
     assert "arXiv 2607.01234" in home_text(open_home(bot, fake_slack))
+
+
+def test_five_people_saving_at_once_leave_the_card_saying_five(
+    bot: RunningBot, clock: Clock, fake_hf: FakeHF, fake_slack: FakeSlack
+) -> None:
+    post = post_digest(bot, clock, fake_hf, fake_slack)
+    users = [f"U00{n}1" for n in range(5)]
+    for n, user in enumerate(users):
+        click_in_message(bot, fake_slack, SAVE_ACTION, "2608.00002", post=post, user=user, name=f"c{n}")
+    for n in range(5):
+        fake_slack.wait_for_responses(1, name=f"c{n}")
+    fake_slack.wait_for_calls("chat.update", 5)
+    bot.listener_pool.settle()
+    final = texts_of(fake_slack.message("C0001", post_ts(fake_slack, post)) or {})
+    assert "🔖 Saved by 5" in final and final.count("Saved by") == 1
