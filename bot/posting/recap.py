@@ -87,6 +87,7 @@ class RecapRunner:
         self._charts: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
         self._charts_lock = threading.Lock()
         self._in_flight: set[str] = set()
+        self._finished: set[tuple[str, str]] = set()  # (channel, week) recorded POSTED or NOTHING
         if not self.charts:
             logger.info("weekly recaps go without a chart: install the 'charts' extra (matplotlib) for one")
 
@@ -101,8 +102,14 @@ class RecapRunner:
             if found is None or self.workspaces.rejected(config.team_id):
                 continue
             week, local_date = found
+            if (config.channel_id, week) in self._finished:
+                continue  # a finished recap never becomes due again: no query every minute all week
             existing = self.store.get_entry(config.channel_id, RunKind.RECAP, week)
-            if existing is None or ledger_rules.may_retry(existing, now) or self._orphaned(existing, now):
+            if existing is not None and existing.state in (RunState.POSTED, RunState.NOTHING):
+                if len(self._finished) > 100_000:  # a memo, not a ledger: old weeks are simply forgotten
+                    self._finished.clear()
+                self._finished.add((config.channel_id, week))
+            elif existing is None or ledger_rules.may_retry(existing, now) or self._orphaned(existing, now):
                 due.append((config, week, local_date))
         if not due:
             return RunSummary()
