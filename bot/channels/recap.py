@@ -48,7 +48,10 @@ def parse_recap(words: list[str]) -> tuple[int | None, str]:
     for word in words:
         lowered = word.lower().rstrip(",")
         if lowered[:1].isdigit():
-            at = parse_time(lowered)
+            try:
+                at = parse_time(lowered)
+            except UserInputError as exc:  # its example is the daily post's: give the recap's
+                raise UserInputError(exc.message, RECAP_EXAMPLE) from None
         elif lowered in DAY_NAMES or lowered in _FULL_DAY_NAMES:
             day = DAY_NAMES.index(lowered[:3])
         else:
