@@ -103,3 +103,12 @@ def test_every_web_api_method_called_has_its_bot_scope() -> None:
         if bot_scopes and not set(bot_scopes) & declared:  # any one of a method's scopes is enough
             missing[method] = bot_scopes
     assert missing == {}
+
+
+def test_the_messages_tab_is_on_since_the_bot_writes_to_dms() -> None:
+    """``.bib`` exports (and some confirmations) go to the person's DM with the bot; Slack refuses
+    those with ``messages_tab_disabled`` unless the App Home's Messages tab is on. Read-only: people
+    cannot write to the bot there."""
+    assert "conversations.open" in _web_api_methods()
+    home = MANIFEST["features"]["app_home"]
+    assert home["messages_tab_enabled"] and home["messages_tab_read_only_enabled"]
