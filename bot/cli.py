@@ -300,6 +300,8 @@ def _stop_gracefully(services: Services, server: SlackHTTPServer | None, listene
     its posts; then the caller closes the store."""
     deadline = time.monotonic() + STOP_BUDGET_SECONDS
     services.runner.stop()
+    if services.recaps is not None:
+        services.recaps.stop()
     if server is not None:
         server.shutdown(timeout=5.0)
     drained = threading.Thread(target=listener_pool.shutdown, kwargs={"wait": True}, daemon=True)

@@ -88,13 +88,21 @@ class RecapRunner:
         self._charts_lock = threading.Lock()
         self._in_flight: set[str] = set()
         self._finished: set[tuple[str, str]] = set()  # (channel, week) recorded POSTED or NOTHING
+        self._stopping = threading.Event()
         if not self.charts:
             logger.info("weekly recaps go without a chart: install the 'charts' extra (matplotlib) for one")
+
+    def stop(self) -> None:
+        """Start no further channel (a shutdown): the recaps already at Slack finish and are recorded;
+        the rest go out from the next process (or leader) the same week."""
+        self._stopping.set()
 
     # --- which channels ----------------------------------------------------------------------------
 
     def run_due(self, now: datetime | None = None) -> RunSummary:
         """The scheduler tick: every channel whose recap slot passed this week and has no recap yet."""
+        if self._stopping.is_set():
+            return RunSummary()
         now = now or self.clock()
         due = []
         for config in self.store.channels():
@@ -149,6 +157,8 @@ class RecapRunner:
 
         def one(item: tuple[ChannelConfig, str, date]) -> None:
             config, week, local_date = item
+            if self._stopping.is_set() or self.workspaces.rejected(config.team_id):
+                return  # not claimed: a later tick (or the next process) posts it this week
             try:
                 outcome = self._run_channel(config, week, local_date, now, summary, matcher)
             except Exception as exc:  # one channel's failure must not stop the others

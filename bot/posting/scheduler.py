@@ -149,6 +149,8 @@ class PostScheduler:
         claims; the next leader settles those from history, but only after the claim's lease.
         """
         self.runner.stop()
+        if self.recaps is not None:
+            self.recaps.stop()
         if self._one_run.acquire(timeout=grace):
             self._one_run.release()
         else:
@@ -184,7 +186,16 @@ class PostScheduler:
             }
             if last
             else None,
+            "last_recap_run": _recap_state(self.recaps),
         }
+
+
+def _recap_state(recaps: RecapRunner | None) -> dict[str, Any] | None:
+    """The last weekly recap run, for ``/healthz`` (None before the first)."""
+    last = recaps.last_run if recaps is not None else None
+    if last is None:
+        return None
+    return {"outcomes": dict(last.outcomes), "errors": dict(last.errors), "duration_s": round(last.duration, 3)}
 
 
 def _iso(timestamp: float | None) -> str | None:

@@ -273,3 +273,15 @@ def test_a_refused_recap_is_retried_later_and_posted_once(
     assert recaps.run_due(friday_1600 + timedelta(minutes=1)).outcomes == {}  # backing off
     assert recaps.run_due(friday_1600 + timedelta(minutes=6)).outcomes == {"C0001": "posted"}
     assert len(recap_posts(fake_slack)) == 1 and len(fake_slack.files()) == 1
+
+
+def test_a_stopping_process_starts_no_recap_and_claims_nothing(
+    bot: RunningBot, fake_hf: FakeHF, fake_slack: FakeSlack
+) -> None:
+    fill_week(fake_hf)
+    opt_in(bot)
+    recaps = bot.services.recaps
+    assert recaps is not None
+    recaps.stop()
+    assert recaps.run_due(datetime(2026, 8, 21, 16, 0, tzinfo=UTC)).outcomes == {}
+    assert bot.store.get_entry("C0001", RunKind.RECAP, WEEK) is None and recap_posts(fake_slack) == []
