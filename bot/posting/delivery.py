@@ -63,11 +63,13 @@ class Deliverer:
         *,
         known_ts: Sequence[str] = (),
         title: str = "Trending papers",
+        saved_by: Mapping[str, int] | None = None,
     ) -> Delivery:
-        """Send the digest message by message; stop at the first error and say what arrived."""
+        """Send the digest message by message; stop at the first error and say what arrived.
+        ``saved_by``: how many people of the workspace already saved each paper ("Saved by N")."""
         channel, poster = config.channel_id, self.poster_for(config.team_id)
         compact = config.post_format == PostFormat.COMPACT
-        messages = render_digest(papers, days=days, reasons=reasons, compact=compact, title=title)
+        messages = render_digest(papers, days=days, reasons=reasons, compact=compact, title=title, saved_by=saved_by)
         delivery = Delivery()
         try:
             try:

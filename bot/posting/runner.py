@@ -345,7 +345,14 @@ class PostRunner:
 
     def _post(self, config: ChannelConfig, record: RunRecord, plan: Plan, summary: RunSummary) -> str:
         channel = config.channel_id
-        delivery = self.deliverer.deliver(config, record, plan.selection.papers, plan.days, plan.selection.reasons)
+        delivery = self.deliverer.deliver(
+            config,
+            record,
+            plan.selection.papers,
+            plan.days,
+            plan.selection.reasons,
+            saved_by=self._saved_by(config, record.paper_keys),
+        )
         if delivery.error is not None:
             return self._post_failed(config, record, delivery, summary)
         self.store.finish_run(record.replace(state=RunState.POSTED, ts=tuple(delivery.ts)))
@@ -353,6 +360,15 @@ class PostRunner:
         logger.info("channel %s: posted %d papers in %d message(s)", channel, len(record.paper_keys), len(delivery.ts))
         self._remember_single_papers(config, delivery, plan.selection.papers)
         return Outcome.POSTED
+
+    def _saved_by(self, config: ChannelConfig, keys: Sequence[str]) -> dict[str, int]:
+        """Papers of today's post people already saved (from a search, a share): their cards say so.
+        A store hiccup here costs only the counts, never the post."""
+        try:
+            return self.store.save_counts(config.team_id, keys)
+        except StoreError as exc:
+            logger.warning("channel %s: save counts unavailable (%s); posting without them", config.channel_id, exc)
+            return {}
 
     def _remember_single_papers(self, config: ChannelConfig, delivery: Delivery, papers: Sequence[Paper]) -> None:
         """A message of the digest that shows one paper: a reaction on it is a team signal for that

@@ -497,3 +497,13 @@ def test_five_people_saving_at_once_leave_the_card_saying_five(
     bot.listener_pool.settle()
     final = texts_of(fake_slack.message("C0001", post_ts(fake_slack, post)) or {})
     assert "🔖 Saved by 5" in final and final.count("Saved by") == 1
+
+
+def test_a_digest_card_of_a_paper_saved_before_the_post_says_so_from_the_start(
+    bot: RunningBot, clock: Clock, fake_hf: FakeHF, fake_slack: FakeSlack
+) -> None:
+    for user in ("U0002", "U0003", "U0004"):
+        bot.store.save_paper(SavedPaper(TEAM, user, PaperRef("2608.00002", "Robots"), FRIDAY_0900))
+    post = post_digest(bot, clock, fake_hf, fake_slack)
+    text = texts_of(post.args)
+    assert text.count("🔖 Saved by 3") == 1 and "Saved by" not in text.split("Robots")[0]
