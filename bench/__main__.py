@@ -35,6 +35,7 @@ BENCHES: list[tuple[str, str]] = [
     ("fanout", "bench.bench_fanout"),
     ("unfurl", "bench.bench_unfurl"),
     ("follow-ups", "bench.bench_follow_ups"),
+    ("team", "bench.bench_team"),
 ]
 MARK = "BENCH-RESULT "
 

@@ -123,6 +123,9 @@ def _stats(slack: Any, hf: Any) -> dict[str, Any]:
         "unfurl_rate_limited": sum(1 for c in slack.calls("chat.unfurl") if c.status == 429),
         "hf_paper_requests": hf.count("/api/papers/"),
         "replies": sum(1 for c in posts if c.ok and c.args.get("thread_ts")),
+        "files": len(slack.files()),  # shared by files.completeUploadExternal (the recap's charts)
+        "png_files": sum(1 for f in slack.files() if (f.get("data") or b"").startswith(b"\x89PNG")),
+        "threads": sum(1 for c in posts if c.ok and c.args.get("thread_ts")),
     }
 
 

@@ -41,6 +41,15 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-08-21") from None
 
 
+def _week(text: str) -> str:
+    from bot.channels.recap import parse_week
+
+    try:
+        return parse_week(text)
+    except UserInputError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 100:
         raise argparse.ArgumentTypeError("must be a whole number from 1 to 100")
@@ -71,11 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     post.add_argument("--date", type=_day, help="post this Hugging Face day (YYYY-MM-DD) instead of the newest")
     post.add_argument(
         "--kind",
-        choices=("digest", "follow-ups"),
+        choices=("digest", "recap", "follow-ups"),
         default="digest",
-        help="digest: the daily post (default); follow-ups: check the papers of the last 14 days' posts and "
-        "reply in their threads",
+        help="digest: the daily post (default); recap: the weekly recap, to channels that turned it on; "
+        "follow-ups: check the papers of the last 14 days' posts and reply in their threads",
     )
+    post.add_argument("--week", type=_week, help="with --kind recap: the ISO week to recap (YYYY-Www, e.g. 2026-W23)")
     sub.add_parser(
         "worker",
         help="only the post scheduler (PostgreSQL: a leader candidate); GET /healthz on $PORT when PORT is set",
@@ -144,22 +154,30 @@ def _post_now(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import check_bot_token
     from bot.services import build_services
 
+    if args.kind != "recap" and args.week:
+        raise UserInputError("--week is for the weekly recap: add --kind recap")
     if args.kind == "follow-ups":
         if args.date:
             raise ConfigError("--date picks the Hugging Face day of a digest; follow-ups look at the last 14 days.")
         return _follow_ups_now(args, settings)
+    if args.kind == "recap" and args.date:
+        raise UserInputError("--date is for the daily post; a recap takes --week (e.g. --week 2026-W23)")
     services = build_services(settings)
     try:
         check_bot_token(services)  # a dead token is one line and exit 2, not "No subscribed channels"
-        summary = services.runner.run_now(channel_id=args.channel, day=args.date)
-        if services.follow_ups is not None:
-            services.follow_ups.take_baselines()  # what the posts showed: follow-ups announce only what comes after
+        if args.kind == "recap":
+            assert services.recaps is not None
+            summary = services.recaps.run_now(channel_id=args.channel, week=args.week or "")
+        else:
+            summary = services.runner.run_now(channel_id=args.channel, day=args.date)
+            if services.follow_ups is not None:
+                services.follow_ups.take_baselines()  # what the posts showed: follow-ups announce only what comes after
     finally:
         services.close()
     for channel, outcome in sorted(summary.outcomes.items()):
         print(f"{channel}: {outcome}{' (' + summary.errors[channel] + ')' if channel in summary.errors else ''}")
     if not summary.outcomes and not summary.errors:
-        print("No subscribed channels.")
+        print("No channel has the weekly recap on." if args.kind == "recap" else "No subscribed channels.")
     if summary.stopped:
         print(f"papers-bot: Slack rejected the bot token ({summary.stopped})", file=sys.stderr)
         return 1
@@ -267,7 +285,11 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
             else build_app(services, socket_mode=socket_mode, in_flight=in_flight, listener_pool=listener_pool)
         )
         scheduler = services.scheduler = PostScheduler(
-            services.runner, services.store, make_leader(settings), follow_ups=services.follow_ups
+            services.runner,
+            services.store,
+            make_leader(settings),
+            follow_ups=services.follow_ups,
+            recaps=services.recaps,
         )
 
         def health() -> dict[str, object]:
@@ -318,6 +340,8 @@ def _stop_gracefully(services: Services, server: SlackHTTPServer | None, listene
     its posts; then the caller closes the store."""
     deadline = time.monotonic() + STOP_BUDGET_SECONDS
     services.runner.stop()
+    if services.recaps is not None:
+        services.recaps.stop()
     if server is not None:
         server.shutdown(timeout=5.0)
     drained = threading.Thread(target=listener_pool.shutdown, kwargs={"wait": True}, daemon=True)

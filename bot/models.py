@@ -20,11 +20,15 @@ __all__ = [
     "ChannelConfig",
     "FilterChange",
     "PaperLinks",
+    "PaperRef",
     "PaperWatch",
     "PostFormat",
     "RunKind",
     "RunRecord",
     "RunState",
+    "SavedPaper",
+    "Signal",
+    "SignalKind",
 ]
 
 DEFAULT_POST_TIME = "09:00"
@@ -73,6 +77,11 @@ class ChannelConfig:
     created_at: str = ""
     updated_at: str = ""
     history: tuple[FilterChange, ...] = ()
+    # The weekly recap (issue 16), opt-in: the weekday (Monday=0) and "HH:MM" in ``timezone``; None: off.
+    recap_day: int | None = None
+    recap_time: str = ""
+    recap_since: str = ""  # ISO UTC: recap slots before this are not owed (as ``active_since``)
+    recap_notice: str = ""  # Slack's refusal of the chart upload, said once in this channel
 
     @property
     def active(self) -> bool:
@@ -292,3 +301,90 @@ class PaperWatch:
             appeared=tuple((str(item), datetime.fromisoformat(at)) for item, at in doc.get("appeared", ())),
             title=str(doc.get("title") or ""),
         )
+
+
+# --- the team layer (issue 16): saved papers, signals, one-paper messages -------------------------------
+#
+# Every record carries the workspace (``team_id``): a person's reading list and a channel's signals are
+# looked up by (team, user) and (team, channel), so a request from one workspace never reads another's.
+
+
+@dataclass(frozen=True, slots=True)
+class PaperRef:
+    """What the team layer remembers of a paper: enough to show it and to cite it (BibTeX) without asking
+    Hugging Face again. Public metadata, copied at the moment of saving or signalling."""
+
+    key: str  # arXiv id without version
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    published: date | None = None  # arXiv v1 date (the BibTeX year)
+    day: date | None = None  # the Daily Papers day
+    upvotes: int = 0
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "authors": list(self.authors),
+            "published": self.published.isoformat() if self.published else None,
+            "day": self.day.isoformat() if self.day else None,
+            "upvotes": self.upvotes,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> PaperRef:
+        published, day = doc.get("published"), doc.get("day")
+        return cls(
+            key=str(doc.get("key", "")),
+            title=str(doc.get("title") or ""),
+            authors=tuple(str(a) for a in doc.get("authors") or ()),
+            published=date.fromisoformat(published) if published else None,
+            day=date.fromisoformat(day) if day else None,
+            upvotes=int(doc.get("upvotes") or 0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SavedPaper:
+    """One paper in one person's reading list."""
+
+    team_id: str
+    user_id: str
+    paper: PaperRef
+    saved_at: datetime
+    read_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return self.paper.key
+
+    @property
+    def unread(self) -> bool:
+        return self.read_at is None
+
+
+class SignalKind(StrEnum):
+    """How someone showed a channel that a paper was worth reading."""
+
+    SAVE = "save"  # saved from a card in the channel
+    SHARE = "share"  # shared its card into the channel
+    REACTION = "reaction"  # reacted to the bot's one-paper message (one signal per emoji)
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One person's signal for a paper in a channel. Unique per (team, channel, paper, user, kind,
+    reaction), so a repeated save, share or reaction toggle never counts twice; team picks count
+    *people*, so several kinds from one person still count once."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    kind: str  # a SignalKind
+    paper: PaperRef
+    at: datetime
+    reaction: str = ""  # the emoji name, for REACTION
+
+    @property
+    def key(self) -> str:
+        return self.paper.key

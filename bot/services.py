@@ -24,11 +24,13 @@ from bot.filters.selection import channel_filter
 from bot.filters.semantic import RelatedMatcher, load_related
 from bot.posting.alerts import Alerts
 from bot.posting.follow_ups import FollowUpChecker
+from bot.posting.recap import RecapRunner
 from bot.posting.runner import PostRunner
 from bot.search.finder import PaperFinder
 from bot.slack.client import SlackPoster, is_workspace_admin, make_web_client
 from bot.slack.pacing import Pacer
 from bot.store import Store
+from bot.team.library import TeamLibrary
 from bot.unfurl.unfurler import Unfurler
 
 if TYPE_CHECKING:
@@ -55,11 +57,20 @@ class Services:
     scheduler: PostScheduler | None = field(default=None)
     follow_ups: FollowUpChecker | None = field(default=None)  # the daily check of posted papers (issue 17)
     unfurler: Unfurler | None = field(default=None)  # link cards (issue 17)
+    recaps: RecapRunner | None = field(default=None)  # the weekly recaps (issue 16)
     answer_seconds: float = ANSWER_DEADLINE  # what a command's answer may spend on Hugging Face
+    _library: TeamLibrary | None = field(default=None, repr=False)
 
     def known_days(self) -> KnownDays:
         """Day lists for one command's answer: Hugging Face until the deadline, then the saved copy."""
         return KnownDays(self.feed, self.archive, seconds=self.answer_seconds)
+
+    @property
+    def library(self) -> TeamLibrary:
+        """Reading lists, signals, team picks (one object: it caches who is in which channel)."""
+        if self._library is None:
+            self._library = TeamLibrary(self.store, self.archive, self.hf, self.clock)
+        return self._library
 
     @property
     def finder(self) -> PaperFinder:
@@ -141,6 +152,7 @@ def build_services(
     )
     runner.on_posted = follow_ups.note_posted  # papers just posted get their baseline look at once
     unfurler = Unfurler(hf, runner.workspaces.poster_for, arxiv=ArxivClient(settings.arxiv_api_url), archive=archive)
+    recaps = RecapRunner(store, hf, archive, runner.workspaces, clock=clock, related=related)
     return Services(
         settings,
         store,
@@ -153,4 +165,5 @@ def build_services(
         archive=archive,
         follow_ups=follow_ups,
         unfurler=unfurler,
+        recaps=recaps,
     )

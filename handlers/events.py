@@ -1,4 +1,5 @@
-"""Events: the App Home tab, and the workspace removing the app (``app_uninstalled``, ``tokens_revoked``).
+"""Events: the App Home tab (the reading list, ``handlers/library.py``), and the workspace removing the
+app (``app_uninstalled``, ``tokens_revoked``).
 
 Why the removal events pause channels instead of deleting them: the scheduler decides from the store
 alone, so a paused channel simply stops being due, without a failed post per channel per tick against
@@ -14,31 +15,12 @@ from typing import Any
 from slack_bolt import App
 
 from bot.services import Services
-from bot.ui.replies import help_text
 from handlers.later import Later
+from handlers.library import publish_home
 
 __all__ = ["register"]
 
 logger = logging.getLogger(__name__)
-
-
-def home_view() -> dict[str, Any]:
-    return {
-        "type": "home",
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": "📚 papers-bot"}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": help_text()}},
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": "Papers come from <https://huggingface.co/papers|Hugging Face Daily Papers>.",
-                    }
-                ],
-            },
-        ],
-    }
 
 
 def pause_workspace(services: Services, team_id: str, reason: str) -> list[str]:
@@ -78,6 +60,8 @@ def register(app: App, services: Services, later: Later) -> None:
         later(lambda: pause(team_id, "tokens_revoked", "bot token revoked in workspace %s: paused %d channel(s)"))
 
     @app.event("app_home_opened")
-    def on_home_opened(event: dict[str, Any]) -> None:
-        if event.get("tab") == "home":
-            later(lambda: services.poster.publish_home(event["user"], home_view()))
+    def on_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab") == "home" and event.get("user"):
+            team_id = str(body.get("team_id") or "")
+            # The person's reading list and team picks (issue 16, handlers/library.py).
+            later(lambda: publish_home(services, team_id, str(event["user"])))

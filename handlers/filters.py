@@ -82,7 +82,8 @@ def include(services: Services, call: Invocation) -> Reply:
 
 
 def set_setting(services: Services, call: Invocation) -> Reply:
-    return _edit(services, call, lambda c: apply_set(c, call.command.args))
+    now_iso = services.clock().astimezone(UTC).isoformat(timespec="seconds")
+    return _edit(services, call, lambda c: apply_set(c, call.command.args, at=now_iso))
 
 
 def topics(services: Services, call: Invocation) -> Reply:

@@ -34,6 +34,8 @@ PURE_FILES = (
     "bot/search/query.py",  # bot/search/finder.py is the search use case: it calls Hugging Face
     "bot/unfurl/links.py",  # what a link_shared event names; bot/unfurl/unfurler.py is the use case
     "bot/posting/follow_up_plan.py",  # the follow-up rules; bot/posting/follow_ups.py is the use case
+    # bot/team/ is pure but for library.py, the team layer's use case, which writes through the Store
+    *("bot/team/links.py", "bot/team/picks.py"),
 )
 PURE_MAY_IMPORT = (
     "bot.ui",

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
+from bot.channels.recap import RECAP_EXAMPLE, format_recap, parse_recap
 from bot.channels.schedule import ScheduleSpec, format_weekdays
 from bot.errors import UserInputError
 from bot.filters import MAX_NAMES, MAX_UPVOTES, ChannelFilter, format_filter, parse_filter, parse_topic_list
@@ -30,6 +31,7 @@ __all__ = [
     "apply_exclude",
     "apply_follow",
     "apply_include",
+    "apply_recap",
     "apply_set",
     "apply_subscribe",
     "apply_unfollow",
@@ -313,13 +315,28 @@ _SWITCH_SETTINGS = {  # name -> (config field, what `on` means, for the error me
     "related": ("related", "also post papers close in meaning to a topic"),
     "follow-ups": ("follow_ups", "reply in a post's thread when a paper's code or models appear"),
 }
-_SETTING_NAMES = "max-papers, min-upvotes, format, related, follow-ups"
+_SETTING_NAMES = "max-papers, min-upvotes, format, related, follow-ups, recap"
 
 
-def apply_set(config: ChannelConfig, text: str) -> Edit:
+def apply_recap(config: ChannelConfig, words: list[str], *, at: str = "") -> Edit:
+    """``set recap fri 16:00`` (in the channel's time zone) or ``set recap off``. A new slot counts from
+    ``at``: turning the recap on after this week's slot passed does not post it at once."""
+    day, time_of_day = parse_recap(words)
+    if day is None:
+        if config.recap_day is None:
+            raise UserInputError("The weekly recap is already off here; nothing changed.", RECAP_EXAMPLE)
+        return config.replace(recap_day=None, recap_time="", recap_since=""), "set recap off"
+    new = config.replace(recap_day=day, recap_time=time_of_day, recap_since=at or config.recap_since)
+    return new, f"set recap {format_recap(new)}"
+
+
+def apply_set(config: ChannelConfig, text: str, *, at: str = "") -> Edit:
     """``set max-papers 5``, ``set min-upvotes 10``, ``set format compact``, ``set related off``,
-    ``set follow-ups off``."""
+    ``set follow-ups off``, ``set recap fri 16:00`` (``at``: now, ISO UTC, from when a new recap slot
+    counts)."""
     words = text.replace("=", " ").split()
+    if words and words[0].casefold() == "recap":
+        return apply_recap(config, words[1:], at=at)
     if len(words) != 2:
         raise UserInputError(
             "`set` takes a setting and a value: max-papers, min-upvotes, format, related or follow-ups.", SET_EXAMPLE

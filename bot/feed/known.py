@@ -41,7 +41,7 @@ class KnownDays:
             return self._feed.papers(day, now=now, deadline=self._deadline)
         except HFError:
             kept = self._archive.day_papers(day)
-            if kept is None:
+            if not kept:
                 raise
             with self._lock:
                 self._from_archive.add(day)

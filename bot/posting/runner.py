@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.channels.schedule import due_local_date
-from bot.errors import HFError, SlackConnectionLost, SlackError
+from bot.errors import HFError, SlackConnectionLost, SlackError, StoreError
 from bot.feed.hf import DayFeed
 from bot.feed.papers import Paper
 from bot.filters import RelatedTopics
@@ -40,6 +40,7 @@ from bot.posting.settle import OrphanSettler
 from bot.slack.client import AUTH_ERRORS, CHANNEL_ERRORS, SlackPoster
 from bot.slack.workspaces import Workspaces
 from bot.store import Store, ledger_rules
+from bot.team.library import ref_of
 
 if TYPE_CHECKING:
     from bot.posting.alerts import Alerts
@@ -131,6 +132,11 @@ class PostRunner:
         """Why Slack refused a token (the default one first), or "". A workspace whose token is dead is
         not called again until a restart (which re-checks the token with auth.test); others go on."""
         return self.workspaces.any_rejected()
+
+    @property
+    def stopping(self) -> bool:
+        """A shutdown began: no new channel is started (the recaps ask too)."""
+        return self._stopping.is_set()
 
     def stop(self) -> None:
         """Start no further channel. A shutdown then waits for the channels already at Slack, so
@@ -343,7 +349,14 @@ class PostRunner:
 
     def _post(self, config: ChannelConfig, record: RunRecord, plan: Plan, summary: RunSummary) -> str:
         channel = config.channel_id
-        delivery = self.deliverer.deliver(config, record, plan.selection.papers, plan.days, plan.selection.reasons)
+        delivery = self.deliverer.deliver(
+            config,
+            record,
+            plan.selection.papers,
+            plan.days,
+            plan.selection.reasons,
+            saved_by=self._saved_by(config, record.paper_keys),
+        )
         if delivery.error is not None:
             return self._post_failed(config, record, delivery, summary)
         posted = record.replace(state=RunState.POSTED, ts=tuple(delivery.ts))
@@ -351,7 +364,30 @@ class PostRunner:
         self.last_post_at = self.clock()
         logger.info("channel %s: posted %d papers in %d message(s)", channel, len(record.paper_keys), len(delivery.ts))
         self._posted(posted)
+        self._remember_single_papers(config, delivery, plan.selection.papers)
         return Outcome.POSTED
+
+    def _saved_by(self, config: ChannelConfig, keys: Sequence[str]) -> dict[str, int]:
+        """Papers of today's post people already saved (from a search, a share): their cards say so.
+        A store hiccup here costs only the counts, never the post."""
+        try:
+            return self.store.save_counts(config.team_id, keys)
+        except StoreError as exc:
+            logger.warning("channel %s: save counts unavailable (%s); posting without them", config.channel_id, exc)
+            return {}
+
+    def _remember_single_papers(self, config: ChannelConfig, delivery: Delivery, papers: Sequence[Paper]) -> None:
+        """A message of the digest that shows one paper: a reaction on it is a team signal for that
+        paper (issue 16). After the run is recorded, and never able to fail it."""
+        by_key = {paper.key: paper for paper in papers}
+        for ts, keys in delivery.messages:
+            if len(keys) == 1 and keys[0] in by_key:
+                try:
+                    self.store.remember_message(config.team_id, config.channel_id, ts, ref_of(by_key[keys[0]]))
+                except StoreError as exc:
+                    logger.warning(
+                        "channel %s: could not remember message %s for reactions: %s", config.channel_id, ts, exc
+                    )
 
     def _post_failed(self, config: ChannelConfig, record: RunRecord, delivery: Delivery, summary: RunSummary) -> str:
         channel = config.channel_id

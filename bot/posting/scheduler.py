@@ -24,6 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.posting.follow_ups import FollowUpChecker
 from bot.posting.leader import AlwaysLeader, Leadership
+from bot.posting.recap import RecapRunner
 from bot.posting.runner import PostRunner
 from bot.store import Store
 
@@ -49,10 +50,12 @@ class PostScheduler:
         *,
         clock: Callable[[], float] = time.monotonic,
         follow_ups: FollowUpChecker | None = None,
+        recaps: RecapRunner | None = None,
     ) -> None:
         self.runner = runner
         self.follow_ups = follow_ups
         self._follow_up_thread: threading.Thread | None = None
+        self.recaps = recaps  # the weekly recaps ride the same tick, after the daily posts
         self._clock = clock
         self.store = store
         # Only the leader runs the jobs; other processes (PostgreSQL mode) keep ticking as standbys.
@@ -92,6 +95,11 @@ class PostScheduler:
             self.last_tick = datetime.now(UTC)
             self._run_began = self._clock()
             self.runner.run_due()
+            if self.recaps is not None and not self.runner.stopping:
+                try:
+                    self.recaps.run_due()
+                except Exception:  # a recap bug must never stop the daily posts' ticks
+                    logger.exception("the weekly recap run failed")
         finally:
             # APScheduler does not call a job while it runs, so a long run is a long gap in ticks:
             # its end counts as a tick, or /healthz would call it stuck until the next minute.
@@ -135,6 +143,9 @@ class PostScheduler:
         removed = self.store.prune((datetime.now(UTC) - LEDGER_RETENTION).date())
         if removed:
             logger.info("pruned %d old ledger rows", removed)
+        signals = self.store.prune_signals(datetime.now(UTC) - LEDGER_RETENTION)  # the team layer (issue 16)
+        if signals:
+            logger.info("pruned %d signals older than %d days", signals, LEDGER_RETENTION.days)
 
     def _on_problem(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
@@ -171,6 +182,8 @@ class PostScheduler:
         started = time.monotonic()
         if self.follow_ups is not None:
             self.follow_ups.stop()  # no new request or reply; the one in flight is recorded
+        if self.recaps is not None:
+            self.recaps.stop()
         if self._one_run.acquire(timeout=grace):
             self._one_run.release()
         else:
@@ -209,7 +222,16 @@ class PostScheduler:
             }
             if last
             else None,
+            "last_recap_run": _recap_state(self.recaps),
         }
+
+
+def _recap_state(recaps: RecapRunner | None) -> dict[str, Any] | None:
+    """The last weekly recap run, for ``/healthz`` (None before the first)."""
+    last = recaps.last_run if recaps is not None else None
+    if last is None:
+        return None
+    return {"outcomes": dict(last.outcomes), "errors": dict(last.errors), "duration_s": round(last.duration, 3)}
 
 
 def _iso(timestamp: float | None) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -277,6 +277,74 @@ class SlackPoster:
         a slot of the workspace's Tier-3 budget; raises ``SlackError`` when Slack refuses."""
         self.unfurl_pacer.acquire()
         self._call("chat_unfurl", unfurls=dict(unfurls), **target)
+
+    # --- the team layer (issue 16) ---------------------------------------------------------------
+
+    def update_message(self, channel: str, ts: str, *, text: str, blocks: Sequence[dict[str, Any]]) -> None:
+        """``chat.update`` of one of the bot's messages (a card's "Saved by N" after a save)."""
+        self._call("chat_update", channel=channel, ts=ts, text=text, blocks=list(blocks))
+
+    def open_dm(self, user_id: str) -> str:
+        """``conversations.open``: the bot's DM with a person (created if needed); its channel id."""
+        response = self._call("conversations_open", users=user_id)
+        channel = (response.get("channel") or {}).get("id")
+        if not isinstance(channel, str) or not channel:
+            raise SlackError("channel_not_found")
+        return channel
+
+    def user_channels(self, user_id: str, *, max_pages: int = 5) -> list[str]:
+        """``users.conversations``: the public and private channels a person is in (those the bot can
+        see), for the team picks of their Home tab."""
+        channels: list[str] = []
+        cursor = None
+        for _ in range(max_pages):
+            arguments: dict[str, Any] = {
+                "user": user_id,
+                "types": "public_channel,private_channel",
+                "exclude_archived": True,
+                "limit": 1000,
+            }
+            if cursor:
+                arguments["cursor"] = cursor
+            response = self._call("users_conversations", **arguments)
+            channels += [str(c["id"]) for c in response.get("channels") or [] if isinstance(c, dict) and c.get("id")]
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return channels
+
+    def upload_file(
+        self,
+        channel: str,
+        content: bytes,
+        *,
+        filename: str,
+        title: str,
+        alt_text: str = "",
+        thread_ts: str | None = None,
+        initial_comment: str = "",
+    ) -> str:
+        """Upload a file into a channel (or a thread) with ``files_upload_v2``: Slack's
+        ``files.getUploadURLExternal``, the bytes to the URL it returns, then
+        ``files.completeUploadExternal``. Returns the file id. Raises ``SlackError`` with Slack's code
+        (``file_uploads_disabled`` where the workspace forbids uploads) or ``upload_failed``."""
+        arguments: dict[str, Any] = {"channel": channel, "content": content, "filename": filename, "title": title}
+        if alt_text:
+            arguments["alt_txt"] = alt_text[:1000]  # Slack's limit for alt text
+        if thread_ts:
+            arguments["thread_ts"] = thread_ts
+        if initial_comment:
+            arguments["initial_comment"] = initial_comment
+        try:
+            response = self.client.files_upload_v2(**arguments)
+        except SlackApiError as exc:
+            raise api_error(exc) from None
+        except SlackRequestError:  # the upload URL refused the bytes
+            raise SlackError("upload_failed", retryable=True) from None
+        except (SlackClientError, OSError) as exc:
+            raise SlackUnreachable(type(exc).__name__) from None
+        file = response.get("file") or {}
+        return str(file.get("id") or "") if isinstance(file, dict) else ""
 
     def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
         """One Web API call whose failure is a ``SlackError``, so no caller handles slack_sdk's errors."""

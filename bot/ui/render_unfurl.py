@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot.feed.papers import ARXIV_ID_RE, Paper
-from bot.ui.ids import SAVE_ACTION
 from bot.ui.render import (
     escape_mrkdwn,
     first_sentences,
@@ -26,24 +25,14 @@ from bot.ui.render import (
     format_day,
     mrkdwn_link,
     render_paper_card,
+    save_button,
     truncate,
 )
 from bot.ui.render_search import follow_button, main_keyword
 
-__all__ = ["CARD_SOURCES", "render_unfurl_card", "save_button"]
+__all__ = ["CARD_SOURCES", "render_unfurl_card"]
 
 CARD_SOURCES = ("hf", "archive", "arxiv")
-
-
-def save_button(paper_id: str) -> dict[str, Any]:
-    """**Save**: ``action_id`` ``paper_save``, value the arXiv id without version (the reading list's
-    contract, shared with issue 16)."""
-    return {
-        "type": "button",
-        "text": {"type": "plain_text", "text": "Save", "emoji": True},
-        "action_id": SAVE_ACTION,
-        "value": paper_id,
-    }
 
 
 def _buttons(paper: Paper) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.channels.edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT, with_filter
+from bot.channels.recap import format_recap
 from bot.channels.schedule import format_weekdays, parse_time
 from bot.channels.timezones import parse_timezone
 from bot.errors import UserInputError
@@ -36,6 +37,8 @@ from bot.ui.settings_view import (
     BLOCK_ORGS,
     BLOCK_POST_FORMAT,
     BLOCK_POST_TIME,
+    BLOCK_RECAP_DAY,
+    BLOCK_RECAP_TIME,
     BLOCK_RELATED,
     BLOCK_TIMEZONE,
     BLOCK_TOPICS,
@@ -45,6 +48,7 @@ from bot.ui.settings_view import (
     FOLLOW_UPS_VALUE,
     HAS_CODE_VALUE,
     POST_FORMATS,
+    RECAP_OFF,
     RELATED_VALUE,
     channel_from_metadata,
     metadata_for,
@@ -96,6 +100,8 @@ class SettingsForm:
     post_format: str
     related: bool | None = None  # None: the submission had no such field; the setting stays
     follow_ups: bool | None = None  # likewise (a form opened before the field existed)
+    # The weekly recap: (weekday or None for off, "HH:MM"); None: the form had no recap fields.
+    recap: tuple[int | None, str] | None = None
 
     def schedule_changed(self, config: ChannelConfig) -> bool:
         return (self.post_time, self.timezone, self.weekdays) != (config.post_time, config.timezone, config.weekdays)
@@ -107,6 +113,15 @@ class SettingsForm:
         one that already passed today does not post at once: the change takes effect at the next slot.
         """
         changed = self.schedule_changed(config)
+        recap_day, recap_time = self.recap if self.recap is not None else (config.recap_day, config.recap_time)
+        recap_moved = (recap_day, recap_time) != (config.recap_day, config.recap_time) or (
+            changed and recap_day is not None
+        )
+        config = config.replace(
+            recap_day=recap_day,
+            recap_time=recap_time if recap_day is not None else "",
+            recap_since=(now_iso if recap_day is not None else "") if recap_moved else config.recap_since,
+        )
         return with_filter(config, self.filter).replace(
             post_time=self.post_time,
             timezone=self.timezone,
@@ -262,6 +277,24 @@ def _optional_checkbox(values: Mapping[str, Any], block_id: str, value: str) -> 
 UNREADABLE_FORM = "This form's answers were not understood; nothing was saved. Run /papers settings again."
 
 
+def _recap(values: Mapping[str, Any]) -> tuple[int | None, str] | None:
+    if BLOCK_RECAP_DAY not in values:
+        return None  # a form opened before the recap existed: the setting stays
+    option = _state(values, BLOCK_RECAP_DAY).get("selected_option")
+    if option is not None and not isinstance(option, Mapping):
+        raise UserInputError(UNREADABLE_ANSWER)  # never read as "off": that would stop the recap
+    value = option.get("value") if option is not None else RECAP_OFF
+    if value == RECAP_OFF or value is None:
+        return None, ""
+    if not (isinstance(value, str) and value.isdigit() and int(value) < 7):
+        raise UserInputError("Choose a weekday for the recap, or Off.")
+    selected = _state(values, BLOCK_RECAP_TIME).get("selected_time")
+    if selected is not None and not isinstance(selected, str):
+        raise UserInputError(UNREADABLE_ANSWER)
+    at = parse_time(selected) if selected and selected.strip() else "16:00"
+    return int(value), at
+
+
 def plain_message(text: str) -> str:
     """An mrkdwn message made readable as plain text, the only kind Slack shows under a field."""
     text = re.sub(r"<@(\w+)>", r"@\1", text)
@@ -311,6 +344,7 @@ def parse_submission(values: Mapping[str, Any] | None) -> SettingsForm | dict[st
     post_format = field(BLOCK_POST_FORMAT, lambda: _post_format(values), "")
     related = field(BLOCK_RELATED, lambda: _optional_checkbox(values, BLOCK_RELATED, RELATED_VALUE), None)
     follow_ups = field(BLOCK_FOLLOW_UPS, lambda: _optional_checkbox(values, BLOCK_FOLLOW_UPS, FOLLOW_UPS_VALUE), None)
+    recap = field(BLOCK_RECAP_DAY, lambda: _recap(values), None)
     if errors:
         return errors
     f = ChannelFilter(
@@ -320,7 +354,7 @@ def parse_submission(values: Mapping[str, Any] | None) -> SettingsForm | dict[st
         f = parse_filter(format_filter(f))
     except UserInputError as exc:
         return {FIRST_BLOCK: _message(exc)}
-    return SettingsForm(f, post_time, timezone, weekdays, max_papers, post_format, related, follow_ups)
+    return SettingsForm(f, post_time, timezone, weekdays, max_papers, post_format, related, follow_ups, recap)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -344,6 +378,7 @@ def describe_changes(old: ChannelConfig, new: ChannelConfig) -> str:
             ("post format", old.post_format, new.post_format),
             ("related papers", old.related, new.related),
             ("follow-ups", old.follow_ups, new.follow_ups),
+            ("weekly recap", (old.recap_day, old.recap_time), (new.recap_day, new.recap_time)),
         )
         if before != after
     ]
@@ -376,6 +411,7 @@ def settings_text(config: ChannelConfig) -> str:
         "*Follow-ups:* "
         + ("on (a post's thread hears when its papers' code or models appear)" if config.follow_ups else "off")
     )
+    lines.append(f"*Weekly recap:* {escape_mrkdwn(format_recap(config))}")
     if not config.subscribed:
         lines.append("This channel is not subscribed yet: `/papers subscribe` starts the daily posts.")
     return "\n".join(lines)

@@ -22,6 +22,8 @@ __all__ = [
     "BLOCK_ORGS",
     "BLOCK_POST_FORMAT",
     "BLOCK_POST_TIME",
+    "BLOCK_RECAP_DAY",
+    "BLOCK_RECAP_TIME",
     "BLOCK_RELATED",
     "BLOCK_TIMEZONE",
     "BLOCK_TOPICS",
@@ -31,6 +33,7 @@ __all__ = [
     "FOLLOW_UPS_VALUE",
     "HAS_CODE_VALUE",
     "POST_FORMATS",
+    "RECAP_OFF",
     "RELATED_VALUE",
     "channel_from_metadata",
     "metadata_for",
@@ -52,6 +55,9 @@ BLOCK_MAX_PAPERS = "settings_max_papers"
 BLOCK_POST_FORMAT = "settings_post_format"
 BLOCK_RELATED = "settings_related"
 BLOCK_FOLLOW_UPS = "settings_follow_ups"
+BLOCK_RECAP_DAY = "settings_recap_day"  # the weekly recap (issue 16): a weekday or "off"
+BLOCK_RECAP_TIME = "settings_recap_time"
+RECAP_OFF = "off"
 FIRST_BLOCK = BLOCK_TOPICS  # where errors about the whole form (permission, lost channel) are shown
 
 POST_FORMATS: dict[str, str] = {
@@ -156,6 +162,8 @@ def settings_view(config: ChannelConfig) -> dict[str, Any]:
     follow_ups: dict[str, Any] = {"type": "checkboxes", "options": [follow_ups_option]}
     if config.follow_ups:
         follow_ups["initial_options"] = [follow_ups_option]
+    recap_options = [_option(RECAP_OFF, "Off"), *(_option(str(i), _DAY_LABELS[i]) for i in range(7))]
+    recap_day = recap_options[0 if config.recap_day is None else config.recap_day + 1]
 
     blocks: list[dict[str, Any]] = [
         {
@@ -253,6 +261,20 @@ def settings_view(config: ChannelConfig) -> dict[str, Any]:
             follow_ups,
             optional=True,
             hint="Checked once a day for papers posted in the last 14 days: one reply per post and day at most.",
+        ),
+        {"type": "header", "text": _plain("Weekly recap")},
+        _input(
+            BLOCK_RECAP_DAY,
+            "Recap day",
+            {"type": "static_select", "options": recap_options, "initial_option": recap_day},
+            hint="The week's papers this channel cared most about, with a chart. Off: no recap.",
+        ),
+        _input(
+            BLOCK_RECAP_TIME,
+            "Recap time",
+            {"type": "timepicker", "initial_time": config.recap_time or "16:00"},
+            hint="In the channel's time zone above.",
+            optional=True,
         ),
     ]
     return {

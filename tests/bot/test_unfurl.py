@@ -13,7 +13,8 @@ import pytest
 from bot.errors import ArxivError
 from bot.feed.arxiv import ArxivClient, parse_entry_feed
 from bot.feed.papers import Paper
-from bot.ui.render_unfurl import render_unfurl_card, save_button
+from bot.ui.render import save_button
+from bot.ui.render_unfurl import render_unfurl_card
 from bot.unfurl.cache import PaperCache
 from bot.unfurl.links import MAX_CARDS, paper_id_of, parse_link_shared
 from tests.conftest import SHARED

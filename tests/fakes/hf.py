@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .slack import HTTPFake, Incoming, Reply
@@ -191,7 +191,18 @@ class FakeHF(HTTPFake):
         with self._lock:
             days = {k: list(v) for k, v in self.days.items()}
         raw_date = query.get("date")
-        if raw_date is not None:
+        raw_week = query.get("week")
+        if raw_week is not None:  # an ISO week, YYYY-Www: all its days (hf_api.md §2)
+            match = re.fullmatch(r"(\d{4})-W(\d{2})", raw_week)
+            try:
+                monday = date.fromisocalendar(int(match[1]), int(match[2]), 1) if match else None
+            except ValueError:
+                monday = None
+            if monday is None:
+                return Reply.json({"error": "Invalid week"}, status=400)
+            week = {(monday + timedelta(days=i)).isoformat() for i in range(7)}
+            entries = sorted((e for d in sorted(days) if d in week for e in days[d]), key=lambda e: -_upvotes(e))
+        elif raw_date is not None:
             day = _parse_day(raw_date)
             if day is None:
                 return Reply.json({"error": "Invalid date"}, status=400)

@@ -19,6 +19,7 @@ __all__ = [
     "event_callback_body",
     "interactive_body",
     "link_shared_event",
+    "message_action_payload",
     "signed_headers",
     "slash_command_body",
     "view_state_values",
@@ -259,4 +260,31 @@ def link_shared_event(
         "unfurl_id": unfurl,
         "source": source,
         "links": [{"domain": url.split("/")[2].removeprefix("www."), "url": url} for url in urls],
+    }
+
+
+def message_action_payload(
+    callback_id: str,
+    message: dict[str, Any],
+    *,
+    channel_id: str = "C0001",
+    user_id: str = "U0001",
+    team_id: str = "T0001",
+    response_url: str = _UNSET_RESPONSE_URL,
+) -> dict[str, Any]:
+    """A message shortcut (``message_action``): the message it was used on, the channel, a response_url."""
+    return {
+        "type": "message_action",
+        "token": "verification-token-deprecated",
+        "action_ts": f"{int(time.time())}.000001",
+        "team": {"id": team_id, "domain": "test"},
+        "user": _user(user_id, team_id),
+        "channel": {"id": channel_id, "name": "general"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": "123.456",
+        "response_url": response_url,
+        "message_ts": message.get("ts", "1700000000.000100"),
+        "message": {"type": "message", "ts": "1700000000.000100", **message},
     }

@@ -568,6 +568,12 @@ class FakeSlack(HTTPFake):
         self._workspace_tat = -math.inf  # GCRA theoretical arrival time of the workspace bucket
         self._ts_counter = 0
         self._view_counter = 0
+        # Files (files_upload_v2): file id -> what getUploadURLExternal was told, the bytes that reached
+        # the upload URL it handed out, and the completeUploadExternal call that shared it.
+        self.uploads: dict[str, dict[str, Any]] = {}
+        self.uploads_disabled = False  # the workspace forbids uploads: file_uploads_disabled
+        self.user_channels: dict[str, list[str]] = {}  # users.conversations: user id -> channel ids
+        self._file_counter = 0
         self._cond = threading.Condition()
         self._handlers: dict[str, Callable[[Call], dict[str, Any]]] = {
             "auth.test": self._auth_test,
@@ -584,6 +590,10 @@ class FakeSlack(HTTPFake):
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
             "chat.unfurl": self._chat_unfurl,
+            "conversations.open": self._conversations_open,
+            "users.conversations": self._users_conversations,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
         }
 
     # URLs ------------------------------------------------------------------------------------------
@@ -721,7 +731,20 @@ class FakeSlack(HTTPFake):
         self._custom[method] = answer
 
     # serving ---------------------------------------------------------------------------------------
+    def files(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Files shared by ``files.completeUploadExternal`` (in ``channel`` only, if given), oldest first:
+        each with ``filename``, ``title``, ``alt_txt``, ``data`` (the bytes the upload URL received),
+        ``channel_id``, ``thread_ts`` and ``initial_comment``."""
+        with self._cond:
+            return [
+                dict(f)
+                for f in self.uploads.values()
+                if f.get("shared") and (channel is None or f.get("channel_id") == channel)
+            ]
+
     def serve(self, request: Incoming) -> Reply:
+        if request.path.startswith("/upload/") and request.verb == "POST":
+            return self._serve_upload(request, request.path[len("/upload/") :])
         if request.path.startswith("/api/"):
             return self._serve_api(request, request.path[len("/api/") :].strip("/"))
         if request.path.startswith("/response/") and request.verb == "POST":
@@ -1215,6 +1238,79 @@ class FakeSlack(HTTPFake):
         with self._cond:
             replies = [m for (c, _), m in self._messages.items() if c == channel and m.get("thread_ts") == ts]
         return sorted((m for m in replies if m["ts"] != ts), key=lambda m: float(m["ts"]))
+
+    def _conversations_open(self, call: Call) -> dict[str, Any]:
+        users = str(call.args.get("users") or "")
+        if not users or "," in users:
+            return {"ok": False, "error": "users_list_not_supplied" if not users else "not_enough_users"}
+        return {"ok": True, "channel": {"id": "D" + users.lstrip("UW")}}
+
+    def _users_conversations(self, call: Call) -> dict[str, Any]:
+        user = str(call.args.get("user") or "")
+        channels = [self._channel_object(c) for c in self.user_channels.get(user, [])]
+        return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+
+    def _files_get_upload_url(self, call: Call) -> dict[str, Any]:
+        """Slack's step 1: a file id and an upload URL (here, on this server, so the bytes are seen)."""
+        if self.uploads_disabled:
+            return {"ok": False, "error": "file_uploads_disabled"}
+        filename, length = call.args.get("filename"), str(call.args.get("length") or "")
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        self._file_counter += 1
+        file_id = f"F{self._file_counter:08d}"
+        self.uploads[file_id] = {
+            "id": file_id,
+            "filename": filename,
+            "length": int(length),
+            "alt_txt": call.args.get("alt_txt"),
+            "data": None,
+            "shared": False,
+        }
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _serve_upload(self, request: Incoming, file_id: str) -> Reply:
+        """Slack's step 2: the bytes, POSTed to the URL step 1 handed out (no token; the URL is the secret)."""
+        with self._cond:
+            upload = self.uploads.get(file_id)
+            if upload is None:
+                self.violations.append(f"upload to an unknown URL {request.path}")
+                return Reply(status=404, body=b"not found", content_type="text/plain")
+            if len(request.body) != upload["length"]:
+                self.violations.append(f"upload {file_id}: {len(request.body)} bytes, announced {upload['length']}")
+            upload["data"] = request.body
+            self._cond.notify_all()
+        return Reply(status=200, body=f"OK - {len(request.body)}".encode(), content_type="text/plain")
+
+    def _files_complete_upload(self, call: Call) -> dict[str, Any]:
+        """Slack's step 3: share the uploaded files in a channel (or a thread of it)."""
+        try:
+            files = call.args.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+        except ValueError:
+            files = None
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = call.args.get("channel_id")
+        if channel is not None and (err := self._channel_error(str(channel), posting=True)) is not None:
+            return err
+        thread_ts = call.args.get("thread_ts")
+        if thread_ts and (str(channel), str(thread_ts)) not in self._messages:
+            return {"ok": False, "error": "invalid_thread_ts"}
+        done = []
+        for item in files:
+            upload = self.uploads.get(str(item.get("id")))
+            if upload is None or upload["data"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            upload.update(
+                shared=True,
+                title=item.get("title"),
+                channel_id=channel,
+                thread_ts=thread_ts,
+                initial_comment=call.args.get("initial_comment"),
+            )
+            done.append({"id": upload["id"], "name": upload["filename"], "title": item.get("title")})
+        return {"ok": True, "files": done}
 
     def _users_info(self, call: Call) -> dict[str, Any]:
         user_id = call.args.get("user")

@@ -584,3 +584,36 @@ def test_fake_arxiv_answers_like_the_recorded_api() -> None:
     assert paper is not None and paper.title == "A <title> & more" and paper.authors == ("Ada", "Bob")
     assert unknown.status_code == 200 and parse_entry_feed(unknown.content, "0000.00000") is None
     assert malformed.status_code == 400 and parse_entry_feed(malformed.content, "abc") is None
+
+
+# --- files_upload_v2 (issue 16) -----------------------------------------------------------------------
+
+
+def test_files_upload_v2_serves_the_url_it_hands_out_and_records_the_bytes(fake: FakeSlack, client: WebClient) -> None:
+    ts = client.chat_postMessage(channel="C1", text="parent")["ts"]
+    data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    response = client.files_upload_v2(
+        channel="C1", content=data, filename="chart.png", title="Chart", alt_txt="a chart", thread_ts=ts
+    )
+    assert response["file"]["id"].startswith("F")
+    [upload] = fake.files("C1")
+    assert upload["data"] == data and upload["alt_txt"] == "a chart" and upload["thread_ts"] == ts
+    [url_call] = fake.calls("files.getUploadURLExternal")
+    assert int(url_call.args["length"]) == len(data) and fake.violations == []
+
+
+def test_files_upload_v2_errors_as_slack_gives_them(fake: FakeSlack, client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as refused:
+        client.files_upload_v2(channel="C1", content=b"x", filename="a.bib", title="a", thread_ts="1.2")
+    assert refused.value.response["error"] == "invalid_thread_ts"
+    fake.uploads_disabled = True
+    with pytest.raises(SlackApiError) as disabled:
+        client.files_upload_v2(channel="C1", content=b"x", filename="a.bib", title="a")
+    assert disabled.value.response["error"] == "file_uploads_disabled" and fake.files() == []
+
+
+def test_conversations_open_and_users_conversations(fake: FakeSlack, client: WebClient) -> None:
+    assert client.conversations_open(users="U0042")["channel"]["id"] == "D0042"
+    fake.user_channels["U0042"] = ["C1", "CPRIV"]
+    channels = client.users_conversations(user="U0042", types="public_channel,private_channel")["channels"]
+    assert [c["id"] for c in channels] == ["C1", "CPRIV"] and channels[1]["is_private"]

@@ -20,9 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import SIGNING_SECRET, Clock, RunningBot, texts_of
-from tests.fakes import FakeHF, FakeSlack, make_entry, signed_headers, slash_command_body
+from tests.fakes import FakeHF, FakeSlack, event_callback_body, make_entry, signed_headers, slash_command_body
 from tests.reliability.conftest import FRIDAY_0900, THURSDAY, digest_posts, subscribe
-from tests.reliability.test_slack_faults import event_body
 
 # ----- signatures ---------------------------------------------------------------------------------
 
@@ -54,7 +53,7 @@ def test_forged_requests_get_401_and_change_nothing(
     fake_slack.reset()
     before = bot.store.channels()
     command = slash_command_body("unsubscribe", channel_id="C0001", response_url=fake_slack.response_url("x"))
-    uninstall = event_body({"type": "app_uninstalled"})
+    uninstall = event_callback_body({"type": "app_uninstalled"})
     for body in (command, uninstall):
         response = bot.http.post("/slack/events", content=body.encode(), headers=_forgeries(body)[forgery])
         assert response.status_code == 401, (forgery, response.status_code)
