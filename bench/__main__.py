@@ -1,6 +1,6 @@
 """``python -m bench``: every benchmark against the local fakes, one table. See BENCHMARKS.md.
 
-    .venv/bin/python -m bench                 # everything (~14 minutes on 2 cores)
+    .venv/bin/python -m bench                 # everything (~22 minutes on 2 cores)
     .venv/bin/python -m bench --quick         # a smoke run of every benchmark (seconds; used by the tests)
     .venv/bin/python -m bench --only fanout,ack --markdown results.md
 
@@ -34,6 +34,9 @@ BENCHES: list[tuple[str, str]] = [
     ("store-pg", "bench.bench_store_pg"),
     ("fanout", "bench.bench_fanout"),
     ("workspaces", "bench.bench_workspaces"),
+    ("unfurl", "bench.bench_unfurl"),
+    ("follow-ups", "bench.bench_follow_ups"),
+    ("team", "bench.bench_team"),
 ]
 MARK = "BENCH-RESULT "
 

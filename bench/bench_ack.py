@@ -11,11 +11,14 @@ fake, so the figure shows the acknowledgement does not wait for upstream work.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import socket
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -29,6 +32,8 @@ from bench.fakes_proc import FakeConfig, FakesProcess
 NAME = "ack"
 SLACK_BUDGET = 3.0
 CONCURRENCY = 20
+ATTACKERS = 1500
+OPEN_FILES = 1024  # the bot's descriptor limit: a VM's usual soft limit, below the attack's size
 
 
 def round_of(url: str, text: str, response_url: str, n: int) -> list[float]:
@@ -69,13 +74,50 @@ def round_of(url: str, text: str, response_url: str, n: int) -> list[float]:
     return times
 
 
+@contextlib.contextmanager
+def slow_loris(url: str, n: int) -> Iterator[list[socket.socket]]:
+    """``n`` connections that send half a request head and then one header byte every 5 seconds,
+    never finishing: the attack that used to take every connection thread and starve ``/healthz``."""
+    split = urlsplit(url)
+    address = (split.hostname or "127.0.0.1", split.port or 80)
+    socks: list[socket.socket] = []
+    stop = threading.Event()
+    for _ in range(n):
+        with contextlib.suppress(OSError):
+            sock = socket.create_connection(address, timeout=5)
+            sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: bench\r\n")
+            socks.append(sock)
+
+    def trickle() -> None:
+        while not stop.wait(5.0):
+            for sock in socks:
+                with contextlib.suppress(OSError):
+                    sock.send(b"X")
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        yield socks
+    finally:
+        stop.set()
+        thread.join()
+        for sock in socks:
+            sock.close()
+
+
+def _threads_and_descriptors(pid: int) -> tuple[int, int]:
+    """Linux only: how many threads and open file descriptors the process has now."""
+    proc = Path(f"/proc/{pid}")
+    return len(list((proc / "task").iterdir())), len(list((proc / "fd").iterdir()))
+
+
 def run(quick: bool = False) -> Result:
     rounds = 2 if quick else 15
     result = Result()
     config = FakeConfig(enforce_rate_limits=False, latency=0.0, papers=30, hf_latency=1.0)
     with tempfile.TemporaryDirectory(prefix="bench-ack-") as tmp, FakesProcess(config) as fakes:
         response_url = fakes.urls["slack_url"] + "/response/bench"
-        with BotProcess(fakes.urls, Path(tmp) / "papers-bot.json") as bot:
+        with BotProcess(fakes.urls, Path(tmp) / "papers-bot.json", max_open_files=OPEN_FILES) as bot:
             round_of(bot.url, "help", response_url, CONCURRENCY)  # warm-up: imports, first-call caches
             for text, label in (("help", "help"), ("diffusion transformers", "search, HF +1 s")):
                 samples: list[float] = []
@@ -98,6 +140,42 @@ def run(quick: bool = False) -> Result:
                         ok=tail < 0.02 * SLACK_BUDGET,
                     )
                 )
+            with slow_loris(bot.url, ATTACKERS):
+                time.sleep(1.0)  # every attacking connection is accepted and waiting
+                threads, descriptors = _threads_and_descriptors(bot.pid)
+                samples = []
+                failures = 0
+                for _ in range(rounds):
+                    try:
+                        samples += round_of(bot.url, "help", response_url, CONCURRENCY)
+                    except (OSError, RuntimeError):
+                        failures += 1
+                    time.sleep(0.05)
+            ok = bool(samples) and not failures
+            result.rows.append(
+                Row(
+                    "slash ack",
+                    f"{CONCURRENCY} concurrent, help, under {ATTACKERS} slow-loris connections",
+                    median(samples) if samples else float("nan"),
+                    "s",
+                    p99=p99(samples) if samples else float("nan"),
+                    samples=len(samples),
+                    ratio=f"{failures}/{rounds} rounds failed",
+                    goal="every round acknowledged, p99 < 3 s",
+                    ok=ok and p99(samples) < SLACK_BUDGET,
+                )
+            )
+            result.rows.append(
+                Row(
+                    "slow-loris",
+                    f"bot threads / open descriptors under {ATTACKERS} slow connections",
+                    threads,
+                    "count",
+                    ratio=f"{descriptors} descriptors (limit {OPEN_FILES})",
+                    goal="bounded by max_connections (256)",
+                    ok=threads < 300 and descriptors < 300,
+                )
+            )
     result.notes.append(
         f"slash ack: {rounds} rounds x {CONCURRENCY} simultaneous signed POSTs to `python -m bot serve`, "
         "new TCP connection each; p99 is nearest-rank."

@@ -26,11 +26,23 @@ SIGNING_SECRET = "bench-signing-secret-0123456789"
 class BotProcess:
     """``with BotProcess(urls, db) as bot:`` → ``bot.url``, ``bot.ready_after`` (s), ``bot.pid``."""
 
-    def __init__(self, urls: dict[str, str], db_path: Path, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        urls: dict[str, str],
+        db_path: Path,
+        *,
+        timeout: float = 60.0,
+        env: dict[str, str] | None = None,
+        max_open_files: int | None = None,
+    ) -> None:
+        """``env``: extra environment for the bot; ``max_open_files``: its file-descriptor limit (a VM's
+        usual 1024, say), for attacks that used to end when the descriptors ran out."""
+        self.max_open_files = max_open_files
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.timeout = timeout
         self.ready_after = 0.0
+        extra_env = env
         env = dict(os.environ)
         env.update(
             {
@@ -38,6 +50,7 @@ class BotProcess:
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                 "SLACK_API_URL": urls["slack_api_url"],
                 "HF_ENDPOINT": urls["hf_url"],
+                "ARXIV_API_URL": urls.get("arxiv_url", "http://127.0.0.1:9/api/query"),  # never the internet
                 "PAPERS_BOT_DB": str(db_path),
                 "PORT": str(self.port),
                 "LOG_LEVEL": "WARNING",
@@ -45,6 +58,7 @@ class BotProcess:
             }
         )
         env.pop("SLACK_APP_TOKEN", None)
+        env.update(extra_env or {})
         self._env = env
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -61,6 +75,7 @@ class BotProcess:
             env=self._env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            preexec_fn=self._limit_files if self.max_open_files else None,
         )
         deadline = started + self.timeout
         with httpx.Client(timeout=1.0) as client:
@@ -77,6 +92,13 @@ class BotProcess:
                 time.sleep(0.005)
         self.__exit__()
         raise RuntimeError(f"python -m bot serve was not ready within {self.timeout} s")
+
+    def _limit_files(self) -> None:
+        import resource
+
+        assert self.max_open_files is not None
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_open_files, hard))
 
     def __exit__(self, *exc: object) -> None:
         proc, self._proc = self._proc, None

@@ -32,6 +32,7 @@ class FakeConfig:
     papers: int = 100
     hf_latency: float = 0.0
     realistic: bool = True  # abstracts of ~200 words with keywords and authors (bench_filters' generator)
+    unfurls_per_minute: int | None = None  # chat.unfurl's Tier 3 enforced as a sliding minute when set
 
 
 def _serve(conn: Connection, config: FakeConfig) -> None:
@@ -46,6 +47,7 @@ def _serve(conn: Connection, config: FakeConfig) -> None:
         workspace_burst=config.workspace_burst,
         latency=config.latency,
         schema_path=None,  # the JSON Schema pass is the slowest check and the tests already run it
+        unfurls_per_minute=config.unfurls_per_minute,
     ).start()
     entries = realistic_day(config.day, config.papers) if config.realistic else make_day(config.day, config.papers)
     hf = FakeHF({config.day: entries}).start()
@@ -61,9 +63,14 @@ def _serve(conn: Connection, config: FakeConfig) -> None:
                 for name, value in command[1].items():
                     setattr(slack, name, value)  # FakeSlack reads its limits on every call
                 conn.send("ok")
+            elif isinstance(command, tuple) and command[0] == "hf_details":
+                hf.paper_details.update(command[1])  # what /api/papers/{id} adds (numTotalModels, githubRepo…)
+                conn.send("ok")
             elif command == "reset":
                 slack.reset()
                 hf.reset()
+                if config.hf_latency:  # configuration, not a count: it stays
+                    hf.delay("/api/", config.hf_latency)
                 conn.send("ok")
             else:
                 break
@@ -113,6 +120,14 @@ def _stats(slack: Any, hf: Any) -> dict[str, Any]:
         "hf_day_requests": hf.count("/api/daily_papers"),  # pages: 100 papers are two (100 + an empty page)
         "hf_day_lists": len({r.params.get("date") for r in hf.requests if r.path == "/api/daily_papers"}),
         "responses": len(slack.responses()),
+        "unfurl_times": slack.unfurl_times(),  # target -> time.monotonic() (system-wide on Linux)
+        "unfurl_calls": len(slack.calls("chat.unfurl")),
+        "unfurl_rate_limited": sum(1 for c in slack.calls("chat.unfurl") if c.status == 429),
+        "hf_paper_requests": hf.count("/api/papers/"),
+        "replies": sum(1 for c in posts if c.ok and c.args.get("thread_ts")),
+        "files": len(slack.files()),  # shared by files.completeUploadExternal (the recap's charts)
+        "png_files": sum(1 for f in slack.files() if (f.get("data") or b"").startswith(b"\x89PNG")),
+        "threads": sum(1 for c in posts if c.ok and c.args.get("thread_ts")),
     }
 
 
@@ -154,4 +169,9 @@ class FakesProcess:
 
     def reset(self) -> None:
         self._conn.send("reset")
+        self._conn.recv()
+
+    def hf_details(self, details: dict[str, dict[str, Any]]) -> None:
+        """Merge ``details[id]`` into the fake Hugging Face's ``/api/papers/{id}`` answers."""
+        self._conn.send(("hf_details", details))
         self._conn.recv()

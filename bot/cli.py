@@ -41,6 +41,15 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-08-21") from None
 
 
+def _week(text: str) -> str:
+    from bot.channels.recap import parse_week
+
+    try:
+        return parse_week(text)
+    except UserInputError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 100:
         raise argparse.ArgumentTypeError("must be a whole number from 1 to 100")
@@ -69,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     post = sub.add_parser("post-now", help="run the post job once for every subscribed channel (or one), then exit")
     post.add_argument("--channel", help="only this channel id (e.g. C0123456789)")
     post.add_argument("--date", type=_day, help="post this Hugging Face day (YYYY-MM-DD) instead of the newest")
+    post.add_argument(
+        "--kind",
+        choices=("digest", "recap", "follow-ups"),
+        default="digest",
+        help="digest: the daily post (default); recap: the weekly recap, to channels that turned it on; "
+        "follow-ups: check the papers of the last 14 days' posts and reply in their threads",
+    )
+    post.add_argument("--week", type=_week, help="with --kind recap: the ISO week to recap (YYYY-Www, e.g. 2026-W23)")
     sub.add_parser(
         "worker",
         help="only the post scheduler (PostgreSQL: a leader candidate); GET /healthz on $PORT when PORT is set",
@@ -198,16 +215,30 @@ def _post_now(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import check_bot_token
     from bot.services import build_services
 
+    if args.kind != "recap" and args.week:
+        raise UserInputError("--week is for the weekly recap: add --kind recap")
+    if args.kind == "follow-ups":
+        if args.date:
+            raise ConfigError("--date picks the Hugging Face day of a digest; follow-ups look at the last 14 days.")
+        return _follow_ups_now(args, settings)
+    if args.kind == "recap" and args.date:
+        raise UserInputError("--date is for the daily post; a recap takes --week (e.g. --week 2026-W23)")
     services = build_services(settings)
     try:
         check_bot_token(services)  # a dead token is one line and exit 2, not "No subscribed channels"
-        summary = services.runner.run_now(channel_id=args.channel, day=args.date)
+        if args.kind == "recap":
+            assert services.recaps is not None
+            summary = services.recaps.run_now(channel_id=args.channel, week=args.week or "")
+        else:
+            summary = services.runner.run_now(channel_id=args.channel, day=args.date)
+            if services.follow_ups is not None:
+                services.follow_ups.take_baselines()  # what the posts showed: follow-ups announce only what comes after
     finally:
         services.close()
     for channel, outcome in sorted(summary.outcomes.items()):
         print(f"{channel}: {outcome}{' (' + summary.errors[channel] + ')' if channel in summary.errors else ''}")
     if not summary.outcomes and not summary.errors:
-        print("No subscribed channels.")
+        print("No channel has the weekly recap on." if args.kind == "recap" else "No subscribed channels.")
     if summary.stopped:
         print(f"papers-bot: Slack rejected the bot token ({summary.stopped})", file=sys.stderr)
         return 1
@@ -218,6 +249,35 @@ def _post_now(args: argparse.Namespace, settings: Settings) -> int:
         print(f"papers-bot: {len(summary.errors)} channel(s) failed", file=sys.stderr)
         return 1
     return 0
+
+
+def _follow_ups_now(args: argparse.Namespace, settings: Settings) -> int:
+    """``post-now --kind follow-ups``: the daily follow-up check now, whatever the hour; still one Hugging
+    Face request per paper per day and one reply per post per day, so running it twice sends nothing new."""
+    from bot.app import check_bot_token
+    from bot.services import build_services
+
+    services = build_services(settings)
+    try:
+        check_bot_token(services)
+        assert services.follow_ups is not None
+        summary = services.follow_ups.run(channel_id=args.channel)
+    finally:
+        services.close()
+    print(
+        f"Follow-ups: {summary.threads} post(s) of the last 14 days with {summary.papers} paper(s); "
+        f"{summary.looked_up} looked up on Hugging Face ({summary.hf_requests} request(s)); "
+        f"{summary.replies} thread repl{'y' if summary.replies == 1 else 'ies'} telling {summary.announced} "
+        f"new item(s); {summary.held} kept for tomorrow."
+    )
+    problems = 0
+    if summary.hf_failed:
+        print(f"papers-bot: Hugging Face could not say what {summary.hf_failed} paper(s) have", file=sys.stderr)
+        problems += 1
+    for channel, error in sorted(summary.errors.items()):
+        print(f"papers-bot: {channel}: {error}", file=sys.stderr)
+        problems += 1
+    return 1 if problems else 0
 
 
 def _preview(args: argparse.Namespace, settings: Settings) -> int:
@@ -286,7 +346,12 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
             else build_app(services, socket_mode=socket_mode, in_flight=in_flight, listener_pool=listener_pool)
         )
         scheduler = services.scheduler = PostScheduler(
-            services.runner, services.store, make_leader(settings), installs=services.installs
+            services.runner,
+            services.store,
+            make_leader(settings),
+            installs=services.installs,
+            follow_ups=services.follow_ups,
+            recaps=services.recaps,
         )
 
         def health() -> dict[str, object]:
@@ -341,6 +406,8 @@ def _stop_gracefully(services: Services, server: SlackHTTPServer | None, listene
     its posts; then the caller closes the store."""
     deadline = time.monotonic() + STOP_BUDGET_SECONDS
     services.runner.stop()
+    if services.recaps is not None:
+        services.recaps.stop()
     if server is not None:
         server.shutdown(timeout=5.0)
     drained = threading.Thread(target=listener_pool.shutdown, kwargs={"wait": True}, daemon=True)

@@ -15,8 +15,9 @@ from typing import TypedDict
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 from bot.channels.access import ADMINS_KEYWORD
+from bot.channels.schedule import parse_time
 from bot.channels.timezones import did_you_mean, resolve_timezone
-from bot.errors import ConfigError
+from bot.errors import ConfigError, UserInputError
 
 __all__ = [
     "Settings",
@@ -32,6 +33,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 DEFAULT_DB_PATH = "data/papers-bot.json"
+DEFAULT_ARXIV_API_URL = "https://export.arxiv.org/api/query"
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _CONVERSATION_ID = re.compile(r"[CGDUW][A-Z0-9]{2,}")  # a user id posts to the app's DM with them
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -77,6 +79,12 @@ class Settings:
     def oauth(self) -> bool:
         """One deployment for many workspaces: tokens come from installations, not SLACK_BOT_TOKEN."""
         return bool(self.slack_client_id and self.slack_client_secret)
+
+    follow_up_time: str = "14:00"  # PAPERS_BOT_FOLLOW_UP_TIME: when (UTC) the daily follow-up check runs
+    arxiv_api_url: str = DEFAULT_ARXIV_API_URL  # ARXIV_API_URL: link cards for papers Hugging Face lacks
+    # PAPERS_BOT_UNFURLS_PER_MINUTE: chat.unfurl calls a minute per workspace after a burst of 10 (Tier 3 is
+    # "50+"; 40 keeps any minute at 50); raise it only for a workspace known to allow more.
+    unfurls_per_minute: int = 40
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -304,6 +312,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         raise ConfigError(
             "PAPERS_BOT_HISTORY_PER_MINUTE must be a number from 1 (apps outside Slack's Marketplace) to 100."
         )
+    try:
+        follow_up_time = parse_time(get("PAPERS_BOT_FOLLOW_UP_TIME") or "14:00")
+    except UserInputError:
+        raise ConfigError("PAPERS_BOT_FOLLOW_UP_TIME must be a time of day in UTC such as 14:00.") from None
+    unfurl_text = get("PAPERS_BOT_UNFURLS_PER_MINUTE") or "40"
+    if not unfurl_text.isdigit() or not 1 <= int(unfurl_text) <= 100_000:
+        raise ConfigError("PAPERS_BOT_UNFURLS_PER_MINUTE must be a whole number of calls a minute (default 40).")
     return Settings(
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,
@@ -325,6 +340,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         history_per_minute=history_per_minute,
         alert_team=alert_team,
         **oauth,
+        follow_up_time=follow_up_time,
+        arxiv_api_url=_url(env, "ARXIV_API_URL", DEFAULT_ARXIV_API_URL),
+        unfurls_per_minute=int(unfurl_text),
     )
 
 

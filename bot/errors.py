@@ -6,6 +6,7 @@ PapersBotError
 │   └── NotAllowedError    the user may not change this channel's settings
 ├── UpstreamError      a remote service failed after its retries
 │   ├── HFError        Hugging Face
+│   ├── ArxivError     arXiv's API (link cards for papers Hugging Face lacks)
 │   └── SlackError     Slack's Web API
 └── StoreError         the database cannot be opened or written
     └── StoreLockedError   another process holds the database
@@ -14,6 +15,7 @@ PapersBotError
 from __future__ import annotations
 
 __all__ = [
+    "ArxivError",
     "ConfigError",
     "HFError",
     "NotAllowedError",
@@ -61,6 +63,10 @@ class HFError(UpstreamError):
     def __init__(self, message: str, *, retryable: bool = True, status: int | None = None) -> None:
         super().__init__(message, retryable=retryable)
         self.status = status
+
+
+class ArxivError(UpstreamError):
+    """arXiv's API failed or is being spared (its terms allow one request every three seconds)."""
 
 
 class SlackError(UpstreamError):

@@ -71,8 +71,10 @@ def setup_logging(level: str = "INFO", secrets: Iterable[str] = (), log_format: 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Bolt logs request bodies and signatures at DEBUG; httpx logs every URL at INFO.
-    for noisy in ("slack_bolt", "slack_sdk", "httpx", "httpcore", "apscheduler"):
+    # Bolt logs request bodies and signatures at DEBUG; httpx logs every URL at INFO; alembic its
+    # plugins and steps at INFO, a dozen lines before a start-up's one-line database error (an upgrade
+    # is reported in one line by bot.store.migrations).
+    for noisy in ("slack_bolt", "slack_sdk", "httpx", "httpcore", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(
             max(logging.getLevelName(level), logging.INFO) if noisy.startswith("slack") else logging.WARNING
         )

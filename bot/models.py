@@ -16,12 +16,19 @@ __all__ = [
     "DEFAULT_MAX_PAPERS",
     "DEFAULT_POST_TIME",
     "DEFAULT_WEEKDAYS",
+    "FOLLOW_UP_ITEMS",
     "ChannelConfig",
     "FilterChange",
+    "PaperLinks",
+    "PaperRef",
+    "PaperWatch",
     "PostFormat",
     "RunKind",
     "RunRecord",
     "RunState",
+    "SavedPaper",
+    "Signal",
+    "SignalKind",
     "Workspace",
 ]
 
@@ -62,6 +69,7 @@ class ChannelConfig:
     filter_text: str = ""  # the channel's topic filter in its canonical text form
     post_format: str = "full"  # a PostFormat
     related: bool = True  # also post papers close in meaning to a topic (the `semantic` extra)
+    follow_ups: bool = True  # reply in a post's thread when a posted paper's code or models appear
     last_day: date | None = None  # newest Hugging Face day this channel has had
     # Slots before this instant (ISO UTC) are not owed: a channel subscribed at noon gets its first
     # post at the next slot, not at once; downtime after it is still caught up.
@@ -70,6 +78,11 @@ class ChannelConfig:
     created_at: str = ""
     updated_at: str = ""
     history: tuple[FilterChange, ...] = ()
+    # The weekly recap (issue 16), opt-in: the weekday (Monday=0) and "HH:MM" in ``timezone``; None: off.
+    recap_day: int | None = None
+    recap_time: str = ""
+    recap_since: str = ""  # ISO UTC: recap slots before this are not owed (as ``active_since``)
+    recap_notice: str = ""  # Slack's refusal of the chart upload, said once in this channel
 
     @property
     def active(self) -> bool:
@@ -226,3 +239,183 @@ class Workspace:
     def from_doc(cls, doc: dict[str, Any]) -> Workspace:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in doc.items() if k in names})
+
+
+# --- follow-ups in the thread (issue 17) -------------------------------------------------------------
+
+FOLLOW_UP_ITEMS = ("code", "models", "datasets", "spaces")  # what can appear after a post, in reply order
+
+
+@dataclass(frozen=True, slots=True)
+class PaperLinks:
+    """What Hugging Face links to a paper at one moment: its GitHub repository (and stars) and how many
+    models, datasets and Spaces cite it (``/api/papers/{id}``'s ``numTotal*``)."""
+
+    repo: str = ""
+    stars: int | None = None
+    models: int = 0
+    datasets: int = 0
+    spaces: int = 0
+
+    def present(self) -> tuple[str, ...]:
+        """The items this snapshot has, in ``FOLLOW_UP_ITEMS`` order."""
+        have = {"code": bool(self.repo), "models": self.models > 0, "datasets": self.datasets > 0}
+        have["spaces"] = self.spaces > 0
+        return tuple(item for item in FOLLOW_UP_ITEMS if have[item])
+
+    def to_doc(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> PaperLinks:
+        stars = doc.get("stars")
+        return cls(
+            repo=str(doc.get("repo") or ""),
+            stars=int(stars) if isinstance(stars, int) else None,
+            models=int(doc.get("models") or 0),
+            datasets=int(doc.get("datasets") or 0),
+            spaces=int(doc.get("spaces") or 0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PaperWatch:
+    """What the follow-up check knows about one posted paper in one workspace.
+
+    ``baseline``: the items the paper already had when the bot first looked (shortly after its first
+    post there): never announced. ``appeared``: each item seen later, with when it was first seen; a
+    channel is told about an item only if it appeared after that channel's post. ``checked_on`` is the
+    UTC day of the latest look, so Hugging Face is asked once per paper per day however many channels
+    posted it.
+    """
+
+    team_id: str
+    paper_key: str
+    first_checked_at: datetime
+    checked_on: date
+    links: PaperLinks = PaperLinks()
+    baseline: tuple[str, ...] = ()
+    appeared: tuple[tuple[str, datetime], ...] = ()
+    title: str = ""  # for the reply, which may be sent by a later run than the one that looked
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.team_id, self.paper_key
+
+    def appeared_at(self, item: str) -> datetime | None:
+        return next((at for name, at in self.appeared if name == item), None)
+
+    def replace(self, **changes: Any) -> PaperWatch:
+        return dataclasses.replace(self, **changes)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "team_id": self.team_id,
+            "paper_key": self.paper_key,
+            "first_checked_at": self.first_checked_at.isoformat(),
+            "checked_on": self.checked_on.isoformat(),
+            "links": self.links.to_doc(),
+            "baseline": list(self.baseline),
+            "appeared": [[item, at.isoformat()] for item, at in self.appeared],
+            "title": self.title,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> PaperWatch:
+        return cls(
+            team_id=str(doc.get("team_id") or ""),
+            paper_key=str(doc["paper_key"]),
+            first_checked_at=datetime.fromisoformat(doc["first_checked_at"]),
+            checked_on=date.fromisoformat(doc["checked_on"]),
+            links=PaperLinks.from_doc(doc.get("links") or {}),
+            baseline=tuple(str(i) for i in doc.get("baseline", ())),
+            appeared=tuple((str(item), datetime.fromisoformat(at)) for item, at in doc.get("appeared", ())),
+            title=str(doc.get("title") or ""),
+        )
+
+
+# --- the team layer (issue 16): saved papers, signals, one-paper messages -------------------------------
+#
+# Every record carries the workspace (``team_id``): a person's reading list and a channel's signals are
+# looked up by (team, user) and (team, channel), so a request from one workspace never reads another's.
+
+
+@dataclass(frozen=True, slots=True)
+class PaperRef:
+    """What the team layer remembers of a paper: enough to show it and to cite it (BibTeX) without asking
+    Hugging Face again. Public metadata, copied at the moment of saving or signalling."""
+
+    key: str  # arXiv id without version
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    published: date | None = None  # arXiv v1 date (the BibTeX year)
+    day: date | None = None  # the Daily Papers day
+    upvotes: int = 0
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "authors": list(self.authors),
+            "published": self.published.isoformat() if self.published else None,
+            "day": self.day.isoformat() if self.day else None,
+            "upvotes": self.upvotes,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> PaperRef:
+        published, day = doc.get("published"), doc.get("day")
+        return cls(
+            key=str(doc.get("key", "")),
+            title=str(doc.get("title") or ""),
+            authors=tuple(str(a) for a in doc.get("authors") or ()),
+            published=date.fromisoformat(published) if published else None,
+            day=date.fromisoformat(day) if day else None,
+            upvotes=int(doc.get("upvotes") or 0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SavedPaper:
+    """One paper in one person's reading list."""
+
+    team_id: str
+    user_id: str
+    paper: PaperRef
+    saved_at: datetime
+    read_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return self.paper.key
+
+    @property
+    def unread(self) -> bool:
+        return self.read_at is None
+
+
+class SignalKind(StrEnum):
+    """How someone showed a channel that a paper was worth reading."""
+
+    SAVE = "save"  # saved from a card in the channel
+    SHARE = "share"  # shared its card into the channel
+    REACTION = "reaction"  # reacted to the bot's one-paper message (one signal per emoji)
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One person's signal for a paper in a channel. Unique per (team, channel, paper, user, kind,
+    reaction), so a repeated save, share or reaction toggle never counts twice; team picks count
+    *people*, so several kinds from one person still count once."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    kind: str  # a SignalKind
+    paper: PaperRef
+    at: datetime
+    reaction: str = ""  # the emoji name, for REACTION
+
+    @property
+    def key(self) -> str:
+        return self.paper.key

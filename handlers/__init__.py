@@ -9,7 +9,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import commands, events, filters, search, settings
+from handlers import commands, events, filters, library, search, settings, unfurls
 from handlers.later import Later
 
 __all__ = ["register"]
@@ -17,6 +17,7 @@ __all__ = ["register"]
 
 def register(app: App, services: Services, later: Later) -> None:
     """``later`` runs a listener's work after its ``ack()`` (``handlers/later.py``)."""
-    commands.register(app, services, later, {**filters.ROUTES, **search.ROUTES, **settings.ROUTES})
-    for module in (events, filters, search, settings):
+    routes = {**filters.ROUTES, **search.ROUTES, **settings.ROUTES, **library.ROUTES}
+    commands.register(app, services, later, routes)
+    for module in (events, filters, search, settings, library, unfurls):
         module.register(app, services, later)

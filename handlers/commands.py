@@ -18,9 +18,10 @@ from slack_bolt import Ack, App, Respond
 from bot.channels.edits import apply_subscribe, apply_unsubscribe
 from bot.channels.schedule import next_post_time, parse_schedule_spec
 from bot.errors import SlackError
-from bot.models import ChannelConfig, RunState
+from bot.models import ChannelConfig, RunKind, RunState
 from bot.services import Services
 from bot.ui.errors import slack_advice
+from bot.ui.filter_replies import saved_copy_note
 from bot.ui.ids import SLASH_COMMAND
 from bot.ui.render import render_digest
 from bot.ui.replies import help_text, schedule_text, status_text, unknown_command_text
@@ -88,7 +89,8 @@ def status(services: Services, call: Invocation) -> Reply:
     config = services.store.get_channel(call.channel_id)
     if config is None or not config.subscribed:
         return Reply(status_text(config, None, None))
-    runs = services.store.runs(call.channel_id)
+    # Digests only: the ledger also holds this channel's follow-up replies (and, later, recaps).
+    runs = [r for r in services.store.runs(call.channel_id) if r.kind == RunKind.DIGEST]
     last_run = runs[-1] if runs else None
     return Reply(status_text(config, _next_post(services, config), last_run))
 
@@ -97,19 +99,19 @@ def today(services: Services, call: Invocation) -> Reply:
     config = services.store.get_channel(call.channel_id) or ChannelConfig(
         call.channel_id, team_id=services.team_id, timezone=services.settings.timezone
     )
-    plan = services.runner.plan(config, services.clock())
+    known = services.known_days()
+    plan = services.runner.plan(config, services.clock(), source=known)
     if plan.waiting:
         return Reply("Hugging Face hasn't published today's list yet. Try again later today.")
     if not plan.selection.papers:
         why = f" (your filter left out {plan.selection.dropped})" if plan.selection.dropped else ""
         return Reply(f"Nothing new to post right now{why}: every recent paper has already been posted here.")
     messages = render_digest(plan.selection.papers, days=plan.days, reasons=plan.selection.reasons)
-    intro = {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": "_Only you can see this: the next post would contain…_"}],
-    }
+    notes = [{"type": "mrkdwn", "text": "_Only you can see this: the next post would contain…_"}]
+    if saved := len(known.from_archive):
+        notes.append({"type": "mrkdwn", "text": saved_copy_note(saved)})
     first = messages[0]
-    blocks = [intro, *first.blocks][:50]
+    blocks = [{"type": "context", "elements": notes}, *first.blocks][:50]
     return Reply(first.text, blocks)
 
 

@@ -1,4 +1,5 @@
-"""Events: the App Home tab, and the workspace removing the app (``app_uninstalled``, ``tokens_revoked``).
+"""Events: the App Home tab (the reading list, ``handlers/library.py``), and the workspace removing the
+app (``app_uninstalled``, ``tokens_revoked``).
 
 Why the removal events pause channels instead of deleting them: the scheduler decides from the store
 alone, so a paused channel simply stops being due, without a failed post per channel per tick against
@@ -15,32 +16,13 @@ from typing import Any
 from slack_bolt import App
 
 from bot.services import Services
-from bot.ui.replies import help_text
 from handlers.later import Later
+from handlers.library import publish_home
 from handlers.routing import team_of
 
 __all__ = ["register"]
 
 logger = logging.getLogger(__name__)
-
-
-def home_view() -> dict[str, Any]:
-    return {
-        "type": "home",
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": "📚 papers-bot"}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": help_text()}},
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": "Papers come from <https://huggingface.co/papers|Hugging Face Daily Papers>.",
-                    }
-                ],
-            },
-        ],
-    }
 
 
 def register(app: App, services: Services, later: Later) -> None:
@@ -69,6 +51,7 @@ def register(app: App, services: Services, later: Later) -> None:
 
     @app.event("app_home_opened")
     def on_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
-        if event.get("tab") == "home":
-            team_id = team_of(body)
-            later(lambda: services.for_team(team_id).poster.publish_home(event["user"], home_view()))
+        if event.get("tab") == "home" and event.get("user"):
+            team_id, user_id = team_of(body), str(event["user"])
+            # The person's reading list and team picks (issue 16, handlers/library.py), as their workspace's.
+            later(lambda: publish_home(services.for_team(team_id), user_id))

@@ -82,7 +82,8 @@ def include(services: Services, call: Invocation) -> Reply:
 
 
 def set_setting(services: Services, call: Invocation) -> Reply:
-    return _edit(services, call, lambda c: apply_set(c, call.command.args))
+    now_iso = services.clock().astimezone(UTC).isoformat(timespec="seconds")
+    return _edit(services, call, lambda c: apply_set(c, call.command.args, at=now_iso))
 
 
 def topics(services: Services, call: Invocation) -> Reply:
@@ -134,9 +135,11 @@ def preview(services: Services, call: Invocation) -> Reply:
     today = now.astimezone(UTC).date()
     days = [today - timedelta(days=i) for i in range(count)]
 
+    known = services.known_days()
+
     def fetch(day: date) -> list[Any] | None:
         try:
-            return services.feed.papers(day, now=now)
+            return known.papers(day, now=now)
         except HFError:
             return None
 
@@ -154,7 +157,8 @@ def preview(services: Services, call: Invocation) -> Reply:
         previews.append(DayPreview(day, [paper for paper, _ in chosen], reasons, dropped))
     missing = sum(1 for papers in lists if papers is None)
     posted = sum(len(p.chosen) for p in previews)
-    return Reply(f"Preview: {posted} papers over the last {count} days", preview_blocks(config, previews, missing))
+    blocks = preview_blocks(config, previews, missing, saved=len(known.from_archive))
+    return Reply(f"Preview: {posted} papers over the last {count} days", blocks)
 
 
 ROUTES: dict[str, Route] = {

@@ -72,7 +72,9 @@ def _archive_note(services: Services) -> str:
 
 
 def text_results(services: Services, position: PagePosition) -> Reply:
-    """One page of a text search: Hugging Face first, the archive when it fails or is too slow."""
+    """One page of a text search: Hugging Face first, the archive when it fails or is too slow.
+    ``services``: the asking workspace's (``for_team``), whose saves the cards count."""
+    team_id = services.team_id
     if position.offset >= MAX_RESULTS:
         return Reply(f"That's the last of the {MAX_RESULTS} results I show. Try a more specific search.")
     want = min(position.offset + PAGE_SIZE + 1, MAX_RESULTS)  # one extra tells whether there is more
@@ -86,12 +88,14 @@ def text_results(services: Services, position: PagePosition) -> Reply:
     papers, note = found.papers, _archive_note(services) if found.from_archive else ""
     page = [finder.with_archived_details(p) for p in papers[position.offset : position.offset + PAGE_SIZE]]
     more_after = len(papers) > position.offset + PAGE_SIZE and position.offset + PAGE_SIZE < MAX_RESULTS
-    message, _shown = render_results(position, page, more_after=more_after, note=note)
+    saved_by = services.store.save_counts(team_id, [p.key for p in page]) if team_id else {}
+    message, _shown = render_results(position, page, more_after=more_after, note=note, saved_by=saved_by)
     return Reply(message.text, message.blocks)
 
 
 def paper_lookup(services: Services, arxiv_id: str) -> Reply:
     """``/papers 2406.12345`` (or a link): that paper's card with its linked models, datasets, Spaces."""
+    team_id = services.team_id
     if not ARXIV_ID_RE.match(arxiv_id):  # old-style ids (hep-th/9901001) predate Hugging Face's pages
         return Reply(render_not_found(arxiv_id))
     found = services.finder.paper(arxiv_id)
@@ -103,7 +107,8 @@ def paper_lookup(services: Services, arxiv_id: str) -> Reply:
         if found.from_archive
         else ""
     )
-    message = render_paper_lookup(paper, note=note)
+    saved_by = services.library.save_count(team_id, paper.key) if team_id else 0
+    message = render_paper_lookup(paper, note=note, saved_by=saved_by)
     return Reply(message.text, message.blocks)
 
 
@@ -203,12 +208,16 @@ def share(services: Services, body: dict[str, Any], respond: Respond) -> None:
     if paper is None:
         _private(respond, render_not_found(key))
         return
-    message = render_shared(paper, user)
+    team_id = services.team_id  # the workspace's view (``for_team``): its saves, its token, its signals
+    message = render_shared(paper, user, saved_by=services.library.save_count(team_id, key) if team_id else 0)
     try:
-        services.poster.post_message(channel, text=message.text, blocks=message.blocks)
+        ts = services.poster.post_message(channel, text=message.text, blocks=message.blocks)
     except SlackError as exc:
         advice = slack_advice(exc.code, "share") or "Please try again in a moment."
         _private(respond, f":warning: Slack refused the post (`{escape_mrkdwn(exc.code)}`). {advice}")
+        return
+    # A share is a team signal, and reactions on the shared card count for the paper (issue 16).
+    services.library.shared(team_id, channel, user, paper, ts)
 
 
 def follow(services: Services, body: dict[str, Any], respond: Respond) -> None:

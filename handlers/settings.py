@@ -23,6 +23,8 @@ from bot.services import Services
 from bot.ui.settings_form import (
     CALLBACK_ID,
     FIRST_BLOCK,
+    UNREADABLE_ANSWER,
+    UNREADABLE_FORM,
     SettingsForm,
     channel_from_metadata,
     describe_changes,
@@ -96,7 +98,8 @@ def register(app: App, everyone: Services, later: Later) -> None:
     @app.view(CALLBACK_ID)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         services = everyone.for_team(team_of(body))  # this workspace's poster and admins
-        user_id = (body.get("user") or {}).get("id", "")
+        user = body.get("user")
+        user_id = str(user.get("id") or "") if isinstance(user, dict) else ""
         channel_id = channel_from_metadata(view.get("private_metadata", ""))
         if not channel_id:
             ack(
@@ -109,8 +112,12 @@ def register(app: App, everyone: Services, later: Later) -> None:
         except UserInputError as exc:
             ack(response_action="errors", errors={FIRST_BLOCK: plain_message(exc.message)})
             return
-        parsed = parse_submission((view.get("state") or {}).get("values") or {})
+        state = view.get("state")
+        parsed = parse_submission(state.get("values", {}) if isinstance(state, dict) else None)
         if isinstance(parsed, dict):
+            unreadable = sorted(b for b, m in parsed.items() if m in (UNREADABLE_ANSWER, UNREADABLE_FORM))
+            if unreadable:  # not a person's typo: a client sent fields Slack never would
+                logger.info("refused a settings form with unreadable fields: %s", ", ".join(unreadable))
             ack(response_action="errors", errors=parsed)
             return
         try:

@@ -98,6 +98,7 @@ def settings(
         # Slack's budget for apps outside its Marketplace is one history read a minute; tests that are
         # not about that budget read as often as they need (tests/reliability/test_history_budget.py is).
         history_per_minute=6000.0,
+        arxiv_api_url="http://127.0.0.1:9/api/query",  # never the internet; link-card tests use FakeArxiv
     )
 
 

@@ -121,6 +121,11 @@ def test_post_now_posts_once_and_reports(
         assert "First &lt;!channel&gt;" in json.dumps(post.args["blocks"])
     # One fetch for both channels; the second run sees the ledger and fetches nothing.
     assert fake_hf.count("/api/daily_papers") == 1
+    # The posted papers' follow-up baselines were taken right after the posts: one look per paper.
+    assert fake_hf.count("/api/papers/") == 2
+    with TinyStore(db) as store:
+        # Under the token's workspace (auth.test: T0001), which adopted the channels stored without one.
+        assert len(store.paper_watches([("T0001", "2608.00001"), ("T0001", "2608.00002")])) == 2
 
 
 def test_post_now_for_an_unsubscribed_channel_fails_clearly(
@@ -279,6 +284,21 @@ def test_an_unreachable_database_is_named_without_its_password(
     assert PASSWORD not in result.stderr and "***" in result.stderr
 
 
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_an_unreachable_database_at_start_up_is_the_only_line(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF, command: str
+) -> None:
+    """At the default INFO level, nothing comes before the one line that names the problem: alembic
+    used to log seven plugin lines, and the semantic model its start-up line, first."""
+    url = f"postgres://u:{PASSWORD}@{NOWHERE}/papers"
+    env = bot_env(fake_slack, fake_hf, tmp_path / "db", DATABASE_URL=url, SLACK_SIGNING_SECRET="s3cret-x")
+    result = run_bot(command, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("papers-bot: Cannot connect to the database postgresql+psycopg://u:***@")
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stdout == ""
+
+
 def test_on_heroku_with_a_tinydb_file_start_up_warns_it_will_be_wiped(
     tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF
 ) -> None:
@@ -419,3 +439,38 @@ def test_workspaces_lists_installations_without_tokens_and_forget_workspace_dele
     assert unknown.returncode == 1 and "No workspace T0ZZ is known" in unknown.stdout
     typo = run_bot("forget-workspace", "alpha", env=env, cwd=tmp_path)
     assert typo.returncode == 2 and "is not a team id like T0123456789" in typo.stderr
+
+
+def test_post_now_follow_ups_replies_in_the_thread_once_and_says_what_it_did(
+    tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.models import PaperWatch, RunRecord, RunState
+
+    now = datetime.now(UTC)
+    key = "2608.00001"
+    fake_hf.extra_papers = [make_entry(key, "Gains code", github_repo="https://github.com/o/r", github_stars=3)]
+    db = tmp_path / "db.json"
+    with TinyStore(db) as store:
+        store.update_channel("C0001", lambda c: c.replace(subscribed=True), team_id="T0001")
+        post = RunRecord("C0001", now.date() - timedelta(days=1), RunState.CLAIMED, "r1", now - timedelta(days=1))
+        store.claim_run(post.replace(paper_keys=(key,), team_id="T0001"))
+        store.finish_run(post.replace(state=RunState.POSTED, paper_keys=(key,), ts=("1.000100",), team_id="T0001"))
+        yesterday = now - timedelta(days=1) + timedelta(minutes=1)
+        store.save_paper_watches([PaperWatch("T0001", key, yesterday, yesterday.date(), title="Gains code")])
+    env = bot_env(fake_slack, fake_hf, db)
+
+    first = run_bot("post-now", "--kind", "follow-ups", env=env, cwd=tmp_path)
+    again = run_bot("post-now", "--kind", "follow-ups", env=env, cwd=tmp_path)
+    dated = run_bot("post-now", "--kind", "follow-ups", "--date", THURSDAY, env=env, cwd=tmp_path)
+
+    assert first.returncode == 0, first.stderr
+    assert (
+        "1 paper(s); 1 looked up on Hugging Face (1 request(s)); 1 thread reply telling 1 new item(s)" in first.stdout
+    )
+    [reply] = [c for c in fake_slack.posts("C0001") if c.args.get("thread_ts") == "1.000100"]
+    assert "Code released: <https://github.com/o/r|o/r> (★ 3)" in json.dumps(reply.args["blocks"], ensure_ascii=False)
+    assert again.returncode == 0 and "0 looked up" in again.stdout and "0 thread replies" in again.stdout
+    assert fake_hf.count("/api/papers/") == 1  # once per paper per day, across processes
+    assert dated.returncode == 2 and "--date picks the Hugging Face day of a digest" in dated.stderr

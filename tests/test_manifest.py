@@ -53,7 +53,9 @@ def _web_api_methods() -> set[str]:
                 methods.add(f"{family}.{method}")
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute | ast.Name):
             owner = func.value.attr if isinstance(func.value, ast.Attribute) else func.value.id
-            if owner == "client" and "_" in func.attr:
+            if owner == "client" and func.attr == "files_upload_v2":  # slack_sdk's three steps, two of them methods
+                methods |= {"files.getUploadURLExternal", "files.completeUploadExternal"}
+            elif owner == "client" and "_" in func.attr:
                 family, _, method = func.attr.partition("_")
                 methods.add(f"{family}.{method}")
     return methods
@@ -62,6 +64,14 @@ def _web_api_methods() -> set[str]:
 def test_the_slash_command_is_declared() -> None:
     assert _decorator_args("command") == {SLASH_COMMAND}
     assert [c["command"] for c in MANIFEST["features"]["slash_commands"]] == [SLASH_COMMAND]
+
+
+def test_every_shortcut_a_listener_handles_is_declared() -> None:
+    from bot.ui.ids import SAVE_SHORTCUT
+
+    declared = {(s["callback_id"], s["type"]) for s in MANIFEST["features"].get("shortcuts", [])}
+    assert (SAVE_SHORTCUT, "message") in declared
+    assert {callback for callback, _ in declared} == {SAVE_SHORTCUT}
 
 
 def test_every_event_a_listener_handles_is_subscribed() -> None:
@@ -101,3 +111,43 @@ def test_add_to_slack_asks_for_exactly_the_scopes_the_manifest_declares() -> Non
 
     assert [name for name, _why in BOT_SCOPES] == MANIFEST["oauth_config"]["scopes"]["bot"]
     assert all(len(why) > 10 for _name, why in BOT_SCOPES)  # each one says why
+
+
+EVENTS_SPEC = SHARED / "specs" / "slack" / "slack-api-specs" / "events-api" / "slack_events_api_async_v1.json"
+
+
+def test_every_event_a_listener_handles_has_its_scope() -> None:
+    """Slack's Events API catalog names the scope each event needs (``link_shared``: ``links:read``)."""
+    if not EVENTS_SPEC.exists():
+        pytest.skip(f"Slack's events catalog is not at {EVENTS_SPEC} (../shared is absent on a user's clone)")
+    topics = json.loads(EVENTS_SPEC.read_text())["topics"]
+    declared = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    missing = {}
+    for event in sorted(_decorator_args("event")):
+        needed = topics.get(event.replace("_", "."), {}).get("subscribe", {}).get("x-scopes-required", [])
+        if needed and not set(needed) & declared:
+            missing[event] = needed
+    assert missing == {}
+
+
+def test_link_cards_are_declared_for_every_domain_the_code_recognises() -> None:
+    from bot.unfurl.links import paper_id_of
+
+    domains = MANIFEST["features"]["unfurl_domains"]
+    assert {"links:read", "links:write"} <= set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    for url in (
+        "https://arxiv.org/abs/2608.12345",
+        "https://huggingface.co/papers/2608.12345",
+        "https://hf.co/papers/2608.12345",
+    ):
+        assert paper_id_of(url) == "2608.12345"
+        assert url.split("/")[2] in domains
+
+
+def test_the_messages_tab_is_on_since_the_bot_writes_to_dms() -> None:
+    """``.bib`` exports (and some confirmations) go to the person's DM with the bot; Slack refuses
+    those with ``messages_tab_disabled`` unless the App Home's Messages tab is on. Read-only: people
+    cannot write to the bot there."""
+    assert "conversations.open" in _web_api_methods()
+    home = MANIFEST["features"]["app_home"]
+    assert home["messages_tab_enabled"] and home["messages_tab_read_only_enabled"]

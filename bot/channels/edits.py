@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
+from bot.channels.recap import RECAP_EXAMPLE, format_recap, parse_recap
 from bot.channels.schedule import ScheduleSpec, format_weekdays
 from bot.errors import UserInputError
 from bot.filters import MAX_NAMES, MAX_UPVOTES, ChannelFilter, format_filter, parse_filter, parse_topic_list
@@ -30,6 +31,7 @@ __all__ = [
     "apply_exclude",
     "apply_follow",
     "apply_include",
+    "apply_recap",
     "apply_set",
     "apply_subscribe",
     "apply_unfollow",
@@ -291,18 +293,53 @@ _SETTINGS = {
     "max-papers": ("max_papers", 1, MAX_PAPERS_LIMIT),
     "min-upvotes": ("min_upvotes", 0, MAX_UPVOTES_LIMIT),
 }
-_SETTING_ALIASES = {"max": "max-papers", "papers": "max-papers", "limit": "max-papers", "upvotes": "min-upvotes"}
+_SETTING_ALIASES = {
+    "max": "max-papers",
+    "papers": "max-papers",
+    "limit": "max-papers",
+    "upvotes": "min-upvotes",
+    "followups": "follow-ups",
+    "follow-up": "follow-ups",
+    "followup": "follow-ups",
+}
 _FORMATS = tuple(PostFormat)
 _SWITCHES = {"on": True, "off": False, "yes": True, "no": False, "true": True, "false": False}
-_SET_EXAMPLE_VALUES = {"max-papers": "5", "min-upvotes": "10", "format": "compact", "related": "off"}
+_SET_EXAMPLE_VALUES = {
+    "max-papers": "5",
+    "min-upvotes": "10",
+    "format": "compact",
+    "related": "off",
+    "follow-ups": "off",
+}
+_SWITCH_SETTINGS = {  # name -> (config field, what `on` means, for the error message)
+    "related": ("related", "also post papers close in meaning to a topic"),
+    "follow-ups": ("follow_ups", "reply in a post's thread when a paper's code or models appear"),
+}
+_SETTING_NAMES = "max-papers, min-upvotes, format, related, follow-ups, recap"
 
 
-def apply_set(config: ChannelConfig, text: str) -> Edit:
-    """``set max-papers 5``, ``set min-upvotes 10``, ``set format compact``, ``set related off``."""
+def apply_recap(config: ChannelConfig, words: list[str], *, at: str = "") -> Edit:
+    """``set recap fri 16:00`` (in the channel's time zone) or ``set recap off``. A new slot counts from
+    ``at``: turning the recap on after this week's slot passed does not post it at once."""
+    day, time_of_day = parse_recap(words)
+    if day is None:
+        if config.recap_day is None:
+            raise UserInputError("The weekly recap is already off here; nothing changed.", RECAP_EXAMPLE)
+        return config.replace(recap_day=None, recap_time="", recap_since=""), "set recap off"
+    new = config.replace(recap_day=day, recap_time=time_of_day, recap_since=at or config.recap_since)
+    return new, f"set recap {format_recap(new)}"
+
+
+def apply_set(config: ChannelConfig, text: str, *, at: str = "") -> Edit:
+    """``set max-papers 5``, ``set min-upvotes 10``, ``set format compact``, ``set related off``,
+    ``set follow-ups off``, ``set recap fri 16:00`` (``at``: now, ISO UTC, from when a new recap slot
+    counts)."""
     words = text.replace("=", " ").split()
+    if words and words[0].casefold() == "recap":
+        return apply_recap(config, words[1:], at=at)
     if len(words) != 2:
         raise UserInputError(
-            "`set` takes a setting and a value: max-papers, min-upvotes, format or related.", SET_EXAMPLE
+            "`set` takes a setting and a value: max-papers, min-upvotes, format, related or follow-ups.", SET_EXAMPLE
         )
     name = words[0].casefold().replace("_", "-")
     name = _SETTING_ALIASES.get(name, name)
@@ -313,21 +350,17 @@ def apply_set(config: ChannelConfig, text: str) -> Edit:
                 f"The post format is `full` or `compact`, not `{value}`.", "/papers set format compact"
             )
         return config.replace(post_format=value.casefold()), f"set format {value.casefold()}"
-    if name == "related":
+    if name in _SWITCH_SETTINGS:
+        field, meaning = _SWITCH_SETTINGS[name]
         switch = _SWITCHES.get(value.casefold())
         if switch is None:
-            raise UserInputError(
-                f"`related` is `on` (also post papers close in meaning to a topic) or `off`, not `{value}`.",
-                "/papers set related off",
-            )
-        return config.replace(related=switch), f"set related {'on' if switch else 'off'}"
+            raise UserInputError(f"`{name}` is `on` ({meaning}) or `off`, not `{value}`.", f"/papers set {name} off")
+        return config.replace(**{field: switch}), f"set {name} {'on' if switch else 'off'}"
     if name not in _SETTINGS:
-        close = difflib.get_close_matches(name, [*_SETTINGS, "format", "related"], n=1, cutoff=0.6)
+        close = difflib.get_close_matches(name, [*_SETTINGS, "format", *_SWITCH_SETTINGS], n=1, cutoff=0.6)
         guess = f" Did you mean `{close[0]}`?" if close else ""
         example = f"/papers set {close[0]} {_SET_EXAMPLE_VALUES[close[0]]}" if close else SET_EXAMPLE
-        raise UserInputError(
-            f"I can't set `{words[0]}`.{guess} Settings: max-papers, min-upvotes, format, related.", example
-        )
+        raise UserInputError(f"I can't set `{words[0]}`.{guess} Settings: {_SETTING_NAMES}.", example)
     field, low, high = _SETTINGS[name]
     if not re.fullmatch(r"[+-]?\d{1,9}", value) or not low <= int(value) <= high:
         raise UserInputError(

@@ -260,6 +260,26 @@ class Archive:
         with self._lock:
             return day in self._day_keys
 
+    def day_papers(self, day: date) -> list[Paper]:
+        """``day``'s list as last fetched, in Hugging Face's order (empty when it was never kept): what a
+        person is shown when Hugging Face does not answer in time, and the weekly recap's fallback when
+        Hugging Face cannot give the week's list. One read of the day's file at most."""
+        with self._lock:
+            if day not in self._day_keys:
+                return []
+            papers = self._day_cache.get(day)
+            if papers is not None:
+                self._day_cache.move_to_end(day)
+                return list(papers.values())
+        if self.directory is None:
+            return []
+        try:
+            raw = day_file(self.directory, day).read_bytes()
+        except OSError:
+            logger.warning("archive file for %s is gone or unreadable", day)
+            return []
+        return decode_day(raw, day)
+
     def __contains__(self, paper_id: object) -> bool:
         """A paper's presence without reading its text back from disk (``get`` does that)."""
         if not isinstance(paper_id, str):

@@ -158,6 +158,22 @@ class HFClient:
                 break
         return parse_daily_list(entries, day=day)
 
+    def weekly_papers(self, week: str, *, deadline: float | None = None) -> list[Paper]:
+        """An ISO week's papers (``week`` like ``2026-W23``: ``/api/daily_papers?week=``, every page),
+        each with its own Daily-Papers day; malformed entries are skipped and logged."""
+        entries: list[Any] = []
+        for page in range(MAX_PAGES):
+            params: dict[str, Any] = {"week": week, "limit": PAGE_SIZE}
+            if page:
+                params["p"] = page
+            data = self._get_json("/api/daily_papers", params, deadline=deadline)
+            if not isinstance(data, list):
+                raise HFError("Hugging Face /api/daily_papers?week: response was not a list")
+            entries.extend(data)
+            if len(data) < PAGE_SIZE:
+                break
+        return parse_daily_list(entries)
+
     def search(self, query: str, *, limit: int = 10, deadline: float | None = None) -> list[Paper]:
         """Relevance-ordered matches; ``deadline`` as in ``_get_json``."""
         data = self._get_json("/api/papers/search", {"q": query, "limit": limit}, deadline=deadline)

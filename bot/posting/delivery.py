@@ -38,10 +38,12 @@ class Delivery:
     ts: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     error: SlackError | None = None
+    messages: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (ts, paper keys) per message
 
     def add(self, ts: str, message: Message) -> None:
         self.ts.append(ts)
         self.keys.extend(message.paper_keys)
+        self.messages.append((ts, message.paper_keys))
 
 
 class Deliverer:
@@ -68,11 +70,13 @@ class Deliverer:
         *,
         known_ts: Sequence[str] = (),
         title: str = "Trending papers",
+        saved_by: Mapping[str, int] | None = None,
     ) -> Delivery:
-        """Send the digest message by message; stop at the first error and say what arrived."""
+        """Send the digest message by message; stop at the first error and say what arrived.
+        ``saved_by``: how many people of the workspace already saved each paper ("Saved by N")."""
         channel = config.channel_id
         compact = config.post_format == PostFormat.COMPACT
-        messages = render_digest(papers, days=days, reasons=reasons, compact=compact, title=title)
+        messages = render_digest(papers, days=days, reasons=reasons, compact=compact, title=title, saved_by=saved_by)
         delivery = Delivery()
         try:
             poster = self.poster_for(config.team_id)  # OAuth mode: SlackError(not_installed) when it has none

@@ -13,15 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 from bot.channels.schedule import MAX_CATCHUP_DAYS, candidate_days
-from bot.feed.hf import DayFeed
 from bot.feed.papers import Paper
 from bot.filters.selection import Selection
 from bot.models import ChannelConfig, RunRecord, RunState
 from bot.store import Store
 
-__all__ = ["Plan", "plan_channel", "seen_keys"]
+__all__ = ["DaySource", "Plan", "plan_channel", "seen_keys"]
 
 Select = Callable[[ChannelConfig, Sequence[Paper], set[str]], Selection]
 
@@ -35,8 +35,14 @@ class Plan:
     waiting: bool = False
 
 
+class DaySource(Protocol):
+    """Where a plan reads day lists: the ``DayFeed`` for a post run, ``KnownDays`` for a person waiting."""
+
+    def papers(self, day: date, *, now: datetime | None = None) -> list[Paper]: ...
+
+
 def plan_channel(
-    feed: DayFeed,
+    feed: DaySource,
     config: ChannelConfig,
     now: datetime,
     days: Sequence[date] | None,

@@ -21,11 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.channels.schedule import due_local_date
-from bot.errors import HFError, SlackConnectionLost, SlackError
+from bot.errors import HFError, SlackConnectionLost, SlackError, StoreError
 from bot.feed.hf import DayFeed
 from bot.feed.papers import Paper
 from bot.filters import RelatedTopics
@@ -34,12 +34,13 @@ from bot.filters.selection import Selection, select_for_channel
 from bot.models import ChannelConfig, RunRecord, RunState
 from bot.posting.continuation import Continuation
 from bot.posting.delivery import Deliverer, Delivery
-from bot.posting.planning import Plan, plan_channel, seen_keys
+from bot.posting.planning import DaySource, Plan, plan_channel, seen_keys
 from bot.posting.reconcile import CLAIM_LEASE
 from bot.posting.settle import OrphanSettler
 from bot.slack.client import AUTH_ERRORS, CHANNEL_ERRORS, SlackPoster
 from bot.slack.workspaces import Workspaces
 from bot.store import Store, ledger_rules
+from bot.team.library import ref_of
 
 if TYPE_CHECKING:
     from bot.posting.alerts import Alerts
@@ -123,12 +124,19 @@ class PostRunner:
         self.deliverer = Deliverer(self.workspaces.poster_for)
         self.settler = OrphanSettler(store, self.workspaces.poster_for, self._alert)
         self.continuation = Continuation(store, feed, self.deliverer, alert=self._alert)
+        # Told of every post that reached its channel (the follow-up check takes its papers' baseline).
+        self.on_posted: Callable[[RunRecord], object] | None = None
 
     @property
     def token_rejected(self) -> str:
         """Why Slack refused a token (the default one first), or "". A workspace whose token is dead is
         not called again until a restart (which re-checks the token with auth.test); others go on."""
         return self.workspaces.any_rejected()
+
+    @property
+    def stopping(self) -> bool:
+        """A shutdown began: no new channel is started (the recaps ask too)."""
+        return self._stopping.is_set()
 
     def stop(self) -> None:
         """Start no further channel. A shutdown then waits for the channels already at Slack, so
@@ -145,8 +153,10 @@ class PostRunner:
         *,
         matcher: RunMatcher | None = None,
         seen: set[str] | None = None,
+        source: DaySource | None = None,
     ) -> Plan:
-        """Raises HFError when Hugging Face cannot be read. ``seen``: ``_seen_keys`` if already read."""
+        """Raises HFError when Hugging Face cannot be read. ``seen``: ``_seen_keys`` if already read.
+        ``source``: where the day lists come from, when not this runner's feed (a person's answer)."""
         posted = self._seen_keys(config) if seen is None else seen
         if matcher is not None:  # a run matches all its channels at once
             select = matcher.select
@@ -155,7 +165,7 @@ class PostRunner:
             def select(config: ChannelConfig, papers: Sequence[Paper], posted: set[str]) -> Selection:
                 return select_for_channel(config, papers, posted, related=self.related)
 
-        return plan_channel(self.feed, config, now, days, select=select, seen=posted)
+        return plan_channel(source or self.feed, config, now, days, select=select, seen=posted)
 
     # -- running ---------------------------------------------------------------------------
 
@@ -374,13 +384,45 @@ class PostRunner:
 
     def _post(self, config: ChannelConfig, record: RunRecord, plan: Plan, summary: RunSummary) -> str:
         channel = config.channel_id
-        delivery = self.deliverer.deliver(config, record, plan.selection.papers, plan.days, plan.selection.reasons)
+        delivery = self.deliverer.deliver(
+            config,
+            record,
+            plan.selection.papers,
+            plan.days,
+            plan.selection.reasons,
+            saved_by=self._saved_by(config, record.paper_keys),
+        )
         if delivery.error is not None:
             return self._post_failed(config, record, delivery, summary)
-        self.store.finish_run(record.replace(state=RunState.POSTED, ts=tuple(delivery.ts)))
+        posted = record.replace(state=RunState.POSTED, ts=tuple(delivery.ts))
+        self.store.finish_run(posted)
         self.last_post_at = self.clock()
         logger.info("channel %s: posted %d papers in %d message(s)", channel, len(record.paper_keys), len(delivery.ts))
+        self._posted(posted)
+        self._remember_single_papers(config, delivery, plan.selection.papers)
         return Outcome.POSTED
+
+    def _saved_by(self, config: ChannelConfig, keys: Sequence[str]) -> dict[str, int]:
+        """Papers of today's post people already saved (from a search, a share): their cards say so.
+        A store hiccup here costs only the counts, never the post."""
+        try:
+            return self.store.save_counts(config.team_id, keys)
+        except StoreError as exc:
+            logger.warning("channel %s: save counts unavailable (%s); posting without them", config.channel_id, exc)
+            return {}
+
+    def _remember_single_papers(self, config: ChannelConfig, delivery: Delivery, papers: Sequence[Paper]) -> None:
+        """A message of the digest that shows one paper: a reaction on it is a team signal for that
+        paper (issue 16). After the run is recorded, and never able to fail it."""
+        by_key = {paper.key: paper for paper in papers}
+        for ts, keys in delivery.messages:
+            if len(keys) == 1 and keys[0] in by_key:
+                try:
+                    self.store.remember_message(config.team_id, config.channel_id, ts, ref_of(by_key[keys[0]]))
+                except StoreError as exc:
+                    logger.warning(
+                        "channel %s: could not remember message %s for reactions: %s", config.channel_id, ts, exc
+                    )
 
     def _post_failed(self, config: ChannelConfig, record: RunRecord, delivery: Delivery, summary: RunSummary) -> str:
         channel = config.channel_id
@@ -399,16 +441,16 @@ class PostRunner:
                 exc.code,
                 len(unsent),
             )
-            self.store.finish_run(
-                record.replace(
-                    state=RunState.POSTED,
-                    ts=tuple(delivery.ts),
-                    paper_keys=tuple(delivery.keys),
-                    unsent=unsent,
-                    error=exc.code,
-                )
+            posted = record.replace(
+                state=RunState.POSTED,
+                ts=tuple(delivery.ts),
+                paper_keys=tuple(delivery.keys),
+                unsent=unsent,
+                error=exc.code,
             )
+            self.store.finish_run(posted)
             self.last_post_at = self.clock()
+            self._posted(posted)
             self._after_slack_error(config, record, exc)
             return Outcome.POSTED
         if isinstance(exc, SlackConnectionLost):
@@ -498,6 +540,15 @@ class PostRunner:
             )
         return Outcome.FAILED
 
+    def _posted(self, record: RunRecord) -> None:
+        """Tell ``on_posted``; its failure is logged and never fails the post, which already went out."""
+        if self.on_posted is None:
+            return
+        try:
+            self.on_posted(record)
+        except Exception:
+            logger.exception("the post hook failed for %s", record.channel_id)
+
     def _alert(self, channel: str, local_date: date, reason: str, team_id: str = "", *, upstream: bool = False) -> None:
         """Tell the alert channel; an alert that fails is logged and must never break the post run."""
         if self.alerts is None:
@@ -515,15 +566,19 @@ def _where(config: ChannelConfig) -> tuple[str, str]:
     return config.team_id, config.channel_id
 
 
-def interleave(due: Sequence[tuple[ChannelConfig, date]]) -> list[tuple[ChannelConfig, date]]:
+_Due = TypeVar("_Due", bound=tuple[Any, ...])  # (ChannelConfig, …): a channel due in a run
+
+
+def interleave(due: Sequence[_Due]) -> list[_Due]:
     """The run's channels taking turns by workspace (one of each workspace, then the next of each…).
 
     Why: each workspace has its own pacer, and a worker waiting for one workspace's next slot is a
     worker not posting elsewhere. In store order, all of one workspace's channels would be handed
     out together and the workers would queue on its pacer while the other workspaces wait; taking
     turns keeps every workspace's posts going at once, so the run takes about as long as its slowest
-    workspace alone, not the sum of them. Within a workspace the order is kept."""
-    by_team: dict[str, list[tuple[ChannelConfig, date]]] = {}
+    workspace alone, not the sum of them. Within a workspace the order is kept. (The weekly recap's
+    run hands its channels out the same way.)"""
+    by_team: dict[str, list[_Due]] = {}
     for item in due:
         by_team.setdefault(item[0].team_id, []).append(item)
     if len(by_team) <= 1:

@@ -1,8 +1,12 @@
 """APScheduler wiring around the pure ``due_local_date`` rule (see ``bot/channels/schedule.py``).
 
 One job ticks every minute and asks the runner which channels are due; a second prunes old ledger
-rows once a day. The scheduler is in-memory on purpose: every decision comes from the ledger in the
-store, so there is nothing to persist and nothing to replay after a restart.
+rows once a day; a third, every minute, gives the follow-up check (``bot/posting/follow_ups.py``) its
+chance: new papers' baselines at once, the day's check when its time has come. That one runs on a
+thread of its own, so a long check (a thousand papers at Hugging Face's pace) never delays a post.
+
+The scheduler is in-memory on purpose: every decision comes from the ledger in the store, so there is
+nothing to persist and nothing to replay after a restart.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.installs import Installs
+from bot.posting.follow_ups import FollowUpChecker
 from bot.posting.leader import AlwaysLeader, Leadership
+from bot.posting.recap import RecapRunner
 from bot.posting.runner import PostRunner
 from bot.store import Store
 
@@ -45,9 +51,14 @@ class PostScheduler:
         *,
         clock: Callable[[], float] = time.monotonic,
         installs: Installs | None = None,
+        follow_ups: FollowUpChecker | None = None,
+        recaps: RecapRunner | None = None,
     ) -> None:
         self.runner = runner
         self.installs = installs  # workspaces removed 30 days ago are purged with the daily prune
+        self.follow_ups = follow_ups
+        self._follow_up_thread: threading.Thread | None = None
+        self.recaps = recaps  # the weekly recaps ride the same tick, after the daily posts
         self._clock = clock
         self.store = store
         # Only the leader runs the jobs; other processes (PostgreSQL mode) keep ticking as standbys.
@@ -87,12 +98,35 @@ class PostScheduler:
             self.last_tick = datetime.now(UTC)
             self._run_began = self._clock()
             self.runner.run_due()
+            if self.recaps is not None and not self.runner.stopping:
+                try:
+                    self.recaps.run_due()
+                except Exception:  # a recap bug must never stop the daily posts' ticks
+                    logger.exception("the weekly recap run failed")
         finally:
             # APScheduler does not call a job while it runs, so a long run is a long gap in ticks:
             # its end counts as a tick, or /healthz would call it stuck until the next minute.
             self._last_call = self._clock()
             self._run_began = None
             self._one_run.release()
+
+    def follow_up_tick(self) -> None:
+        """The follow-up check's minute (leader only): started on its own thread unless still running."""
+        if self.follow_ups is None or not self.leader.is_leader():
+            return
+        running = self._follow_up_thread
+        if running is not None and running.is_alive():
+            return
+        checker = self.follow_ups
+
+        def work() -> None:
+            try:
+                checker.tick()
+            except Exception:
+                logger.exception("the follow-up check failed")
+
+        self._follow_up_thread = threading.Thread(target=work, name="follow-ups", daemon=True)
+        self._follow_up_thread.start()
 
     def stuck(self) -> str:
         """Why no post would go out although the scheduler runs: ticks stopped, or a run never ends.
@@ -112,6 +146,9 @@ class PostScheduler:
         removed = self.store.prune((datetime.now(UTC) - LEDGER_RETENTION).date())
         if removed:
             logger.info("pruned %d old ledger rows", removed)
+        signals = self.store.prune_signals(datetime.now(UTC) - LEDGER_RETENTION)  # the team layer (issue 16)
+        if signals:
+            logger.info("pruned %d signals older than %d days", signals, LEDGER_RETENTION.days)
         if self.installs is not None:
             purged = self.installs.purge_due()
             if purged:
@@ -131,6 +168,10 @@ class PostScheduler:
         self.scheduler.add_job(
             self._prune, CronTrigger(hour=3, minute=17, timezone=UTC), id="prune", replace_existing=True
         )
+        if self.follow_ups is not None:
+            self.scheduler.add_job(
+                self.follow_up_tick, CronTrigger(second=30, timezone=UTC), id="follow-ups", replace_existing=True
+            )
         self.scheduler.start()
         self._last_call = self._clock()  # counts as a tick: the first cron tick is up to a minute away
         self.leader.start(on_elected=self._tick_soon)
@@ -147,6 +188,11 @@ class PostScheduler:
         claims; the next leader settles those from history, but only after the claim's lease.
         """
         self.runner.stop()
+        started = time.monotonic()
+        if self.follow_ups is not None:
+            self.follow_ups.stop()  # no new request or reply; the one in flight is recorded
+        if self.recaps is not None:
+            self.recaps.stop()
         if self._one_run.acquire(timeout=grace):
             self._one_run.release()
         else:
@@ -155,6 +201,8 @@ class PostScheduler:
                 "from Slack's history",
                 grace,
             )
+        if self.follow_ups is not None and not self.follow_ups.wait_idle(grace - (time.monotonic() - started)):
+            logger.warning("shutdown: the follow-up check was still replying; the next leader settles its claims")
         self.leader.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -174,6 +222,7 @@ class PostScheduler:
             # Slack rejected the token: no post goes out until a restart with a working one.
             "token_rejected": self.runner.token_rejected or None,
             "stuck": (self.stuck() if self.scheduler.running else "") or None,
+            "follow_ups": self.follow_ups.state() if self.follow_ups is not None else None,
             "last_run": {
                 "outcomes": dict(last.outcomes),
                 "errors": dict(last.errors),
@@ -182,7 +231,16 @@ class PostScheduler:
             }
             if last
             else None,
+            "last_recap_run": _recap_state(self.recaps),
         }
+
+
+def _recap_state(recaps: RecapRunner | None) -> dict[str, Any] | None:
+    """The last weekly recap run, for ``/healthz`` (None before the first)."""
+    last = recaps.last_run if recaps is not None else None
+    if last is None:
+        return None
+    return {"outcomes": dict(last.outcomes), "errors": dict(last.errors), "duration_s": round(last.duration, 3)}
 
 
 def _iso(timestamp: float | None) -> str | None:

@@ -19,7 +19,7 @@ from bot.errors import HFError
 from bot.feed.archive import Archive
 from bot.feed.hf import DayFeed, HFClient
 from bot.feed.papers import Paper
-from bot.models import RunState
+from bot.models import RunKind, RunState
 from bot.store.base import Store
 
 __all__ = ["Found", "PaperFinder", "PostedAt"]
@@ -102,7 +102,8 @@ class PaperFinder:
         """Paper key → the newest post that carried it (a digest's link is its first message)."""
         posted: dict[str, PostedAt] = {}
         for run in self.store.runs(channel_id):  # oldest first, so newer posts overwrite
-            if run.state == RunState.POSTED and run.ts:
+            # Digests only: a follow-up reply names a paper too, but it is not the post that carried it.
+            if run.kind == RunKind.DIGEST and run.state == RunState.POSTED and run.ts:
                 for key in run.paper_keys:
                     posted[key] = PostedAt(run.local_date, run.ts[0], run.days)
         return posted

@@ -11,12 +11,12 @@ import json
 import logging
 import re
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -140,6 +140,9 @@ def _channel_of(request: HttpRequest) -> str | None:
 HISTORY_PER_MINUTE = 1
 HISTORY_PAGE_MESSAGES = 15
 
+# chat.unfurl's pace: Tier 3 is "50+ per minute" (the method catalog); 40 a minute after a burst of 10.
+UNFURLS_PER_MINUTE = 40
+
 # A refused (429) post never reached the channel, so retrying it cannot duplicate it; the pacer spaces the
 # retries, so a few more than slack_sdk's default are cheap and carry a post through a congested minute.
 PACED_RATE_LIMIT_RETRIES = 6
@@ -154,9 +157,10 @@ class PacedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     fresh slot like any other post. Other methods keep slack_sdk's behaviour.
     """
 
-    def __init__(self, pacer: Pacer, max_retry_count: int = 6) -> None:
+    def __init__(self, pacer: Pacer, max_retry_count: int = 6, *, methods: Mapping[str, Pacer] | None = None) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.pacer = pacer
+        self.methods = dict(methods or {})  # other paced methods (chat.unfurl) -> their pacer
 
     def prepare_for_next_attempt(
         self,
@@ -166,7 +170,16 @@ class PacedRateLimitRetryHandler(RateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        if response is None or not request.url.rstrip("/").endswith("chat.postMessage"):
+        method = request.url.rstrip("/").rpartition("/")[2]
+        if response is not None and method in self.methods:
+            # The method's own budget (Tier 3 for chat.unfurl): every caller waits out the 429, not one thread.
+            other = self.methods[method]
+            other.rate_limited(None, _retry_after(response))
+            other.acquire()
+            state.next_attempt_requested = True
+            state.increment_current_attempt()
+            return
+        if response is None or method != "chat.postMessage":
             super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
             return
         state.next_attempt_requested = True
@@ -213,6 +226,7 @@ class SlackPoster:
         pacer: Pacer | None = None,
         history_per_minute: float = HISTORY_PER_MINUTE,
         history_pacer: Pacer | None = None,
+        unfurl_pacer: Pacer | None = None,
     ) -> None:
         self.client = client
         self.pacer = pacer if pacer is not None else Pacer()
@@ -222,8 +236,15 @@ class SlackPoster:
             if history_pacer is not None
             else Pacer(history_per_minute / 60, burst=max(1, int(history_per_minute // 60)), key_interval=0.0)
         )
+        # chat.unfurl is Tier 3 ("50+ per minute" per workspace): a burst of 10, then 40 a minute, so
+        # that no 60 s window holds more than 50 calls.
+        self.unfurl_pacer = unfurl_pacer if unfurl_pacer is not None else Pacer(UNFURLS_PER_MINUTE / 60, burst=10)
         self.client.retry_handlers = [
-            PacedRateLimitRetryHandler(self.pacer, max(h.max_retry_count, PACED_RATE_LIMIT_RETRIES))
+            PacedRateLimitRetryHandler(
+                self.pacer,
+                max(h.max_retry_count, PACED_RATE_LIMIT_RETRIES),
+                methods={"chat.unfurl": self.unfurl_pacer},
+            )
             if type(h) is RateLimitErrorRetryHandler
             else h
             for h in self.client.retry_handlers
@@ -236,8 +257,11 @@ class SlackPoster:
         text: str,
         blocks: Sequence[dict[str, Any]] = (),
         metadata: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
     ) -> str:
-        """Post visibly, unfurls off; returns the message ``ts``. Waits for a slot from the pacer."""
+        """Post visibly, unfurls off; returns the message ``ts``. Waits for a slot from the pacer.
+
+        ``thread_ts``: reply in that message's thread (a follow-up), not in the channel itself."""
         self.pacer.acquire(channel)
         try:
             response = self.client.chat_postMessage(
@@ -247,6 +271,7 @@ class SlackPoster:
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata=metadata,
+                thread_ts=thread_ts,
             )
         except SlackApiError as exc:
             raise api_error(exc) from None
@@ -274,6 +299,81 @@ class SlackPoster:
     def direct_message(self, user_id: str, *, text: str) -> None:
         """A DM from the bot (where it cannot answer in the channel); paced like any post."""
         self.post_message(user_id, text=text)
+
+    def unfurl(self, unfurls: Mapping[str, dict[str, Any]], **target: str) -> None:
+        """``chat.unfurl``: cards for the links of one message, ``{url: {"blocks": [...]}}``; ``target`` is
+        ``channel`` + ``ts`` (a posted message) or ``unfurl_id`` + ``source`` (the composer). Waits for
+        a slot of the workspace's Tier-3 budget; raises ``SlackError`` when Slack refuses."""
+        self.unfurl_pacer.acquire()
+        self._call("chat_unfurl", unfurls=dict(unfurls), **target)
+
+    # --- the team layer (issue 16) ---------------------------------------------------------------
+
+    def update_message(self, channel: str, ts: str, *, text: str, blocks: Sequence[dict[str, Any]]) -> None:
+        """``chat.update`` of one of the bot's messages (a card's "Saved by N" after a save)."""
+        self._call("chat_update", channel=channel, ts=ts, text=text, blocks=list(blocks))
+
+    def open_dm(self, user_id: str) -> str:
+        """``conversations.open``: the bot's DM with a person (created if needed); its channel id."""
+        response = self._call("conversations_open", users=user_id)
+        channel = (response.get("channel") or {}).get("id")
+        if not isinstance(channel, str) or not channel:
+            raise SlackError("channel_not_found")
+        return channel
+
+    def user_channels(self, user_id: str, *, max_pages: int = 5) -> list[str]:
+        """``users.conversations``: the public and private channels a person is in (those the bot can
+        see), for the team picks of their Home tab."""
+        channels: list[str] = []
+        cursor = None
+        for _ in range(max_pages):
+            arguments: dict[str, Any] = {
+                "user": user_id,
+                "types": "public_channel,private_channel",
+                "exclude_archived": True,
+                "limit": 1000,
+            }
+            if cursor:
+                arguments["cursor"] = cursor
+            response = self._call("users_conversations", **arguments)
+            channels += [str(c["id"]) for c in response.get("channels") or [] if isinstance(c, dict) and c.get("id")]
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return channels
+
+    def upload_file(
+        self,
+        channel: str,
+        content: bytes,
+        *,
+        filename: str,
+        title: str,
+        alt_text: str = "",
+        thread_ts: str | None = None,
+        initial_comment: str = "",
+    ) -> str:
+        """Upload a file into a channel (or a thread) with ``files_upload_v2``: Slack's
+        ``files.getUploadURLExternal``, the bytes to the URL it returns, then
+        ``files.completeUploadExternal``. Returns the file id. Raises ``SlackError`` with Slack's code
+        (``file_uploads_disabled`` where the workspace forbids uploads) or ``upload_failed``."""
+        arguments: dict[str, Any] = {"channel": channel, "content": content, "filename": filename, "title": title}
+        if alt_text:
+            arguments["alt_txt"] = alt_text[:1000]  # Slack's limit for alt text
+        if thread_ts:
+            arguments["thread_ts"] = thread_ts
+        if initial_comment:
+            arguments["initial_comment"] = initial_comment
+        try:
+            response = self.client.files_upload_v2(**arguments)
+        except SlackApiError as exc:
+            raise api_error(exc) from None
+        except SlackRequestError:  # the upload URL refused the bytes
+            raise SlackError("upload_failed", retryable=True) from None
+        except (SlackClientError, OSError) as exc:
+            raise SlackUnreachable(type(exc).__name__) from None
+        file = response.get("file") or {}
+        return str(file.get("id") or "") if isinstance(file, dict) else ""
 
     def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
         """One Web API call whose failure is a ``SlackError``, so no caller handles slack_sdk's errors."""
@@ -323,6 +423,18 @@ class SlackPoster:
         except (SlackClientError, OSError) as exc:
             raise SlackUnreachable(type(exc).__name__) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def replies(self, channel: str, thread_ts: str, *, cursor: str | None = None) -> dict[str, Any]:
+        """One page of ``conversations.replies`` (a thread, with message metadata), to settle a follow-up
+        whose answer was lost; raises ``SlackError`` when it cannot be read."""
+        return self._call(
+            "conversations_replies",
+            channel=channel,
+            ts=thread_ts,
+            include_all_metadata=True,
+            limit=200,
+            cursor=cursor,
+        )
 
 
 def is_workspace_admin(client: WebClient, user_id: str) -> bool:

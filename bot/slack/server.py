@@ -24,6 +24,7 @@ import json
 import logging
 import queue
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -134,6 +135,27 @@ def health_report(mode: str, state: Mapping[str, Any]) -> dict[str, Any]:
     return {"ok": not problems, "problems": problems, "mode": mode, **state}
 
 
+class Connection:
+    """One accepted connection's state: waiting for its request since when (``waiting_since``, None
+    while a request is being answered), so overdue and surplus connections can be closed."""
+
+    __slots__ = ("served", "sock", "waiting_since")
+
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+        self.waiting_since: float | None = time.monotonic()
+        self.served = 0  # requests answered on it; a kept-alive connection waits for its next one
+
+    @property
+    def answering(self) -> bool:
+        return self.waiting_since is None
+
+    def cut(self) -> None:
+        """Its handler's pending read (or write) fails at once, and the handler closes it."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+
 class _Server(ThreadingHTTPServer):
     """A listen backlog of 128 instead of socketserver's 5: when Slack delivers a burst of commands
     (20 at once in bench/bench_ack.py), a full backlog drops connection attempts and the client's
@@ -141,10 +163,22 @@ class _Server(ThreadingHTTPServer):
 
     A connection goes to an idle connection thread, or to a new one when none is idle; a thread
     idle for ``idle_timeout`` seconds ends. ``server_close`` waits for every thread, as
-    ``ThreadingMixIn`` does."""
+    ``ThreadingMixIn`` does.
+
+    Hostile clients (slow-loris: many connections that trickle a request and never finish it) are
+    bounded two ways, so they can neither hold threads and descriptors without limit nor starve
+    Slack's requests. A request must arrive whole (request line, headers, body) within
+    ``request_deadline`` seconds of the connection waiting for it: Slack sends its small requests in
+    milliseconds, and an idle keep-alive connection is closed after the same time. At most
+    ``max_connections`` are open: one more closes the connection that has waited longest for its
+    request (the slowest sender, never a request being answered), and only when every connection is
+    being answered is the newcomer refused with a 503 (``bench/bench_ack.py`` measures the
+    acknowledgements under 1,500 such connections)."""
 
     request_queue_size = 128
     idle_timeout = 60.0
+    max_connections = 256
+    request_deadline = 10.0
     in_flight: InFlight | None = None
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
@@ -154,13 +188,19 @@ class _Server(ThreadingHTTPServer):
         self._idle = 0  # threads waiting for a connection that none has been promised to yet
         self._workers: set[threading.Thread] = set()
         self.closing = threading.Event()  # set by server_close: answers say "Connection: close"
-        self.open_connections: dict[Any, Callable[[], bool]] = {}  # socket -> "is a request being answered?"
+        self.open_connections: dict[Any, Connection] = {}  # socket -> its state, from accept to close
+        self._last_sweep = 0.0
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Counted in flight at accept (on this thread), before a thread even picks it up."""
+        if not self._make_room():
+            self._refuse(request)
+            return
         if self.in_flight is not None:
             self.in_flight.enter()
         try:
+            with self._lock:
+                self.open_connections[request] = Connection(request)
             with self._lock:
                 if self._idle:
                     self._idle -= 1
@@ -178,9 +218,78 @@ class _Server(ThreadingHTTPServer):
                     self._workers.discard(thread)
                 raise
         except BaseException:
+            with self._lock:
+                self.open_connections.pop(request, None)
             if self.in_flight is not None:
                 self.in_flight.leave()
             raise
+
+    def _make_room(self) -> bool:
+        """Below ``max_connections``, or made so by closing the connection that has waited longest for
+        its request; False when every open connection is being answered."""
+        with self._lock:
+            if len(self.open_connections) < self.max_connections:
+                return True
+            waiting = [c for c in self.open_connections.values() if c.waiting_since is not None]
+            if not waiting:
+                return False
+            slowest = min(waiting, key=lambda c: c.waiting_since or 0.0)
+            del self.open_connections[slowest.sock]
+        slowest.cut()
+        return True
+
+    def _refuse(self, request: Any) -> None:
+        logger.warning("refused a connection: all %d are being answered", self.max_connections)
+        with contextlib.suppress(OSError):
+            request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        self.shutdown_request(request)
+
+    def service_actions(self) -> None:
+        """Called by ``serve_forever`` between accepts: close connections whose request is overdue."""
+        now = time.monotonic()
+        if now - self._last_sweep < 0.5:
+            return
+        self._last_sweep = now
+        with self._lock:
+            overdue = [
+                c
+                for c in self.open_connections.values()
+                if c.waiting_since is not None and now - c.waiting_since > self.request_deadline
+            ]
+            for connection in overdue:
+                del self.open_connections[connection.sock]
+        for connection in overdue:
+            connection.cut()
+
+    def _cut_waiting(self, grace: float) -> None:
+        """End the connections that wait for a request: a kept-alive one at once (its pending read returns
+        and the handler ends), a new one once it has waited ``grace`` seconds, since a request whose
+        bytes are on their way was accepted and is answered."""
+        start = time.monotonic()
+        while True:
+            now = time.monotonic()
+            with self._lock:
+                waiting = [c for c in self.open_connections.values() if c.waiting_since is not None]
+            for connection in waiting:
+                if connection.served or now - start >= grace or now - (connection.waiting_since or now) >= grace:
+                    connection.cut()
+            if not waiting or now - start >= grace:
+                return
+            time.sleep(0.02)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line, not socketserver's traceback on stderr: a client that hangs up or is cut off is
+        ordinary on an open port."""
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            logger.info("a connection ended early (%s)", type(error).__name__)
+        else:
+            logger.exception("unexpected error while answering a connection")
+
+    def close_request(self, request: Any) -> None:
+        with self._lock:
+            self.open_connections.pop(request, None)
+        super().close_request(request)
 
     def _serve_connections(self, request: Any, client_address: Any) -> None:
         try:
@@ -214,11 +323,7 @@ class _Server(ThreadingHTTPServer):
         super().server_close()
         with self._lock:
             workers = list(self._workers)
-            connections = list(self.open_connections.items())
-        for sock, busy in connections:
-            if not busy():
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)  # its pending read returns at once: the handler ends
+        self._cut_waiting(grace=min(1.0, timeout))
         for _ in workers:
             self._connections.put(None)
         deadline = time.monotonic() + timeout
@@ -303,15 +408,13 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
                 self._unanswered = True
             return super().parse_request()
 
-        def handle(self) -> None:
-            httpd = server.httpd
-            with httpd._lock:
-                httpd.open_connections[self.connection] = lambda: self._unanswered
-            try:
-                super().handle()
-            finally:
-                with httpd._lock:
-                    httpd.open_connections.pop(self.connection, None)
+        def _waiting(self, waiting: bool) -> None:
+            """The connection waits for a request (closable when overdue), or has one to answer."""
+            connection = server.httpd.open_connections.get(self.connection)
+            if connection is not None:
+                connection.waiting_since = time.monotonic() if waiting else None
+                if waiting:
+                    connection.served += 1
 
         def finish(self) -> None:
             try:
@@ -340,8 +443,10 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
             self._answered()
+            self._waiting(True)  # a kept-alive connection has ``request_deadline`` for its next request
 
         def do_GET(self) -> None:
+            self._waiting(False)
             parts = urlsplit(self.path)
             path = parts.path
             if path in ("/healthz", "/health"):
@@ -372,6 +477,7 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
                 self._send(413, b"payload too large", {"Content-Type": ["text/plain"]})
                 return
             body = self.rfile.read(length).decode("utf-8", errors="replace")
+            self._waiting(False)
             timestamp = self.headers.get("X-Slack-Request-Timestamp")
             if timestamp is not None and not timestamp.strip().isdigit():
                 # slack_sdk's verifier raises on a non-numeric timestamp (a 500); it is a forgery: 401.

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.config import normalise_database_url, redact_url
 from bot.errors import ConfigError, StoreError
-from bot.models import ChannelConfig, RunRecord
-from bot.store.base import Store
+from bot.models import ChannelConfig, PaperWatch, RunRecord
+from bot.store.base import Store, TeamState
 from bot.store.sql_store import SqlStore
 from bot.store.sqlite_ledger import PostedLedger
 from bot.store.tinydb_store import TinyStore
@@ -30,9 +32,14 @@ class CopyReport:
     channels: int
     runs: int
     posted_keys: int
+    saved: int = 0
+    signals: int = 0
 
     def __str__(self) -> str:
-        return f"{self.channels} channels, {self.runs} runs, {self.posted_keys} posted paper keys"
+        return (
+            f"{self.channels} channels, {self.runs} runs, {self.posted_keys} posted paper keys, "
+            f"{self.saved} saved papers, {self.signals} signals"
+        )
 
 
 def is_url(location: str) -> bool:
@@ -99,13 +106,45 @@ def copy_store(source: str, destination: str) -> CopyReport:
             if dst.channels() or dst.runs():
                 raise StoreError(f"{describe(destination)} is not empty; copy only into an empty database.")
             _import(dst, channels, runs, posted)
+            dst.save_paper_watches(_watches(src))  # follow-up state: a copy must not re-announce or forget
+            team = _team(src)
+            _team_store(dst).import_team(team)
             _verify(src, dst, describe(destination))
-    return CopyReport(len(channels), len(runs), sum(len(keys) for keys in posted.values()))
+    return CopyReport(
+        len(channels), len(runs), sum(len(keys) for keys in posted.values()), len(team.saved), len(team.signals)
+    )
+
+
+def _team_store(store: Store) -> TinyStore | SqlStore:
+    assert isinstance(store, SqlStore | TinyStore)
+    return store
+
+
+def _team(store: Store) -> TeamState:
+    """The team layer (reading lists, signals, one-paper messages), times in UTC for comparison."""
+    state = _team_store(store).team_state()
+    return TeamState(
+        [s.__class__(s.team_id, s.user_id, s.paper, _utc(s.saved_at), _utc(s.read_at)) for s in state.saved],
+        [
+            s.__class__(s.team_id, s.channel_id, s.user_id, s.kind, s.paper, _utc(s.at), s.reaction)
+            for s in state.signals
+        ],
+        state.messages,
+    )
+
+
+def _utc(moment: Any) -> Any:
+    return moment.astimezone(UTC) if moment is not None else None
 
 
 def _posted_ledger(store: Store) -> PostedLedger:
     assert isinstance(store, SqlStore | TinyStore)
     return store.posted_ledger()
+
+
+def _watches(store: Store) -> list[PaperWatch]:
+    assert isinstance(store, SqlStore | TinyStore)
+    return store.all_paper_watches()
 
 
 def _import(store: Store, channels: list[ChannelConfig], runs: list[RunRecord], posted: PostedLedger) -> None:
@@ -120,6 +159,8 @@ def _verify(src: Store, dst: Store, where: str) -> None:
         ("channels", channels := src.channels(), dst.channels(), len(channels)),
         ("runs", runs := src.runs(), dst.runs(), len(runs)),
         ("posted keys", ledger, _posted_ledger(dst), sum(len(keys) for keys in ledger.values())),
+        ("follow-up watches", watches := _watches(src), _watches(dst), len(watches)),
+        ("reading lists, signals and one-paper messages", team := _team(src), _team(dst), len(team.saved)),
     ]
     for what, expected, actual, count in checks:
         if expected != actual:

@@ -9,10 +9,11 @@ channel they create belongs to the view's workspace, and a call that names anoth
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 
-from bot.models import ChannelConfig, RunRecord, Workspace
+from bot.models import ChannelConfig, PaperRef, PaperWatch, RunRecord, SavedPaper, Signal, Workspace
 from bot.store.base import Store
 
 __all__ = ["CrossWorkspaceError", "TeamStore"]
@@ -92,6 +93,68 @@ class TeamStore:
 
     def adopt_unowned(self, team_id: str) -> int:
         raise CrossWorkspaceError("adopting records is the whole store's job, not one workspace's")
+
+    # -- follow-ups in the thread (issue 17) -----------------------------------------------------------
+
+    def ledger_since(self, kind: str, since: date) -> list[RunRecord]:
+        return [r for r in self.store.ledger_since(kind, since) if r.team_id == self.team_id]
+
+    def paper_watches(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], PaperWatch]:
+        return self.store.paper_watches([(self._team(team), key) for team, key in keys])
+
+    def save_paper_watches(self, watches: Iterable[PaperWatch]) -> None:
+        self.store.save_paper_watches([w.replace(team_id=self._team(w.team_id)) for w in watches])
+
+    def prune_paper_watches(self, checked_before: date) -> int:
+        raise CrossWorkspaceError("pruning is the whole store's job, not one workspace's")
+
+    # -- the team layer (issue 16): reading lists, signals, one-paper messages -------------------------
+
+    def save_paper(self, saved: SavedPaper) -> bool:
+        return self.store.save_paper(dataclasses.replace(saved, team_id=self._team(saved.team_id)))
+
+    def saved_papers(self, team_id: str, user_id: str) -> list[SavedPaper]:
+        return self.store.saved_papers(self._team(team_id), user_id)
+
+    def reading_list(self, team_id: str, user_id: str, *, offset: int, limit: int) -> tuple[list[SavedPaper], int, int]:
+        return self.store.reading_list(self._team(team_id), user_id, offset=offset, limit=limit)
+
+    def set_read(self, team_id: str, user_id: str, key: str, read_at: datetime | None) -> bool:
+        return self.store.set_read(self._team(team_id), user_id, key, read_at)
+
+    def remove_saved(self, team_id: str, user_id: str, key: str) -> bool:
+        return self.store.remove_saved(self._team(team_id), user_id, key)
+
+    def save_counts(self, team_id: str, keys: Iterable[str]) -> dict[str, int]:
+        return self.store.save_counts(self._team(team_id), keys)
+
+    def add_signal(self, signal: Signal) -> bool:
+        return self.store.add_signal(dataclasses.replace(signal, team_id=self._team(signal.team_id)))
+
+    def remove_signal(self, signal: Signal) -> bool:
+        return self.store.remove_signal(dataclasses.replace(signal, team_id=self._team(signal.team_id)))
+
+    def signals(self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None) -> list[Signal]:
+        return self.store.signals(self._team(team_id), since=since, channel_ids=channel_ids)
+
+    def signal_counts(
+        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None, per_channel: int = 3
+    ) -> list[tuple[str, PaperRef, int]]:
+        return self.store.signal_counts(
+            self._team(team_id), since=since, channel_ids=channel_ids, per_channel=per_channel
+        )
+
+    def remember_message(self, team_id: str, channel_id: str, ts: str, paper: PaperRef) -> None:
+        self.store.remember_message(self._team(team_id), channel_id, ts, paper)
+
+    def message_paper(self, team_id: str, channel_id: str, ts: str) -> PaperRef | None:
+        return self.store.message_paper(self._team(team_id), channel_id, ts)
+
+    def prune_signals(self, before: datetime) -> int:
+        raise CrossWorkspaceError("pruning is the whole store's job, not one workspace's")
+
+    def forget_user(self, team_id: str, user_id: str) -> tuple[int, int]:
+        return self.store.forget_user(self._team(team_id), user_id)
 
     # -- the workspace's own record ------------------------------------------------------------------
 

@@ -14,21 +14,55 @@ transaction or constraint, so any number of bot processes may share the database
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, cast, create_engine, delete, func, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    Text,
+    cast,
+    create_engine,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.config import redact_url
 from bot.errors import StoreError
-from bot.models import ChannelConfig, RunKind, RunRecord, RunState, Workspace
+from bot.models import (
+    ChannelConfig,
+    PaperRef,
+    PaperWatch,
+    RunKind,
+    RunRecord,
+    RunState,
+    SavedPaper,
+    Signal,
+    Workspace,
+)
 from bot.store import ledger_rules as rules
-from bot.store.base import SCHEMA_VERSION
-from bot.store.sql_tables import channels_t, posted_t, runs_t, workspaces_t
+from bot.store.base import SCHEMA_VERSION, TeamState
+from bot.store.sql_tables import (
+    channels_t,
+    paper_messages_t,
+    paper_watches_t,
+    posted_t,
+    runs_t,
+    saved_t,
+    signals_t,
+    workspaces_t,
+)
 from bot.store.sqlite_ledger import PostedLedger
 
 __all__ = ["SqlStore"]
@@ -244,18 +278,17 @@ class SqlStore:
                 .where(channels_t.c.team_id == "")
                 .values(team_id=team_id, doc=_with_team(channels_t.c.doc, team_id))
             ).rowcount
-            for table, key in ((runs_t, ("kind", "period")), (posted_t, ("paper_key",))):
+            for table, key in _TEAM_KEYED:
                 theirs = table.alias("theirs")
                 clash = (
-                    select(theirs.c.channel_id)
-                    .where(theirs.c.team_id == team_id, theirs.c.channel_id == table.c.channel_id)
-                    .where(*(theirs.c[k] == table.c[k] for k in key))
+                    select(theirs.c.team_id)
+                    .where(theirs.c.team_id == team_id, *(theirs.c[k] == table.c[k] for k in key))
                     .exists()
                 )
                 conn.execute(delete(table).where(table.c.team_id == "", clash))
                 values: dict[str, Any] = {"team_id": team_id}
-                if table is runs_t:
-                    values["doc"] = _with_team(runs_t.c.doc, team_id)
+                if table is runs_t or table is paper_watches_t:  # their documents carry the workspace too
+                    values["doc"] = _with_team(table.c.doc, team_id)
                 conn.execute(update(table).where(table.c.team_id == "").values(**values))
         return int(moved)
 
@@ -283,9 +316,225 @@ class SqlStore:
     def forget_workspace(self, team_id: str) -> int:
         with self._tx() as conn:
             removed = conn.execute(delete(channels_t).where(channels_t.c.team_id == team_id)).rowcount
-            for table in (runs_t, posted_t, workspaces_t):
+            for table, _key in _TEAM_KEYED:
                 conn.execute(delete(table).where(table.c.team_id == team_id))
+            conn.execute(delete(workspaces_t).where(workspaces_t.c.team_id == team_id))
         return int(removed)
+
+    # ----- follow-ups in the thread (issue 17) ------------------------------------------------------
+
+    def ledger_since(self, kind: str, since: date) -> list[RunRecord]:
+        query = select(runs_t.c.doc).where(runs_t.c.local_date >= since, runs_t.c.kind == str(kind))
+        with self._tx() as conn:
+            records = [RunRecord.from_doc(doc) for doc in conn.scalars(query)]
+        return sorted(records, key=rules.run_order)
+
+    def paper_watches(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], PaperWatch]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[tuple[str, str], PaperWatch] = {}
+        with self._tx() as conn:
+            for start in range(0, len(wanted), 1000):
+                chunk = wanted[start : start + 1000]
+                query = select(paper_watches_t.c.doc).where(
+                    tuple_(paper_watches_t.c.team_id, paper_watches_t.c.paper_key).in_(chunk)
+                )
+                for doc in conn.scalars(query):
+                    watch = PaperWatch.from_doc(doc)
+                    found[watch.key] = watch
+        return found
+
+    def all_paper_watches(self) -> list[PaperWatch]:
+        """Every follow-up watch (``migrate-store``)."""
+        query = select(paper_watches_t.c.doc).order_by(paper_watches_t.c.team_id, paper_watches_t.c.paper_key)
+        with self._tx() as conn:
+            return [PaperWatch.from_doc(doc) for doc in conn.scalars(query)]
+
+    def save_paper_watches(self, watches: Iterable[PaperWatch]) -> None:
+        rows = [
+            {"team_id": w.team_id, "paper_key": w.paper_key, "checked_on": w.checked_on, "doc": w.to_doc()}
+            for w in watches
+        ]
+        if not rows:
+            return
+        statement = insert(paper_watches_t)
+        upsert = statement.on_conflict_do_update(
+            index_elements=[paper_watches_t.c.team_id, paper_watches_t.c.paper_key],
+            set_={"checked_on": statement.excluded.checked_on, "doc": statement.excluded.doc},
+        )
+        with self._tx() as conn:
+            for start in range(0, len(rows), 1000):
+                conn.execute(upsert, rows[start : start + 1000])
+
+    def prune_paper_watches(self, checked_before: date) -> int:
+        with self._tx() as conn:
+            return conn.execute(delete(paper_watches_t).where(paper_watches_t.c.checked_on < checked_before)).rowcount
+
+    # ----- the team layer (issue 16) ---------------------------------------------------------------
+
+    def save_paper(self, saved: SavedPaper) -> bool:
+        row = {
+            "team_id": saved.team_id,
+            "user_id": saved.user_id,
+            "paper_key": saved.key,
+            "saved_at": saved.saved_at,
+            "read_at": saved.read_at,
+            "paper": saved.paper.to_doc(),
+        }
+        with self._tx() as conn:
+            statement = insert(saved_t).values(**row).on_conflict_do_nothing().returning(saved_t.c.paper_key)
+            return conn.execute(statement).first() is not None
+
+    def saved_papers(self, team_id: str, user_id: str) -> list[SavedPaper]:
+        query = (
+            select(saved_t.c.saved_at, saved_t.c.read_at, saved_t.c.paper)
+            .where(saved_t.c.team_id == team_id, saved_t.c.user_id == user_id)
+            .order_by(saved_t.c.read_at.is_not(None), saved_t.c.saved_at.desc(), saved_t.c.paper_key)
+        )
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        return [SavedPaper(team_id, user_id, PaperRef.from_doc(p), at, read) for at, read, p in rows]
+
+    def reading_list(self, team_id: str, user_id: str, *, offset: int, limit: int) -> tuple[list[SavedPaper], int, int]:
+        mine = (saved_t.c.team_id == team_id, saved_t.c.user_id == user_id)
+        counts = select(func.count(), func.count() - func.count(saved_t.c.read_at)).where(*mine)
+        query = (
+            select(saved_t.c.saved_at, saved_t.c.read_at, saved_t.c.paper)
+            .where(*mine)
+            .order_by(saved_t.c.read_at.is_not(None), saved_t.c.saved_at.desc(), saved_t.c.paper_key)
+            .limit(max(0, limit))
+            .offset(max(0, offset))
+        )
+        with self._tx() as conn:
+            total, unread = conn.execute(counts).one()
+            rows = conn.execute(query).all()
+        page = [SavedPaper(team_id, user_id, PaperRef.from_doc(p), at, read) for at, read, p in rows]
+        return page, int(total), int(unread)
+
+    def set_read(self, team_id: str, user_id: str, key: str, read_at: datetime | None) -> bool:
+        with self._tx() as conn:
+            return (
+                conn.execute(update(saved_t).where(*_saved_key(team_id, user_id, key)).values(read_at=read_at)).rowcount
+                == 1
+            )
+
+    def remove_saved(self, team_id: str, user_id: str, key: str) -> bool:
+        with self._tx() as conn:
+            return conn.execute(delete(saved_t).where(*_saved_key(team_id, user_id, key))).rowcount == 1
+
+    def save_counts(self, team_id: str, keys: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        query = (
+            select(saved_t.c.paper_key, func.count())
+            .where(saved_t.c.team_id == team_id, saved_t.c.paper_key.in_(wanted))
+            .group_by(saved_t.c.paper_key)
+        )
+        with self._tx() as conn:
+            return {key: int(n) for key, n in conn.execute(query).all()}
+
+    def add_signal(self, signal: Signal) -> bool:
+        row = {**_signal_row(signal), "at": signal.at, "paper": signal.paper.to_doc()}
+        with self._tx() as conn:
+            statement = insert(signals_t).values(**row).on_conflict_do_nothing().returning(signals_t.c.paper_key)
+            return conn.execute(statement).first() is not None
+
+    def remove_signal(self, signal: Signal) -> bool:
+        key = _signal_row(signal)
+        with self._tx() as conn:
+            return (
+                conn.execute(
+                    delete(signals_t).where(*(signals_t.c[name] == value for name, value in key.items()))
+                ).rowcount
+                == 1
+            )
+
+    def signals(self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None) -> list[Signal]:
+        query = select(
+            signals_t.c.channel_id,
+            signals_t.c.user_id,
+            signals_t.c.kind,
+            signals_t.c.reaction,
+            signals_t.c.at,
+            signals_t.c.paper,
+        ).where(signals_t.c.team_id == team_id, signals_t.c.at >= since)
+        if channel_ids is not None:
+            query = query.where(signals_t.c.channel_id.in_(sorted(set(channel_ids))))
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        found = [
+            Signal(team_id, channel, user, kind, PaperRef.from_doc(paper), at, reaction)
+            for channel, user, kind, reaction, at, paper in rows
+        ]
+        return sorted(found, key=lambda s: (s.at, s.channel_id, s.key, s.user_id))
+
+    def signal_counts(
+        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None, per_channel: int = 3
+    ) -> list[tuple[str, PaperRef, int]]:
+        people = func.count(signals_t.c.user_id.distinct())
+        upvotes = func.max(signals_t.c.paper["upvotes"].astext.cast(Integer))
+        grouped = (
+            select(
+                signals_t.c.channel_id,
+                people.label("people"),
+                func.min(signals_t.c.paper.cast(Text)).label("paper"),  # any copy: they are the same paper
+                func.row_number()
+                .over(
+                    partition_by=signals_t.c.channel_id,
+                    order_by=(people.desc(), upvotes.desc().nulls_last(), signals_t.c.paper_key),
+                )
+                .label("rank"),
+            )
+            .where(signals_t.c.team_id == team_id, signals_t.c.at >= since)
+            .group_by(signals_t.c.channel_id, signals_t.c.paper_key)
+        )
+        if channel_ids is not None:
+            grouped = grouped.where(signals_t.c.channel_id.in_(sorted(set(channel_ids))))
+        ranked = grouped.subquery()
+        query = (
+            select(ranked.c.channel_id, ranked.c.people, ranked.c.paper)
+            .where(ranked.c.rank <= per_channel)
+            .order_by(ranked.c.channel_id, ranked.c.rank)
+        )
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        return [(channel, PaperRef.from_doc(json.loads(doc)), int(n)) for channel, n, doc in rows]
+
+    def remember_message(self, team_id: str, channel_id: str, ts: str, paper: PaperRef) -> None:
+        statement = insert(paper_messages_t).values(team_id=team_id, channel_id=channel_id, ts=ts, paper=paper.to_doc())
+        with self._tx() as conn:
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[paper_messages_t.c.team_id, paper_messages_t.c.channel_id, paper_messages_t.c.ts],
+                    set_={"paper": statement.excluded.paper},
+                )
+            )
+
+    def message_paper(self, team_id: str, channel_id: str, ts: str) -> PaperRef | None:
+        query = select(paper_messages_t.c.paper).where(
+            paper_messages_t.c.team_id == team_id,
+            paper_messages_t.c.channel_id == channel_id,
+            paper_messages_t.c.ts == ts,
+        )
+        with self._tx() as conn:
+            doc = conn.scalar(query)
+        return None if doc is None else PaperRef.from_doc(doc)
+
+    def prune_signals(self, before: datetime) -> int:
+        with self._tx() as conn:
+            removed = conn.execute(delete(signals_t).where(signals_t.c.at < before)).rowcount
+            conn.execute(delete(paper_messages_t).where(paper_messages_t.c.ts.cast(Float) < before.timestamp()))
+        return int(removed)
+
+    def forget_user(self, team_id: str, user_id: str) -> tuple[int, int]:
+        with self._tx() as conn:
+            saves = conn.execute(
+                delete(saved_t).where(saved_t.c.team_id == team_id, saved_t.c.user_id == user_id)
+            ).rowcount
+            signals = conn.execute(
+                delete(signals_t).where(signals_t.c.team_id == team_id, signals_t.c.user_id == user_id)
+            ).rowcount
+        return int(saves), int(signals)
 
     # ----- bulk copy (``migrate-store``) ------------------------------------------------------------
 
@@ -298,6 +547,67 @@ class SqlStore:
             ):
                 ledger.setdefault((team_id, channel_id), {})[key] = day
         return ledger
+
+    def team_state(self) -> TeamState:
+        """Every reading list, signal and one-paper message (``migrate-store``), in a stable order."""
+        with self._tx() as conn:
+            saved = conn.execute(
+                select(
+                    saved_t.c.team_id, saved_t.c.user_id, saved_t.c.saved_at, saved_t.c.read_at, saved_t.c.paper
+                ).order_by(saved_t.c.team_id, saved_t.c.user_id, saved_t.c.paper_key)
+            ).all()
+            signals = conn.execute(
+                select(
+                    signals_t.c.team_id,
+                    signals_t.c.channel_id,
+                    signals_t.c.user_id,
+                    signals_t.c.kind,
+                    signals_t.c.reaction,
+                    signals_t.c.at,
+                    signals_t.c.paper,
+                ).order_by(
+                    *(signals_t.c[n] for n in ("team_id", "channel_id", "paper_key", "user_id", "kind", "reaction"))
+                )
+            ).all()
+            messages = conn.execute(
+                select(paper_messages_t).order_by(
+                    paper_messages_t.c.team_id, paper_messages_t.c.channel_id, paper_messages_t.c.ts
+                )
+            ).all()
+        return TeamState(
+            [SavedPaper(t, u, PaperRef.from_doc(p), at, r) for t, u, at, r, p in saved],
+            [Signal(t, c, u, k, PaperRef.from_doc(p), at, r) for t, c, u, k, r, at, p in signals],
+            [(t, c, ts, PaperRef.from_doc(p)) for t, c, ts, p in messages],
+        )
+
+    def import_team(self, state: TeamState) -> None:
+        """Load a copied team layer in one transaction (``migrate-store``, into an empty database)."""
+        with self._tx() as conn:
+            if state.saved:
+                conn.execute(
+                    insert(saved_t),
+                    [
+                        {
+                            "team_id": s.team_id,
+                            "user_id": s.user_id,
+                            "paper_key": s.key,
+                            "saved_at": s.saved_at,
+                            "read_at": s.read_at,
+                            "paper": s.paper.to_doc(),
+                        }
+                        for s in state.saved
+                    ],
+                )
+            if state.signals:
+                conn.execute(
+                    insert(signals_t),
+                    [{**_signal_row(s), "at": s.at, "paper": s.paper.to_doc()} for s in state.signals],
+                )
+            if state.messages:
+                conn.execute(
+                    insert(paper_messages_t),
+                    [{"team_id": t, "channel_id": c, "ts": ts, "paper": p.to_doc()} for t, c, ts, p in state.messages],
+                )
 
     def import_state(self, channels: list[ChannelConfig], runs: list[RunRecord], posted: PostedLedger) -> None:
         """Load a whole copied state into this empty database in one transaction: all of it or none."""
@@ -322,6 +632,18 @@ class SqlStore:
 
 
 # ----- statements shared by the methods ---------------------------------------------------------------
+
+
+# Every table keyed by workspace but ``channels``, with the rest of its key: what ``adopt_unowned`` moves
+# and ``forget_workspace`` deletes (the ledger, posted papers, follow-up state and the team layer).
+_TEAM_KEYED: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (runs_t, ("channel_id", "kind", "period")),
+    (posted_t, ("channel_id", "paper_key")),
+    (paper_watches_t, ("paper_key",)),
+    (saved_t, ("user_id", "paper_key")),
+    (signals_t, ("channel_id", "paper_key", "user_id", "kind", "reaction")),
+    (paper_messages_t, ("channel_id", "ts")),
+)
 
 
 def _with_team(doc: Any, team_id: str) -> Any:
@@ -397,6 +719,21 @@ def _write_run(conn: Connection, record: RunRecord) -> None:
             },
         )
     )
+
+
+def _saved_key(team_id: str, user_id: str, key: str) -> tuple[Any, Any, Any]:
+    return saved_t.c.team_id == team_id, saved_t.c.user_id == user_id, saved_t.c.paper_key == key
+
+
+def _signal_row(signal: Signal) -> dict[str, str]:
+    return {
+        "team_id": signal.team_id,
+        "channel_id": signal.channel_id,
+        "paper_key": signal.key,
+        "user_id": signal.user_id,
+        "kind": str(signal.kind),
+        "reaction": signal.reaction,
+    }
 
 
 def _reason(exc: OperationalError) -> str:

@@ -9,7 +9,16 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, MetaData, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["channels_t", "posted_t", "runs_t", "workspaces_t"]
+__all__ = [
+    "channels_t",
+    "paper_messages_t",
+    "paper_watches_t",
+    "posted_t",
+    "runs_t",
+    "saved_t",
+    "signals_t",
+    "workspaces_t",
+]
 
 _meta = MetaData()
 channels_t = Table(
@@ -46,4 +55,45 @@ workspaces_t = Table(
     _meta,
     Column("team_id", Text, primary_key=True),
     Column("doc", JSONB, nullable=False),
+)
+# Follow-ups in the thread (issue 17), revision 0003_follow_ups.
+paper_watches_t = Table(
+    "paper_watches",
+    _meta,
+    Column("team_id", Text, primary_key=True),
+    Column("paper_key", Text, primary_key=True),
+    Column("checked_on", Date, nullable=False),
+    Column("doc", JSONB, nullable=False),
+)
+
+# The team layer (revision 0004_team_layer).
+saved_t = Table(
+    "saved",
+    _meta,
+    Column("team_id", Text, primary_key=True),
+    Column("user_id", Text, primary_key=True),
+    Column("paper_key", Text, primary_key=True),
+    Column("saved_at", DateTime(timezone=True), nullable=False),
+    Column("read_at", DateTime(timezone=True)),
+    Column("paper", JSONB, nullable=False),
+)
+signals_t = Table(
+    "signals",
+    _meta,
+    Column("team_id", Text, primary_key=True),
+    Column("channel_id", Text, primary_key=True),
+    Column("paper_key", Text, primary_key=True),
+    Column("user_id", Text, primary_key=True),
+    Column("kind", Text, primary_key=True),
+    Column("reaction", Text, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("paper", JSONB, nullable=False),
+)
+paper_messages_t = Table(
+    "paper_messages",
+    _meta,
+    Column("team_id", Text, primary_key=True),
+    Column("channel_id", Text, primary_key=True),
+    Column("ts", Text, primary_key=True),
+    Column("paper", JSONB, nullable=False),
 )

@@ -30,7 +30,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
@@ -41,9 +41,9 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from bot.errors import StoreError, StoreFullError, StoreLockedError
-from bot.models import ChannelConfig, RunRecord, Workspace
+from bot.models import ChannelConfig, PaperRef, PaperWatch, RunRecord, SavedPaper, Signal, Workspace
 from bot.store.atomic_file import replace_atomically, temp_prefix
-from bot.store.base import SCHEMA_VERSION
+from bot.store.base import SCHEMA_VERSION, TeamState
 from bot.store.sqlite_ledger import ChannelKey, PostedLedger, SqliteLedger, ledger_path_for
 
 __all__ = ["MIGRATIONS", "AtomicJSONStorage", "MemoryJSONStorage", "TinyStore"]
@@ -721,12 +721,103 @@ class TinyStore:
             self._ledger.forget_workspace(team_id)
         return len(doomed)
 
+    # ----- follow-ups in the thread (issue 17; SQLite, see sqlite_ledger) -----------------------------
+
+    def ledger_since(self, kind: str, since: date) -> list[RunRecord]:
+        with self._reading():
+            return self._ledger.ledger_since(kind, since)
+
+    def paper_watches(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], PaperWatch]:
+        with self._reading():
+            return self._ledger.paper_watches(keys)
+
+    def save_paper_watches(self, watches: Iterable[PaperWatch]) -> None:
+        with self._reading():
+            self._ledger.save_paper_watches(watches)
+
+    def prune_paper_watches(self, checked_before: date) -> int:
+        with self._reading():
+            return self._ledger.prune_paper_watches(checked_before)
+
+    def all_paper_watches(self) -> list[PaperWatch]:
+        """Every follow-up watch (``migrate-store``)."""
+        with self._reading():
+            return self._ledger.all_paper_watches()
+
+    # ----- the team layer (issue 16; SQLite, see sqlite_ledger) -------------------------------------
+
+    def save_paper(self, saved: SavedPaper) -> bool:
+        with self._reading():
+            return self._ledger.save_paper(saved)
+
+    def saved_papers(self, team_id: str, user_id: str) -> list[SavedPaper]:
+        with self._reading():
+            return self._ledger.saved_papers(team_id, user_id)
+
+    def reading_list(self, team_id: str, user_id: str, *, offset: int, limit: int) -> tuple[list[SavedPaper], int, int]:
+        with self._reading():
+            return self._ledger.reading_list(team_id, user_id, offset=offset, limit=limit)
+
+    def set_read(self, team_id: str, user_id: str, key: str, read_at: datetime | None) -> bool:
+        with self._reading():
+            return self._ledger.set_read(team_id, user_id, key, read_at)
+
+    def remove_saved(self, team_id: str, user_id: str, key: str) -> bool:
+        with self._reading():
+            return self._ledger.remove_saved(team_id, user_id, key)
+
+    def save_counts(self, team_id: str, keys: Iterable[str]) -> dict[str, int]:
+        with self._reading():
+            return self._ledger.save_counts(team_id, keys)
+
+    def add_signal(self, signal: Signal) -> bool:
+        with self._reading():
+            return self._ledger.add_signal(signal)
+
+    def remove_signal(self, signal: Signal) -> bool:
+        with self._reading():
+            return self._ledger.remove_signal(signal)
+
+    def signals(self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None) -> list[Signal]:
+        with self._reading():
+            return self._ledger.signals(team_id, since=since, channel_ids=channel_ids)
+
+    def signal_counts(
+        self, team_id: str, *, since: datetime, channel_ids: Iterable[str] | None = None, per_channel: int = 3
+    ) -> list[tuple[str, PaperRef, int]]:
+        with self._reading():
+            return self._ledger.signal_counts(team_id, since=since, channel_ids=channel_ids, per_channel=per_channel)
+
+    def remember_message(self, team_id: str, channel_id: str, ts: str, paper: PaperRef) -> None:
+        with self._reading():
+            self._ledger.remember_message(team_id, channel_id, ts, paper)
+
+    def message_paper(self, team_id: str, channel_id: str, ts: str) -> PaperRef | None:
+        with self._reading():
+            return self._ledger.message_paper(team_id, channel_id, ts)
+
+    def prune_signals(self, before: datetime) -> int:
+        with self._reading():
+            return self._ledger.prune_signals(before)
+
+    def forget_user(self, team_id: str, user_id: str) -> tuple[int, int]:
+        with self._reading():
+            return self._ledger.forget_user(team_id, user_id)
+
     # ----- bulk copy (``migrate-store``) ------------------------------------------------------------
 
     def posted_ledger(self) -> PostedLedger:
         """Every channel's posted keys with the Hugging Face day each was first posted for."""
         with self._reading():
             return self._ledger.posted_ledger()
+
+    def team_state(self) -> TeamState:
+        with self._reading():
+            return self._ledger.team_state()
+
+    def import_team(self, state: TeamState) -> None:
+        with self._reading():
+            self._ledger.import_team(state)
 
     def import_state(self, channels: list[ChannelConfig], runs: list[RunRecord], posted: PostedLedger) -> None:
         """Load a whole copied state into this empty store: the settings in one file write, the ledger in

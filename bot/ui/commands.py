@@ -39,11 +39,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "topics": ("", "/papers topics", "Show this channel's filter in full, with who changed it and when."),
     "set": (
-        "max-papers <n> | min-upvotes <n> | format compact|full | related on|off",
-        "/papers set min-upvotes 10",
+        "max-papers <n> | min-upvotes <n> | format compact|full | related on|off | follow-ups on|off | "
+        "recap <day> <HH:MM>|off",
+        "/papers set recap fri 16:00",
         f"Change how many papers a post has (1–{MAX_PAPERS_LIMIT}), the upvotes a paper needs "
-        f"(0–{MAX_UPVOTES_LIMIT}), the post format (`full`: a card per paper, `compact`: a line each) or "
-        "whether papers close in meaning to a topic come too (`related`, marked _Related to:_).",
+        f"(0–{MAX_UPVOTES_LIMIT}), the post format (`full`: a card per paper, `compact`: a line each), "
+        "whether papers close in meaning to a topic come too (`related`, marked _Related to:_), whether "
+        "a post's thread is told when its papers' code, models, datasets or Spaces appear (`follow-ups`), "
+        "and the weekly recap (the week's top papers here and a chart, in the channel's time zone).",
     ),
     "clear": ("", "/papers clear", "Remove every topic, exclusion and qualifier (asks first)."),
     "preview": (
@@ -57,6 +60,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "/papers search speculative decoding",
         "Find papers privately; `--posted` searches what was posted here. `/papers <query>` works too.",
     ),
+    "export": (
+        "saved | posted [days]",
+        "/papers export posted 30",
+        "Send yourself a BibTeX file (.bib, in our DM): your reading list, or what was posted here in the "
+        "last days (default 30, max 365).",
+    ),
+    "forget": ("me", "/papers forget me", "Remove everything stored about you: reading list and signals (asks first)."),
     "help": ("", "/papers help", "List every command."),
 }
 _ALIASES = {

@@ -101,8 +101,20 @@ def _paper_line(paper: Paper, reason: str) -> str:
     return line + (f" · _{escape_mrkdwn(truncate(reason, 160))}_" if reason else "")
 
 
-def preview_blocks(config: ChannelConfig, previews: Sequence[DayPreview], missing: int = 0) -> list[dict[str, Any]]:
-    """One section per day: the papers the filter would have posted there, and what it dropped."""
+def saved_copy_note(days: int) -> str:
+    """Said whenever an answer shows day lists from the archive instead of Hugging Face."""
+    which = "this day's list is" if days == 1 else f"{days} days' lists are"
+    return (
+        f"_Hugging Face isn't answering right now: {which} the copy papers-bot last fetched, "
+        "which may miss papers added since._"
+    )
+
+
+def preview_blocks(
+    config: ChannelConfig, previews: Sequence[DayPreview], missing: int = 0, saved: int = 0
+) -> list[dict[str, Any]]:
+    """One section per day: the papers the filter would have posted there, and what it dropped.
+    ``saved``: days shown from the bot's saved copy because Hugging Face did not answer in time."""
     posted = sum(len(p.chosen) for p in previews)
     dropped = sum(p.dropped for p in previews)
     days = len(previews)
@@ -112,6 +124,8 @@ def preview_blocks(config: ChannelConfig, previews: Sequence[DayPreview], missin
     )
     if missing:
         summary += f" ({missing} day{'s' * (missing != 1)} could not be fetched.)"
+    if saved:
+        summary += f"\n{saved_copy_note(saved)}"
     blocks: list[dict[str, Any]] = [
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "_Only you can see this preview._"}]},
         {"type": "section", "text": {"type": "mrkdwn", "text": summary}},

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from bot.feed.papers import ARXIV_ID_RE, Paper
 from bot.filters import RELATED_PREFIX
+from bot.ui.ids import SAVE_ACTION
 
 __all__ = [
     "MAX_BLOCKS",
@@ -36,7 +37,11 @@ __all__ = [
     "render_digest",
     "render_paper_card",
     "render_text_preview",
+    "save_button",
+    "saved_by_text",
+    "short_count",
     "truncate",
+    "with_saved_by",
 ]
 
 MAX_BLOCKS = 50
@@ -156,7 +161,7 @@ def format_days(days: Sequence[date]) -> str:
     return f"{start} – {format_day(last)}"
 
 
-def _short_count(n: int) -> str:
+def short_count(n: int) -> str:
     """``1234`` → ``1.2k``: star counts are glanced at, not read."""
     if n < 1000:
         return str(n)
@@ -225,7 +230,7 @@ def _links_line(paper: Paper) -> str:
     hf, arxiv, pdf = _paper_urls(paper)
     links = [(hf, "HF page"), (arxiv, "arXiv"), (pdf, "PDF")]
     if paper.github_repo:
-        stars = f" ★ {_short_count(paper.github_stars)}" if paper.github_stars is not None else ""
+        stars = f" ★ {short_count(paper.github_stars)}" if paper.github_stars is not None else ""
         links.append((paper.github_repo, f"GitHub{stars}"))
     links.append((paper.project_page, "Project page"))
     return " · ".join(_link(url, label) for url, label in links if _safe_url(url))
@@ -236,10 +241,68 @@ def _counts_line(paper: Paper) -> str:
     return "🤗 " + " · ".join(counts) if counts else ""
 
 
+def save_button(paper_id: str) -> dict[str, Any]:
+    """The **Save** button of every paper card (the contract with link-preview cards: action id
+    ``paper_save``, value the arXiv id without version)."""
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": "Save", "emoji": True},
+        "action_id": SAVE_ACTION,
+        "value": paper_id,
+    }
+
+
+_SAVED_BY_PREFIX = "🔖 Saved by "
+
+
+def saved_by_text(count: int) -> str:
+    """``🔖 Saved by 3``: how many people saved a paper, never who."""
+    return f"{_SAVED_BY_PREFIX}{count}"
+
+
+def _saved_by_element(count: int) -> dict[str, Any]:
+    return _mrkdwn(saved_by_text(count))
+
+
+def with_saved_by(blocks: Sequence[dict[str, Any]], key: str, count: int) -> list[dict[str, Any]] | None:
+    """A posted message's blocks with the card of ``key`` saying how many saved it (``count`` 0: no
+    line); None when the message has no card of that paper with a Save button. Used to update a post
+    in place after a save, so a digest posted in the morning shows the saves of the day."""
+    out = [dict(block) for block in blocks]
+    for index, block in enumerate(out):
+        accessory = block.get("accessory") if block.get("type") == "section" else None
+        button = (accessory.get("action_id"), accessory.get("value")) if isinstance(accessory, dict) else None
+        if button != (SAVE_ACTION, key):
+            continue
+        after = out[index + 1] if index + 1 < len(out) else None
+        if after is not None and after.get("type") == "context":
+            elements = [
+                e for e in after.get("elements") or [] if not str(e.get("text", "")).startswith(_SAVED_BY_PREFIX)
+            ]
+            if count:
+                elements.append(_saved_by_element(count))
+            if elements:
+                out[index + 1] = {**after, "elements": elements[:10]}
+            else:
+                del out[index + 1]
+        elif count:
+            out.insert(index + 1, {"type": "context", "elements": [_saved_by_element(count)]})
+        return out
+    return None
+
+
 def _paper_blocks(
-    paper: Paper, *, number: int | None, reason: str, day: str, counts: bool = False
+    paper: Paper,
+    *,
+    number: int | None,
+    reason: str,
+    day: str,
+    counts: bool = False,
+    saved_by: int = 0,
+    save: bool = True,
 ) -> list[dict[str, Any]]:
-    """A section (title, meta line, summary) and a context line (links, counts, match reason)."""
+    """A section (title, meta line, summary; a Save button beside it) and a context line (links,
+    counts, match reason, how many saved it)."""
     prefix = f"{number}. " if number is not None else ""
     head = f"*{prefix}{_link(_paper_urls(paper)[0], paper.title or paper.key)}*"
     meta = [f"▲ {_plural(paper.upvotes, 'upvote')}"]
@@ -252,12 +315,18 @@ def _paper_blocks(
     meta_line = " · ".join(meta)
     room = MAX_SECTION_CHARS - len(head) - len(meta_line) - 2  # the summary is trimmed first
     summary = _escape_fit(_summary(paper), room - 1)
-    blocks = [_section("\n".join(part for part in (head, meta_line, summary) if part))]
+    section = _section("\n".join(part for part in (head, meta_line, summary) if part))
+    if save and ARXIV_ID_RE.match(paper.key):
+        section["accessory"] = save_button(paper.key)
+    blocks = [section]
     footer = [_links_line(paper), _counts_line(paper) if counts else ""]
     if reason:
         footer.append(f"_{_reason_label(reason)}{_escape_fit(reason, 500)}_")
-    if any(footer):
-        blocks.append(_context("\n".join(part for part in footer if part)))
+    elements = [_mrkdwn("\n".join(part for part in footer if part))] if any(footer) else []
+    if saved_by:
+        elements.append(_saved_by_element(saved_by))
+    if elements:
+        blocks.append({"type": "context", "elements": elements})
     return blocks
 
 
@@ -330,8 +399,12 @@ def render_digest(
     reasons: Mapping[str, str] | None = None,
     compact: bool = False,
     title: str = "Trending papers",
+    saved_by: Mapping[str, int] | None = None,
 ) -> list[Message]:
-    """The daily post: papers in the given (ranked) order, split into as many messages as Slack needs."""
+    """The daily post: papers in the given (ranked) order, split into as many messages as Slack needs.
+
+    Each card has a **Save** button (compact lines have none: there, the *Save paper* shortcut saves
+    every paper of the message); ``saved_by`` (paper key -> people) adds "Saved by N" to a card."""
     if not papers:
         return []
     reasons = reasons or {}
@@ -342,7 +415,13 @@ def render_digest(
         units = []
         for number, paper in enumerate(papers, 1):
             day = format_day(paper.day, year=False) if catch_up and paper.day else ""
-            card = _paper_blocks(paper, number=number, reason=reasons.get(paper.key, ""), day=day)
+            card = _paper_blocks(
+                paper,
+                number=number,
+                reason=reasons.get(paper.key, ""),
+                day=day,
+                saved_by=(saved_by or {}).get(paper.key, 0),
+            )
             units.append(_Unit(card, [(number, paper)]))
     pages = _pack(units, dividers=not compact)
     label, when = _heading(title, days)
@@ -365,11 +444,20 @@ def render_digest(
 
 
 def render_paper_card(
-    paper: Paper, *, reason: str = "", include_counts: bool = False, buttons: Sequence[dict[str, Any]] = ()
+    paper: Paper,
+    *,
+    reason: str = "",
+    include_counts: bool = False,
+    buttons: Sequence[dict[str, Any]] = (),
+    saved_by: int = 0,
+    save: bool = True,
 ) -> list[dict[str, Any]]:
-    """One paper on its own (search results, a shared card); ``buttons`` become an actions block."""
+    """One paper on its own (search results, a shared card); ``buttons`` become an actions block, and
+    the card has a **Save** button unless ``save`` is False."""
     day = format_day(paper.day) if paper.day else ""
-    blocks = _paper_blocks(paper, number=None, reason=reason, day=day, counts=include_counts)
+    blocks = _paper_blocks(
+        paper, number=None, reason=reason, day=day, counts=include_counts, saved_by=saved_by, save=save
+    )
     if buttons:
         blocks.append({"type": "actions", "elements": [dict(b) for b in list(buttons)[:MAX_ACTIONS]]})
     return blocks

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,6 +24,7 @@ from bot.ui.render import MAX_FALLBACK_CHARS, Message, escape_mrkdwn, format_day
 __all__ = [
     "PagePosition",
     "PostedHit",
+    "follow_button",
     "main_keyword",
     "more_value",
     "parse_more_value",
@@ -132,6 +133,12 @@ def _card_buttons(paper: Paper, topic: str) -> list[dict[str, Any]]:
     return buttons
 
 
+def follow_button(topic: str, label: str = "➕ Follow as topic") -> dict[str, Any] | None:
+    """The **Follow** button for ``topic`` (a link card's), or None when following it would be refused."""
+    topic = _followable(topic)
+    return _button(label, FOLLOW_ACTION, _follow_value(topic)) if topic else None
+
+
 def main_keyword(paper: Paper) -> str:
     """The topic a paper is "about": its first AI keyword (Hugging Face lists the main one first)."""
     return paper.ai_keywords[0] if paper.ai_keywords else ""
@@ -180,6 +187,7 @@ def render_results(
     more_after: bool,
     note: str = "",
     follow_topic: str | None = None,
+    saved_by: Mapping[str, int] | None = None,
 ) -> tuple[Message, int]:
     """A page of text-search results; returns the message and how many papers it shows.
 
@@ -199,7 +207,12 @@ def render_results(
         return Message(f"No papers match {_quote(position.query)}.", blocks), 0
     shown = 0
     for paper in papers:
-        card = [{"type": "divider"}, *render_paper_card(_dated(paper), buttons=_card_buttons(paper, topic))]
+        card = [
+            {"type": "divider"},
+            *render_paper_card(
+                _dated(paper), buttons=_card_buttons(paper, topic), saved_by=(saved_by or {}).get(paper.key, 0)
+            ),
+        ]
         if shown and (len(blocks) + len(card) > _MAX_PAGE_BLOCKS or _chars(blocks) + _chars(card) > _MAX_PAGE_CHARS):
             break
         blocks += card
@@ -213,10 +226,11 @@ def render_results(
     return Message(_fallback(lead, papers[:shown]), blocks), shown
 
 
-def render_paper_lookup(paper: Paper, *, note: str = "") -> Message:
+def render_paper_lookup(paper: Paper, *, note: str = "", saved_by: int = 0) -> Message:
     """One paper asked for by id or link: its card, its linked models/datasets/Spaces, the buttons."""
     blocks: list[dict[str, Any]] = [_context(note)] if note else []
-    blocks += render_paper_card(_dated(paper), buttons=_card_buttons(paper, _followable(main_keyword(paper))))
+    buttons = _card_buttons(paper, _followable(main_keyword(paper)))
+    blocks += render_paper_card(_dated(paper), buttons=buttons, saved_by=saved_by)
     counts = [(paper.extra.get(k), word) for k, word in _COUNT_WORDS]
     if any(n is not None for n, _ in counts):
         listed = " · ".join(f"{n or 0} {word if (n or 0) == 1 else word + 's'}" for n, word in counts)
@@ -232,10 +246,10 @@ def render_not_found(arxiv_id: str) -> str:
     return f":mag: Not found: Hugging Face has no paper page for arXiv `{shown}`.{link if valid else ''}"
 
 
-def render_shared(paper: Paper, user_id: str) -> Message:
-    """The visible card a **Share** click posts, saying who shared it."""
+def render_shared(paper: Paper, user_id: str, *, saved_by: int = 0) -> Message:
+    """The visible card a **Share** click posts, saying who shared it (and how many saved it)."""
     who = f"<@{user_id}>" if _USER_ID_RE.match(user_id) else "Someone"
-    blocks = [_context(f"📣 Shared by {who}"), *render_paper_card(_dated(paper))]
+    blocks = [_context(f"📣 Shared by {who}"), *render_paper_card(_dated(paper), saved_by=saved_by)]
     return Message(f"{who} shared: {escape_mrkdwn(truncate(paper.title, 300))}", blocks)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.channels.edits import schedule_text
+from bot.channels.recap import format_recap
 from bot.models import ChannelConfig, RunRecord, RunState
 from bot.ui.commands import COMMANDS, Command
 from bot.ui.errors import slack_advice
@@ -40,7 +41,12 @@ def _when(moment: datetime | None) -> str:
 
 def status_text(config: ChannelConfig | None, next_post: datetime | None, last_run: RunRecord | None) -> str:
     if config is None or not config.subscribed:
-        return "This channel is not subscribed. Start daily posts with `/papers subscribe`."
+        recap = (
+            f"\n*Weekly recap:* {escape_mrkdwn(format_recap(config))}"
+            if config is not None and config.recap_day is not None
+            else ""
+        )
+        return "This channel is not subscribed. Start daily posts with `/papers subscribe`." + recap
     lines = [f"*Daily papers here:* {schedule_text(config)}"]
     if config.paused_reason:
         advice = slack_advice(config.paused_reason, "post") or "Run `/papers subscribe` to resume."
@@ -48,10 +54,17 @@ def status_text(config: ChannelConfig | None, next_post: datetime | None, last_r
     else:
         lines.append(f"*Next post:* {_when(next_post)}")
     lines.append(f"*Papers per post:* up to {config.max_papers}")
+    if config.recap_day is not None:
+        lines.append(f"*Weekly recap:* {escape_mrkdwn(format_recap(config))}")
     if config.min_upvotes:
         lines.append(f"*Minimum upvotes:* {config.min_upvotes}")
     topics = escape_mrkdwn(config.filter_text) if config.filter_text else "none (the top papers of the day)"
     lines.append(f"*Filter:* {topics}")
+    lines.append(
+        "*Follow-ups:* "
+        + ("on: a post's thread hears when its papers' code or models appear" if config.follow_ups else "off")
+        + " (`/papers set follow-ups on|off`)"
+    )
     if last_run is not None:
         if last_run.state == RunState.POSTED:
             lines.append(f"*Last post:* {last_run.local_date:%a %d %b %Y}, {len(last_run.paper_keys)} papers")

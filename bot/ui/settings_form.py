@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.channels.edits import MAX_PAPERS_LIMIT, MAX_UPVOTES_LIMIT, with_filter
+from bot.channels.recap import format_recap
 from bot.channels.schedule import format_weekdays, parse_time
 from bot.channels.timezones import parse_timezone
 from bot.errors import UserInputError
@@ -29,20 +30,25 @@ from bot.ui.render import escape_mrkdwn
 from bot.ui.settings_view import (
     BLOCK_AUTHORS,
     BLOCK_EXCLUDED,
+    BLOCK_FOLLOW_UPS,
     BLOCK_HAS_CODE,
     BLOCK_MAX_PAPERS,
     BLOCK_MIN_UPVOTES,
     BLOCK_ORGS,
     BLOCK_POST_FORMAT,
     BLOCK_POST_TIME,
+    BLOCK_RECAP_DAY,
+    BLOCK_RECAP_TIME,
     BLOCK_RELATED,
     BLOCK_TIMEZONE,
     BLOCK_TOPICS,
     BLOCK_WEEKDAYS,
     CALLBACK_ID,
     FIRST_BLOCK,
+    FOLLOW_UPS_VALUE,
     HAS_CODE_VALUE,
     POST_FORMATS,
+    RECAP_OFF,
     RELATED_VALUE,
     channel_from_metadata,
     metadata_for,
@@ -52,6 +58,7 @@ from bot.ui.settings_view import (
 __all__ = [
     "BLOCK_AUTHORS",
     "BLOCK_EXCLUDED",
+    "BLOCK_FOLLOW_UPS",
     "BLOCK_HAS_CODE",
     "BLOCK_MAX_PAPERS",
     "BLOCK_MIN_UPVOTES",
@@ -64,6 +71,8 @@ __all__ = [
     "CALLBACK_ID",
     "FIRST_BLOCK",
     "POST_FORMATS",
+    "UNREADABLE_ANSWER",
+    "UNREADABLE_FORM",
     "SettingsForm",
     "channel_from_metadata",
     "describe_changes",
@@ -90,6 +99,9 @@ class SettingsForm:
     max_papers: int
     post_format: str
     related: bool | None = None  # None: the submission had no such field; the setting stays
+    follow_ups: bool | None = None  # likewise (a form opened before the field existed)
+    # The weekly recap: (weekday or None for off, "HH:MM"); None: the form had no recap fields.
+    recap: tuple[int | None, str] | None = None
 
     def schedule_changed(self, config: ChannelConfig) -> bool:
         return (self.post_time, self.timezone, self.weekdays) != (config.post_time, config.timezone, config.weekdays)
@@ -101,6 +113,15 @@ class SettingsForm:
         one that already passed today does not post at once: the change takes effect at the next slot.
         """
         changed = self.schedule_changed(config)
+        recap_day, recap_time = self.recap if self.recap is not None else (config.recap_day, config.recap_time)
+        recap_moved = (recap_day, recap_time) != (config.recap_day, config.recap_time) or (
+            changed and recap_day is not None
+        )
+        config = config.replace(
+            recap_day=recap_day,
+            recap_time=recap_time if recap_day is not None else "",
+            recap_since=(now_iso if recap_day is not None else "") if recap_moved else config.recap_since,
+        )
         return with_filter(config, self.filter).replace(
             post_time=self.post_time,
             timezone=self.timezone,
@@ -108,28 +129,48 @@ class SettingsForm:
             max_papers=self.max_papers,
             post_format=self.post_format,
             related=config.related if self.related is None else self.related,
+            follow_ups=config.follow_ups if self.follow_ups is None else self.follow_ups,
             active_since=now_iso if changed and config.subscribed else config.active_since,
         )
 
 
+UNREADABLE_ANSWER = "This answer was not understood. Choose it again."
+
+
 def _state(values: Mapping[str, Any], block_id: str) -> dict[str, Any]:
+    """The field's state; missing is empty (Slack leaves out untouched optional fields), but a field
+    of the wrong shape is refused: read as empty it would clear the setting on save."""
     block = values.get(block_id)
-    if not isinstance(block, Mapping):
+    if block is None:
         return {}
+    if not isinstance(block, Mapping):
+        raise UserInputError(UNREADABLE_ANSWER)
     state = block.get(block_id)
-    if not isinstance(state, dict):  # another action id: take the block's only element
-        state = next((v for v in block.values() if isinstance(v, dict)), {})
+    if state is None:  # another action id: take the block's only element
+        state = next(iter(block.values()), {}) if len(block) == 1 else {}
+    if not isinstance(state, dict):
+        raise UserInputError(UNREADABLE_ANSWER)
     return state
 
 
 def _text(values: Mapping[str, Any], block_id: str) -> str:
     value = _state(values, block_id).get("value")
-    return value.strip() if isinstance(value, str) else ""
+    if value is None:  # an emptied text field
+        return ""
+    if not isinstance(value, str):
+        raise UserInputError(UNREADABLE_ANSWER)
+    return value.strip()
 
 
 def _selected(values: Mapping[str, Any], block_id: str) -> list[str]:
-    options = _state(values, block_id).get("selected_options") or []
-    return [str(o.get("value", "")) for o in options if isinstance(o, Mapping)]
+    options = _state(values, block_id).get("selected_options")
+    if options is None:
+        return []
+    if not isinstance(options, list) or not all(
+        isinstance(o, Mapping) and isinstance(o.get("value"), str) for o in options
+    ):
+        raise UserInputError(UNREADABLE_ANSWER)
+    return [o["value"] for o in options]
 
 
 _ITEM_RE = re.compile(r'\s*(-?)\s*(?:"([^"]*)"|([^,"]*))\s*(?:,|$)')
@@ -220,10 +261,38 @@ def _max_papers(text: str) -> int:
 
 def _post_format(values: Mapping[str, Any]) -> str:
     option = _state(values, BLOCK_POST_FORMAT).get("selected_option")
-    value = option.get("value") if isinstance(option, Mapping) else None
+    if option is not None and not isinstance(option, Mapping):
+        raise UserInputError(UNREADABLE_ANSWER)
+    value = option.get("value") if option is not None else None
     if value not in POST_FORMATS:
         raise UserInputError("Choose full or compact.")
     return str(value)
+
+
+def _optional_checkbox(values: Mapping[str, Any], block_id: str, value: str) -> bool | None:
+    """None when the form has no such field (an older form, or the extra is off): the setting is kept."""
+    return value in _selected(values, block_id) if block_id in values else None
+
+
+UNREADABLE_FORM = "This form's answers were not understood; nothing was saved. Run /papers settings again."
+
+
+def _recap(values: Mapping[str, Any]) -> tuple[int | None, str] | None:
+    if BLOCK_RECAP_DAY not in values:
+        return None  # a form opened before the recap existed: the setting stays
+    option = _state(values, BLOCK_RECAP_DAY).get("selected_option")
+    if option is not None and not isinstance(option, Mapping):
+        raise UserInputError(UNREADABLE_ANSWER)  # never read as "off": that would stop the recap
+    value = option.get("value") if option is not None else RECAP_OFF
+    if value == RECAP_OFF or value is None:
+        return None, ""
+    if not (isinstance(value, str) and value.isdigit() and int(value) < 7):
+        raise UserInputError("Choose a weekday for the recap, or Off.")
+    selected = _state(values, BLOCK_RECAP_TIME).get("selected_time")
+    if selected is not None and not isinstance(selected, str):
+        raise UserInputError(UNREADABLE_ANSWER)
+    at = parse_time(selected) if selected and selected.strip() else "16:00"
+    return int(value), at
 
 
 def plain_message(text: str) -> str:
@@ -245,9 +314,15 @@ _NO_TEXTS: tuple[str, ...] = ()  # a field's value when it is invalid (the form 
 _NO_DAYS: tuple[int, ...] = ()
 
 
-def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]:
-    """``view.state.values`` → the validated settings, or ``{block_id: message}`` for every bad field."""
+def parse_submission(values: Mapping[str, Any] | None) -> SettingsForm | dict[str, str]:
+    """``view.state.values`` → the validated settings, or ``{block_id: message}`` for every bad field.
+
+    A field of the wrong shape (a number where Slack sends text, a list where it sends an object) is
+    an error under that field, never read as empty: nothing is saved from a form that was not
+    understood."""
     errors: dict[str, str] = {}
+    if not isinstance(values, Mapping):
+        return {FIRST_BLOCK: UNREADABLE_FORM}
 
     def field(block_id: str, read: Callable[[], _T], default: _T) -> _T:
         try:
@@ -261,13 +336,15 @@ def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]
     authors = field(BLOCK_AUTHORS, lambda: _names(_text(values, BLOCK_AUTHORS), "authors"), _NO_TEXTS)
     orgs = field(BLOCK_ORGS, lambda: _names(_text(values, BLOCK_ORGS), "orgs"), _NO_TEXTS)
     min_upvotes = field(BLOCK_MIN_UPVOTES, lambda: _min_upvotes(_text(values, BLOCK_MIN_UPVOTES)), 0)
-    has_code = HAS_CODE_VALUE in _selected(values, BLOCK_HAS_CODE)
+    has_code = field(BLOCK_HAS_CODE, lambda: HAS_CODE_VALUE in _selected(values, BLOCK_HAS_CODE), False)
     post_time = field(BLOCK_POST_TIME, lambda: _post_time(values), "")
     timezone = field(BLOCK_TIMEZONE, lambda: _timezone(_text(values, BLOCK_TIMEZONE)), "")
     weekdays = field(BLOCK_WEEKDAYS, lambda: _weekdays(values), _NO_DAYS)
     max_papers = field(BLOCK_MAX_PAPERS, lambda: _max_papers(_text(values, BLOCK_MAX_PAPERS)), 0)
     post_format = field(BLOCK_POST_FORMAT, lambda: _post_format(values), "")
-    related = RELATED_VALUE in _selected(values, BLOCK_RELATED) if BLOCK_RELATED in values else None
+    related = field(BLOCK_RELATED, lambda: _optional_checkbox(values, BLOCK_RELATED, RELATED_VALUE), None)
+    follow_ups = field(BLOCK_FOLLOW_UPS, lambda: _optional_checkbox(values, BLOCK_FOLLOW_UPS, FOLLOW_UPS_VALUE), None)
+    recap = field(BLOCK_RECAP_DAY, lambda: _recap(values), None)
     if errors:
         return errors
     f = ChannelFilter(
@@ -277,7 +354,7 @@ def parse_submission(values: Mapping[str, Any]) -> SettingsForm | dict[str, str]
         f = parse_filter(format_filter(f))
     except UserInputError as exc:
         return {FIRST_BLOCK: _message(exc)}
-    return SettingsForm(f, post_time, timezone, weekdays, max_papers, post_format, related)
+    return SettingsForm(f, post_time, timezone, weekdays, max_papers, post_format, related, follow_ups, recap)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -300,6 +377,8 @@ def describe_changes(old: ChannelConfig, new: ChannelConfig) -> str:
             ("papers per post", old.max_papers, new.max_papers),
             ("post format", old.post_format, new.post_format),
             ("related papers", old.related, new.related),
+            ("follow-ups", old.follow_ups, new.follow_ups),
+            ("weekly recap", (old.recap_day, old.recap_time), (new.recap_day, new.recap_time)),
         )
         if before != after
     ]
@@ -328,6 +407,11 @@ def settings_text(config: ChannelConfig) -> str:
         lines.append(f"*Minimum upvotes:* {f.min_upvotes}")
     if f.has_code:
         lines.append("*Code:* only papers with a GitHub repo")
+    lines.append(
+        "*Follow-ups:* "
+        + ("on (a post's thread hears when its papers' code or models appear)" if config.follow_ups else "off")
+    )
+    lines.append(f"*Weekly recap:* {escape_mrkdwn(format_recap(config))}")
     if not config.subscribed:
         lines.append("This channel is not subscribed yet: `/papers subscribe` starts the daily posts.")
     return "\n".join(lines)

@@ -15,20 +15,25 @@ from bot.ui.ids import SETTINGS_CALLBACK
 __all__ = [
     "BLOCK_AUTHORS",
     "BLOCK_EXCLUDED",
+    "BLOCK_FOLLOW_UPS",
     "BLOCK_HAS_CODE",
     "BLOCK_MAX_PAPERS",
     "BLOCK_MIN_UPVOTES",
     "BLOCK_ORGS",
     "BLOCK_POST_FORMAT",
     "BLOCK_POST_TIME",
+    "BLOCK_RECAP_DAY",
+    "BLOCK_RECAP_TIME",
     "BLOCK_RELATED",
     "BLOCK_TIMEZONE",
     "BLOCK_TOPICS",
     "BLOCK_WEEKDAYS",
     "CALLBACK_ID",
     "FIRST_BLOCK",
+    "FOLLOW_UPS_VALUE",
     "HAS_CODE_VALUE",
     "POST_FORMATS",
+    "RECAP_OFF",
     "RELATED_VALUE",
     "channel_from_metadata",
     "metadata_for",
@@ -49,6 +54,10 @@ BLOCK_WEEKDAYS = "settings_weekdays"
 BLOCK_MAX_PAPERS = "settings_max_papers"
 BLOCK_POST_FORMAT = "settings_post_format"
 BLOCK_RELATED = "settings_related"
+BLOCK_FOLLOW_UPS = "settings_follow_ups"
+BLOCK_RECAP_DAY = "settings_recap_day"  # the weekly recap (issue 16): a weekday or "off"
+BLOCK_RECAP_TIME = "settings_recap_time"
+RECAP_OFF = "off"
 FIRST_BLOCK = BLOCK_TOPICS  # where errors about the whole form (permission, lost channel) are shown
 
 POST_FORMATS: dict[str, str] = {
@@ -57,6 +66,7 @@ POST_FORMATS: dict[str, str] = {
 }
 HAS_CODE_VALUE = "code"
 RELATED_VALUE = "related"
+FOLLOW_UPS_VALUE = "follow_ups"
 _TEXT_MAX = 3000  # Slack's limit for a plain_text_input
 _DAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -116,6 +126,8 @@ def metadata_for(channel_id: str) -> str:
 
 def channel_from_metadata(text: str) -> str:
     """The channel id the modal was opened for, or ``""`` when the metadata is missing or foreign."""
+    if not isinstance(text, str):
+        return ""
     try:
         data = json.loads(text or "{}")
     except ValueError:
@@ -146,6 +158,12 @@ def settings_view(config: ChannelConfig) -> dict[str, Any]:
     if config.related:
         related["initial_options"] = [related_option]
     post_format = config.post_format if config.post_format in POST_FORMATS else PostFormat.FULL
+    follow_ups_option = _option(FOLLOW_UPS_VALUE, "Reply in a post's thread when its papers' code or models appear")
+    follow_ups: dict[str, Any] = {"type": "checkboxes", "options": [follow_ups_option]}
+    if config.follow_ups:
+        follow_ups["initial_options"] = [follow_ups_option]
+    recap_options = [_option(RECAP_OFF, "Off"), *(_option(str(i), _DAY_LABELS[i]) for i in range(7))]
+    recap_day = recap_options[0 if config.recap_day is None else config.recap_day + 1]
 
     blocks: list[dict[str, Any]] = [
         {
@@ -236,6 +254,27 @@ def settings_view(config: ChannelConfig) -> dict[str, Any]:
                 "options": formats,
                 "initial_option": formats[list(POST_FORMATS).index(post_format)],
             },
+        ),
+        _input(
+            BLOCK_FOLLOW_UPS,
+            "Follow-ups",
+            follow_ups,
+            optional=True,
+            hint="Checked once a day for papers posted in the last 14 days: one reply per post and day at most.",
+        ),
+        {"type": "header", "text": _plain("Weekly recap")},
+        _input(
+            BLOCK_RECAP_DAY,
+            "Recap day",
+            {"type": "static_select", "options": recap_options, "initial_option": recap_day},
+            hint="The week's papers this channel cared most about, with a chart. Off: no recap.",
+        ),
+        _input(
+            BLOCK_RECAP_TIME,
+            "Recap time",
+            {"type": "timepicker", "initial_time": config.recap_time or "16:00"},
+            hint="In the channel's time zone above.",
+            optional=True,
         ),
     ]
     return {

@@ -36,6 +36,13 @@ BOT_SCOPES: tuple[tuple[str, str], ...] = (
     ("users:read", "telling workspace admins apart, only when the operator limits who may change settings"),
     ("channels:history", "after a crash mid-post, checking whether the post arrived, so it is never sent twice"),
     ("groups:history", "the same check in private channels the bot was invited to"),
+    ("links:read", "noticing arXiv and Hugging Face paper links people paste, to show the paper's card"),
+    ("links:write", "adding that card (title, authors, upvotes, code and models) under the link"),
+    ("reactions:read", "counting reactions on the bot's own posts as the team's picks of the week"),
+    ("files:write", "the weekly recap's chart in its thread, and BibTeX exports sent to the person who asked"),
+    ("im:write", "opening the direct message a BibTeX export is sent to"),
+    ("channels:read", "knowing which public channels a person is in, for their Home tab's team picks"),
+    ("groups:read", "the same for private channels the bot was invited to"),
 )
 
 # Why an install failed, in the installer's words: (title, what happened and what to do).
@@ -156,15 +163,19 @@ also searches papers privately and shares the ones you choose.</p>
 <dl class="scopes">
 {scope_items}
 </dl>
-<p>It reads no messages except its own posts (after a crash), and it never posts unless a channel
-subscribed.</p>
+<p>It reads no messages except its own posts and their threads (after a crash, and for follow-ups),
+and it never posts unless a channel subscribed, someone pasted a paper link, or someone asked.</p>
 
 <h2>What it stores, and for how long</h2>
 <ul>
 <li>Your workspace's name and id, and the bot token Slack issues at install, encrypted.</li>
 <li>Each subscribed channel's settings: schedule, topics, and who changed them and when (user ids).</li>
 <li>Which papers it posted in which channel and when (the post log is kept 120 days; the list of
-papers posted, so none repeats, while the app is installed).</li>
+papers posted, so none repeats, while the app is installed), and what each posted paper's page
+showed (its code and models), to reply in the thread when something new appears.</li>
+<li>Each person's reading list (the papers they saved), until they remove it or type
+<code>/papers forget me</code>; saves, shares and reactions on the bot's posts, for team picks, for
+120 days (user ids, never message text).</li>
 </ul>
 <p>When you uninstall the app (or revoke its token), the token is deleted at once and the channels
 stop; everything else is deleted 30 days later, so a reinstall within a month picks up where you

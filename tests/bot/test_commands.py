@@ -79,7 +79,10 @@ def test_control_characters_become_spaces() -> None:
 
 def test_help_documents_set_format_and_lists() -> None:
     text = help_text()
-    assert "`/papers set max-papers &lt;n&gt; | min-upvotes &lt;n&gt; | format compact|full | related on|off`" in text
+    assert (
+        "`/papers set max-papers &lt;n&gt; | min-upvotes &lt;n&gt; | format compact|full | related on|off "
+        "| follow-ups on|off | recap &lt;day&gt; &lt;HH:MM&gt;|off`"
+    ) in text
     assert "(0–100000)" in text and "(1–50)" in text
     assert "`/papers unfollow &lt;topic&gt;[, &lt;topic&gt; …]`" in text
     assert "`/papers include &lt;term&gt;[, &lt;term&gt; …]`" in text

@@ -172,6 +172,8 @@ def test_exclude_accepts_dashes_and_the_exclude_prefix_and_include_undoes_it() -
         ("format tiny", "`full` or `compact`"),
         ("related maybe", "`on` .* or `off`"),
         ("relatd off", "Did you mean `related`"),
+        ("follow-ups later", "`follow-ups` is `on` .* or `off`, not `later`"),
+        ("folow-ups off", "Did you mean `follow-ups`"),
     ],
 )
 def test_set_rejects_bad_values_with_the_allowed_range(text: str, message: str) -> None:
@@ -197,6 +199,16 @@ def test_set_related_turns_meaning_matches_off_and_on_and_the_filter_follows() -
 
     on, summary = apply_set(off, "related ON")
     assert summary == "set related on" and on.related
+
+
+def test_set_follow_ups_turns_thread_replies_off_and_on_under_every_spelling() -> None:
+    assert BASE.follow_ups  # on by default
+    off, summary = apply_set(BASE, "follow-ups off")
+    assert summary == "set follow-ups off" and not off.follow_ups
+    assert off.replace(follow_ups=True) == BASE  # nothing else changed
+    for spelling in ("followups on", "follow-up yes", "followup=on"):
+        on, summary = apply_set(off, spelling)
+        assert on.follow_ups and summary == "set follow-ups on"
 
 
 def test_topic_lists_are_capped_with_a_clear_message() -> None:

@@ -12,6 +12,7 @@ from bot.models import ChannelConfig, FilterChange
 from bot.ui.settings_form import (
     BLOCK_AUTHORS,
     BLOCK_EXCLUDED,
+    BLOCK_FOLLOW_UPS,
     BLOCK_HAS_CODE,
     BLOCK_MAX_PAPERS,
     BLOCK_MIN_UPVOTES,
@@ -23,6 +24,8 @@ from bot.ui.settings_form import (
     BLOCK_TOPICS,
     BLOCK_WEEKDAYS,
     CALLBACK_ID,
+    UNREADABLE_ANSWER,
+    UNREADABLE_FORM,
     SettingsForm,
     channel_from_metadata,
     describe_changes,
@@ -197,6 +200,47 @@ def test_all_bad_fields_are_reported_together() -> None:
     assert "Unknown" in errors[BLOCK_TOPICS] or "filter" in errors[BLOCK_TOPICS]
 
 
+def _reshaped(values: dict[str, Any], block_id: str, key: str, wrong: Any) -> dict[str, Any]:
+    """``values`` with one field's ``key`` replaced by a value of a type Slack never sends there."""
+    (action_id,) = values[block_id]
+    return {**values, block_id: {action_id: {**values[block_id][action_id], key: wrong}}}
+
+
+@pytest.mark.parametrize(
+    ("block_id", "key", "wrong"),
+    [
+        (BLOCK_TOPICS, "value", ["robotics"]),  # read as empty, this used to clear the topics
+        (BLOCK_EXCLUDED, "value", {"medical": True}),
+        (BLOCK_MIN_UPVOTES, "value", 7),  # used to be saved as 0
+        (BLOCK_MAX_PAPERS, "value", 5),
+        (BLOCK_TIMEZONE, "value", 1.5),
+        (BLOCK_WEEKDAYS, "selected_options", "mon"),
+        (BLOCK_WEEKDAYS, "selected_options", [{"value": 3}]),
+        (BLOCK_HAS_CODE, "selected_options", {"value": "has_code"}),  # used to raise: a 500
+        (BLOCK_POST_FORMAT, "selected_option", "compact"),
+        (BLOCK_RELATED, "selected_options", 1),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_refused_under_that_field_not_saved_as_empty(
+    block_id: str, key: str, wrong: Any
+) -> None:
+    values = submitted(settings_view(CONFIG))
+    assert isinstance(parse_submission(values), SettingsForm)  # the untouched form is valid
+    errors = parse_submission(_reshaped(values, block_id, key, wrong))
+    assert errors == {block_id: UNREADABLE_ANSWER}
+
+
+@pytest.mark.parametrize("values", ["text", ["a"], 3])
+def test_a_form_whose_answers_are_not_an_object_is_refused_as_a_whole(values: Any) -> None:
+    errors = parse_submission(values)
+    assert isinstance(errors, dict) and list(errors.values()) == [UNREADABLE_FORM]
+
+
+def test_a_field_that_is_not_an_object_is_refused() -> None:
+    values = {**submitted(settings_view(CONFIG)), BLOCK_TOPICS: "robotics"}
+    assert parse_submission(values) == {BLOCK_TOPICS: UNREADABLE_ANSWER}
+
+
 def test_missing_blocks_are_errors_not_crashes() -> None:
     errors = parse_submission({})
     assert isinstance(errors, dict)
@@ -247,3 +291,25 @@ def test_a_submission_without_the_related_field_keeps_the_setting() -> None:
     form = parse_submission(values)
     assert isinstance(form, SettingsForm)
     assert form.apply(CONFIG.replace(related=False), now_iso=NOW).related is False
+
+
+def test_follow_ups_checkbox_is_on_by_default_and_saving_it_off_is_described_and_confirmed() -> None:
+    view = settings_view(CONFIG)
+    assert [o["value"] for o in element(view, BLOCK_FOLLOW_UPS)["initial_options"]] == ["follow_ups"]
+    assert "Follow-ups:* on" in settings_text(CONFIG)
+
+    off = save(CONFIG, **{BLOCK_FOLLOW_UPS: []})
+    assert not off.follow_ups and off.filter_text == CONFIG.filter_text and off.related == CONFIG.related
+    assert describe_changes(CONFIG, off) == "settings form: follow-ups"
+    assert "initial_options" not in element(settings_view(off), BLOCK_FOLLOW_UPS)
+    assert "Follow-ups:* off" in settings_text(off)
+    assert save(off, **{BLOCK_FOLLOW_UPS: ["follow_ups"]}).follow_ups
+
+
+def test_a_submission_without_the_follow_ups_field_keeps_the_setting() -> None:
+    """A form opened before the field existed (an older release) must not turn follow-ups on or off."""
+    values = submitted(settings_view(CONFIG.replace(follow_ups=False)))
+    values.pop(BLOCK_FOLLOW_UPS)
+    form = parse_submission(values)
+    assert isinstance(form, SettingsForm)
+    assert form.apply(CONFIG.replace(follow_ups=False), now_iso=NOW).follow_ups is False

@@ -7,12 +7,15 @@ mapping are tested too. See ``slack.py`` and ``hf.py`` for what each checks.
 
 from __future__ import annotations
 
+from .arxiv import ArxivPaper, FakeArxiv
 from .entries import make_day, make_entry
 from .hf import FakeHF, Request
 from .signing import (
     block_actions_payload,
-    event_body,
+    event_callback_body,
     interactive_body,
+    link_shared_event,
+    message_action_payload,
     signed_headers,
     slash_command_body,
     view_state_values,
@@ -21,16 +24,20 @@ from .signing import (
 from .slack import Call, FakeSlack, check_blocks
 
 __all__ = [
+    "ArxivPaper",
     "Call",
+    "FakeArxiv",
     "FakeHF",
     "FakeSlack",
     "Request",
     "block_actions_payload",
     "check_blocks",
-    "event_body",
+    "event_callback_body",
     "interactive_body",
+    "link_shared_event",
     "make_day",
     "make_entry",
+    "message_action_payload",
     "signed_headers",
     "slash_command_body",
     "view_state_values",

@@ -14,9 +14,9 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .slack import HTTPFake, Incoming, Reply
@@ -83,6 +83,10 @@ class FakeHF(HTTPFake):
         self.days: dict[str, list[dict[str, Any]]] = {k: list(v) for k, v in (days or {}).items()}
         self.extra_papers: list[dict[str, Any]] = list(extra_papers)
         self.paper_details: dict[str, dict[str, Any]] = {}
+        # Answers that change at a given time (``change_paper``), read against ``clock`` (the app's test
+        # clock when a test sets it; the wall clock otherwise).
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._changes: list[tuple[str, datetime, dict[str, Any]]] = []
         self.requests: list[Request] = []
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
@@ -101,6 +105,14 @@ class FakeHF(HTTPFake):
             self._faults.clear()
             self._delays.clear()
             self.internal_errors.clear()
+
+    def change_paper(self, paper_id: str, at: datetime, **fields: Any) -> None:
+        """From ``at`` (by ``clock``) on, ``/api/papers/{paper_id}`` answers with ``fields`` merged in:
+        e.g. ``githubRepo``/``githubStars`` and ``numTotalModels`` for a paper whose code and model
+        appear between two days. Later changes apply over earlier ones."""
+        with self._lock:
+            self._changes.append((paper_id, at, dict(fields)))
+            self._changes.sort(key=lambda change: change[1])
 
     # fault injection -------------------------------------------------------------------------------
     def fail(
@@ -179,7 +191,18 @@ class FakeHF(HTTPFake):
         with self._lock:
             days = {k: list(v) for k, v in self.days.items()}
         raw_date = query.get("date")
-        if raw_date is not None:
+        raw_week = query.get("week")
+        if raw_week is not None:  # an ISO week, YYYY-Www: all its days (hf_api.md §2)
+            match = re.fullmatch(r"(\d{4})-W(\d{2})", raw_week)
+            try:
+                monday = date.fromisocalendar(int(match[1]), int(match[2]), 1) if match else None
+            except ValueError:
+                monday = None
+            if monday is None:
+                return Reply.json({"error": "Invalid week"}, status=400)
+            week = {(monday + timedelta(days=i)).isoformat() for i in range(7)}
+            entries = sorted((e for d in sorted(days) if d in week for e in days[d]), key=lambda e: -_upvotes(e))
+        elif raw_date is not None:
             day = _parse_day(raw_date)
             if day is None:
                 return Reply.json({"error": "Invalid date"}, status=400)
@@ -217,8 +240,12 @@ class FakeHF(HTTPFake):
             paper.setdefault(key, [])
         for key in ("numTotalModels", "numTotalDatasets", "numTotalSpaces"):
             paper.setdefault(key, 0)
+        now = self.clock()
         with self._lock:
             paper.update(self.paper_details.get(paper_id, {}))
+            for changed, at, fields in self._changes:
+                if changed == paper_id and at <= now:
+                    paper.update(fields)
         return Reply.json(paper)
 
     def _all_entries(self) -> list[dict[str, Any]]:

@@ -16,8 +16,10 @@ from slack_sdk.signature import SignatureVerifier
 
 __all__ = [
     "block_actions_payload",
-    "event_body",
+    "event_callback_body",
     "interactive_body",
+    "link_shared_event",
+    "message_action_payload",
     "signed_headers",
     "slash_command_body",
     "view_state_values",
@@ -68,22 +70,6 @@ def slash_command_body(
             "is_enterprise_install": "false",
             "response_url": response_url,
             "trigger_id": trigger_id,
-        }
-    )
-
-
-def event_body(event: dict[str, Any], *, team_id: str = "T0001", event_id: str | None = None) -> str:
-    """An Events API ``event_callback`` envelope, JSON, as Slack posts it."""
-    return json.dumps(
-        {
-            "token": "verification-token-deprecated",
-            "team_id": team_id,
-            "api_app_id": "A0001",
-            "event": {**event, "event_ts": f"{time.time():.6f}"},
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{time.monotonic_ns()}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": team_id, "user_id": "UBOT", "is_bot": True, "is_enterprise_install": False}],
         }
     )
 
@@ -219,3 +205,86 @@ def view_state_values(view: dict[str, Any], changes: dict[str, Any] | None = Non
             raise ValueError(f"view_state_values does not know {kind} elements yet")
         values[block_id] = {element["action_id"]: state}
     return values
+
+
+def event_callback_body(
+    event: dict[str, Any], *, team_id: str = "T0001", event_id: str | None = None, bot_user_id: str = "UBOT"
+) -> str:
+    """An Events API delivery as Slack posts it (JSON): the ``event_callback`` envelope with the
+    ``authorizations`` of the app's bot user (docs.slack.dev, "Events API": callback fields)."""
+    now = time.time()
+    return json.dumps(
+        {
+            "token": "verification-token-deprecated",
+            "team_id": team_id,
+            "api_app_id": "A0001",
+            "event": {**event, "event_ts": event.get("event_ts", f"{now:.6f}")},
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{time.monotonic_ns()}",
+            "event_time": int(now),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": team_id,
+                    "user_id": bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+            "event_context": f"4-{team_id}-{event_id or 'ctx'}",
+        }
+    )
+
+
+def link_shared_event(
+    urls: list[str],
+    *,
+    channel: str = "C0001",
+    message_ts: str = "1700000000.000100",
+    user: str = "U0001",
+    source: str = "conversations_history",
+    unfurl_id: str | None = None,
+) -> dict[str, Any]:
+    """``link_shared`` (docs.slack.dev/reference/events/link_shared): the links of one message, each with
+    its domain. In the composer, ``channel`` is ``COMPOSER`` and ``message_ts`` the same opaque id as
+    ``unfurl_id``."""
+    composer = source == "composer"
+    unfurl = unfurl_id or (f"{user}-909b5454-75f8-4ac4-b325-1b40e230bbd8" if composer else f"{channel}.{message_ts}.x")
+    return {
+        "type": "link_shared",
+        "channel": "COMPOSER" if composer else channel,
+        "is_bot_user_member": True,
+        "user": user,
+        "message_ts": unfurl if composer else message_ts,
+        "unfurl_id": unfurl,
+        "source": source,
+        "links": [{"domain": url.split("/")[2].removeprefix("www."), "url": url} for url in urls],
+    }
+
+
+def message_action_payload(
+    callback_id: str,
+    message: dict[str, Any],
+    *,
+    channel_id: str = "C0001",
+    user_id: str = "U0001",
+    team_id: str = "T0001",
+    response_url: str = _UNSET_RESPONSE_URL,
+) -> dict[str, Any]:
+    """A message shortcut (``message_action``): the message it was used on, the channel, a response_url."""
+    return {
+        "type": "message_action",
+        "token": "verification-token-deprecated",
+        "action_ts": f"{int(time.time())}.000001",
+        "team": {"id": team_id, "domain": "test"},
+        "user": _user(user_id, team_id),
+        "channel": {"id": channel_id, "name": "general"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": "123.456",
+        "response_url": response_url,
+        "message_ts": message.get("ts", "1700000000.000100"),
+        "message": {"type": "message", "ts": "1700000000.000100", **message},
+    }

@@ -85,7 +85,7 @@ _RESPONSE_URL_KEYS = frozenset(
 # each listener (org-wide installs need it; the catalog's ``team_not_found`` errors refer to it).
 _ANY_METHOD_ARGS = frozenset({"token", "team_id"})
 # Arguments that Slack documents as "a JSON … presented as a URL-encoded string".
-_JSON_ARGS = ("blocks", "attachments", "view", "metadata")
+_JSON_ARGS = ("blocks", "attachments", "view", "metadata", "unfurls")
 _MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
 _VIEW_METHODS = frozenset({"views.open", "views.update", "views.publish", "views.push"})
 
@@ -677,8 +677,12 @@ class FakeSlack(_SlackOAuth, HTTPFake):
         workspace_burst: int = 1,
         catalog_dir: Path | None = DEFAULT_CATALOG_DIR,
         schema_path: Path | None = DEFAULT_BLOCK_KIT_SCHEMA,
+        unfurls_per_minute: int | None = None,
     ) -> None:
         super().__init__()
+        # chat.unfurl's Tier 3 ("50+ per minute" per workspace), as a sliding 60 s window when set.
+        self.unfurls_per_minute = unfurls_per_minute
+        self._unfurl_calls: dict[str, list[float]] = {}  # per team: its chat.unfurl calls of the last minute
         self.private_channels: set[str] = set(private_channels)
         self.archived_channels: set[str] = set(archived_channels)
         self.missing_channels: set[str] = set(missing_channels)
@@ -700,6 +704,9 @@ class FakeSlack(_SlackOAuth, HTTPFake):
         self.unknown_calls: list[Call] = []
         self.views: dict[str, dict[str, Any]] = {}  # view id -> last view sent
         self.home_views: dict[str, dict[str, Any]] = {}  # user id -> published Home tab
+        # Link cards: the links each shared message holds (``share_links``), and every accepted unfurl.
+        self._shared_links: dict[tuple[str, str], set[str]] = {}
+        self._unfurls: list[tuple[tuple[str, str], str, dict[str, Any], float]] = []  # (target, url, unfurl, at)
         self._calls: list[Call] = []
         self._responses: list[tuple[str, dict[str, Any], float]] = []
         self._response_uses: dict[str, int] = {}
@@ -732,6 +739,12 @@ class FakeSlack(_SlackOAuth, HTTPFake):
         self._workspace_tats: dict[str, float] = {}  # per team: GCRA theoretical arrival time of its bucket
         self._ts_counter = 0
         self._view_counter = 0
+        # Files (files_upload_v2): file id -> what getUploadURLExternal was told, the bytes that reached
+        # the upload URL it handed out, and the completeUploadExternal call that shared it.
+        self.uploads: dict[str, dict[str, Any]] = {}
+        self.uploads_disabled = False  # the workspace forbids uploads: file_uploads_disabled
+        self.user_channels: dict[str, list[str]] = {}  # users.conversations: user id -> channel ids
+        self._file_counter = 0
         self._cond = threading.Condition()
         self._handlers: dict[str, Callable[[Call], dict[str, Any]]] = {
             "auth.test": self._auth_test,
@@ -747,6 +760,12 @@ class FakeSlack(_SlackOAuth, HTTPFake):
             "users.info": self._users_info,
             "conversations.history": self._conversations_history,
             "oauth.v2.access": self._oauth_v2_access,
+            "conversations.replies": self._conversations_replies,
+            "chat.unfurl": self._chat_unfurl,
+            "conversations.open": self._conversations_open,
+            "users.conversations": self._users_conversations,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
         }
 
     # URLs ------------------------------------------------------------------------------------------
@@ -785,6 +804,23 @@ class FakeSlack(_SlackOAuth, HTTPFake):
         with self._cond:
             return self._messages.get((channel, ts))
 
+    def share_links(self, target: tuple[str, str], urls: Iterable[str]) -> None:
+        """Say that the message at ``target`` (``(channel, ts)`` or ``("composer", unfurl_id)``) holds these
+        links, as Slack knows when it sends ``link_shared``: ``chat.unfurl`` for any other URL there is
+        refused with ``cannot_unfurl_url``."""
+        with self._cond:
+            self._shared_links.setdefault(target, set()).update(urls)
+
+    def unfurled(self, url: str | None = None) -> list[dict[str, Any]]:
+        """Every card Slack accepted for ``url`` (exactly that string; every URL when None), in order."""
+        with self._cond:
+            return [unfurl for _, u, unfurl, _ in self._unfurls if url is None or u == url]
+
+    def unfurl_times(self) -> dict[str, float]:
+        """``time.monotonic()`` of each accepted unfurl's arrival, by target (for latency figures)."""
+        with self._cond:
+            return {f"{target[0]}/{target[1]}": at for target, _, _, at in self._unfurls}
+
     def wait_for_calls(self, method: str, n: int = 1, timeout: float = 15.0) -> list[Call]:
         """Block until ``n`` calls of ``method`` were recorded (the app works after ``ack``)."""
         return self._wait(lambda: self.calls(method), n, timeout, f"{method} calls")
@@ -815,9 +851,11 @@ class FakeSlack(_SlackOAuth, HTTPFake):
             self._post_times.clear()
             self._workspace_posts.clear()
             self._workspace_tats.clear()
+            self._unfurl_calls.clear()
             self.violations.clear()
             self.unknown_calls.clear()
             self.internal_errors.clear()
+            self._unfurls.clear()
 
     # fault injection -------------------------------------------------------------------------------
     def fail(
@@ -868,11 +906,24 @@ class FakeSlack(_SlackOAuth, HTTPFake):
         self._custom[method] = answer
 
     # serving ---------------------------------------------------------------------------------------
+    def files(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Files shared by ``files.completeUploadExternal`` (in ``channel`` only, if given), oldest first:
+        each with ``filename``, ``title``, ``alt_txt``, ``data`` (the bytes the upload URL received),
+        ``channel_id``, ``thread_ts`` and ``initial_comment``."""
+        with self._cond:
+            return [
+                dict(f)
+                for f in self.uploads.values()
+                if f.get("shared") and (channel is None or f.get("channel_id") == channel)
+            ]
+
     def serve(self, request: Incoming) -> Reply:
         if request.path == "/oauth/v2/authorize":
             return self._serve_authorize(request)
         if request.path == "/oauth/v2/decide" and request.verb == "POST":
             return self._serve_decision(request)
+        if request.path.startswith("/upload/") and request.verb == "POST":
+            return self._serve_upload(request, request.path[len("/upload/") :])
         if request.path.startswith("/api/"):
             return self._serve_api(request, request.path[len("/api/") :].strip("/"))
         if request.path.startswith("/response/") and request.verb == "POST":
@@ -944,6 +995,11 @@ class FakeSlack(_SlackOAuth, HTTPFake):
                 headers["Retry-After"] = str(history_wait)
             elif error is None and self.enforce_rate_limits and method == "chat.postMessage":
                 retry_after = self._rate_limit(call.channel or "", at, call.team)
+                if retry_after is not None:
+                    status, error = 429, "ratelimited"
+                    headers["Retry-After"] = str(retry_after)
+            elif error is None and method == "chat.unfurl" and self.unfurls_per_minute is not None:
+                retry_after = self._unfurl_rate_limit(at, call.team)
                 if retry_after is not None:
                     status, error = 429, "ratelimited"
                     headers["Retry-After"] = str(retry_after)
@@ -1127,6 +1183,16 @@ class FakeSlack(_SlackOAuth, HTTPFake):
         self._post_times[(team, channel)] = max(channel_tat, now) + gap
         return None
 
+    def _unfurl_rate_limit(self, now: float, team: str = "T0001") -> int | None:
+        """Seconds to wait when this ``chat.unfurl`` would be the window's (``unfurls_per_minute`` + 1)th
+        of the workspace (Tier 3 counts per workspace, like every Slack limit)."""
+        assert self.unfurls_per_minute is not None
+        calls = self._unfurl_calls[team] = [t for t in self._unfurl_calls.get(team, []) if now - t < 60.0]
+        if len(calls) >= self.unfurls_per_minute:
+            return max(1, math.ceil(60.0 - (now - calls[0])))
+        calls.append(now)
+        return None
+
     def _next_ts(self) -> str:
         self._ts_counter += 1
         return f"{1700000000 + self._ts_counter // 10000}.{(self._ts_counter % 10000) * 100:06d}"
@@ -1202,6 +1268,43 @@ class FakeSlack(_SlackOAuth, HTTPFake):
             message.pop("blocks", None)
         self._messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "text": message["text"], "message": message}
+
+    def _chat_unfurl(self, call: Call) -> dict[str, Any]:
+        """Cards for a shared message's links: ``channel`` + ``ts`` or ``unfurl_id`` + ``source`` (the catalog:
+        one pair or the other), ``unfurls`` a JSON map of URL -> ``{"blocks": [...]}`` whose blocks are
+        checked like a message's; a URL the message does not hold (when known) is ``cannot_unfurl_url``."""
+        args = call.args
+        if args.get("unfurl_id") or args.get("source"):
+            if not (args.get("unfurl_id") and args.get("source")):
+                return {"ok": False, "error": "missing_unfurl_id" if args.get("source") else "missing_source"}
+            if args["source"] not in ("composer", "conversations_history"):
+                return {"ok": False, "error": "invalid_source"}
+            target = ("composer", str(args["unfurl_id"]))
+        else:
+            if not args.get("channel"):
+                return {"ok": False, "error": "missing_channel"}
+            if not args.get("ts"):
+                return {"ok": False, "error": "missing_ts"}
+            if (err := self._channel_error(call.channel)) is not None:
+                return {"ok": False, "error": "cannot_find_channel"} if err["error"] == "channel_not_found" else err
+            target = (str(args["channel"]), str(args["ts"]))
+        unfurls = args.get("unfurls")
+        if not isinstance(unfurls, dict) or not unfurls or not all(isinstance(v, dict) for v in unfurls.values()):
+            self.violations.append("chat.unfurl: unfurls is not a JSON map of URL -> attachment")
+            return {"ok": False, "error": "invalid_unfurls_format"}
+        known = self._shared_links.get(target)
+        for url, unfurl in unfurls.items():
+            if known is not None and url not in known:
+                self.violations.append(f"chat.unfurl: {url!r} is not a link of {target}")
+                return {"ok": False, "error": "cannot_unfurl_url"}
+            if "blocks" in unfurl:
+                problems, _ = check_blocks(unfurl["blocks"], schema_path=self.schema_path)
+                if problems:
+                    self.violations.extend(f"chat.unfurl {url}: {p}" for p in problems)
+                    return {"ok": False, "error": "cannot_parse_attachment"}
+        at = time.monotonic()
+        self._unfurls.extend((target, url, unfurl, at) for url, unfurl in unfurls.items())
+        return {"ok": True}
 
     def _chat_get_permalink(self, call: Call) -> dict[str, Any]:
         channel, ts = call.channel, str(call.args.get("message_ts", ""))
@@ -1309,7 +1412,9 @@ class FakeSlack(_SlackOAuth, HTTPFake):
         messages = [
             {k: v for k, v in m.items() if with_metadata or k != "metadata"}
             for (c, _ts), m in self._messages.items()
-            if c == channel and m.get("team", "T0001") == call.team
+            if c == channel
+            and m.get("team", "T0001") == call.team
+            and m.get("thread_ts", m["ts"]) == m["ts"]  # thread replies stay in their thread
         ]
         messages.sort(key=lambda m: float(m["ts"]), reverse=True)
         limit = int(call.args.get("limit") or 100)
@@ -1348,6 +1453,103 @@ class FakeSlack(_SlackOAuth, HTTPFake):
             return max(1, math.ceil(interval - (now - last)))
         self._history_at[team] = now
         return None
+
+    def _conversations_replies(self, call: Call) -> dict[str, Any]:
+        """A thread: its parent, then its replies oldest first (Slack's order); metadata only with
+        ``include_all_metadata``; no paging (the fake's threads are short)."""
+        channel, ts = call.channel, str(call.args.get("ts", ""))
+        if (err := self._channel_error(channel, posting=True)) is not None:
+            return err
+        if (channel, ts) not in self._messages:
+            return {"ok": False, "error": "thread_not_found"}
+        with_metadata = str(call.args.get("include_all_metadata", "")).lower() in ("1", "true")
+        thread = [
+            {k: v for k, v in m.items() if with_metadata or k != "metadata"}
+            for (c, _ts), m in self._messages.items()
+            if c == channel and (m["ts"] == ts or m.get("thread_ts") == ts) and m.get("team", "T0001") == call.team
+        ]
+        thread.sort(key=lambda m: float(m["ts"]))
+        return {"ok": True, "messages": thread, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The replies in the thread of ``ts`` (not the parent), oldest first, metadata included."""
+        with self._cond:
+            replies = [m for (c, _), m in self._messages.items() if c == channel and m.get("thread_ts") == ts]
+        return sorted((m for m in replies if m["ts"] != ts), key=lambda m: float(m["ts"]))
+
+    def _conversations_open(self, call: Call) -> dict[str, Any]:
+        users = str(call.args.get("users") or "")
+        if not users or "," in users:
+            return {"ok": False, "error": "users_list_not_supplied" if not users else "not_enough_users"}
+        return {"ok": True, "channel": {"id": "D" + users.lstrip("UW")}}
+
+    def _users_conversations(self, call: Call) -> dict[str, Any]:
+        user = str(call.args.get("user") or "")
+        channels = [self._channel_object(c) for c in self.user_channels.get(user, [])]
+        return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+
+    def _files_get_upload_url(self, call: Call) -> dict[str, Any]:
+        """Slack's step 1: a file id and an upload URL (here, on this server, so the bytes are seen)."""
+        if self.uploads_disabled:
+            return {"ok": False, "error": "file_uploads_disabled"}
+        filename, length = call.args.get("filename"), str(call.args.get("length") or "")
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        self._file_counter += 1
+        file_id = f"F{self._file_counter:08d}"
+        self.uploads[file_id] = {
+            "id": file_id,
+            "filename": filename,
+            "length": int(length),
+            "alt_txt": call.args.get("alt_txt"),
+            "team": call.team,  # the workspace of the token that asked for the upload
+            "data": None,
+            "shared": False,
+        }
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _serve_upload(self, request: Incoming, file_id: str) -> Reply:
+        """Slack's step 2: the bytes, POSTed to the URL step 1 handed out (no token; the URL is the secret)."""
+        with self._cond:
+            upload = self.uploads.get(file_id)
+            if upload is None:
+                self.violations.append(f"upload to an unknown URL {request.path}")
+                return Reply(status=404, body=b"not found", content_type="text/plain")
+            if len(request.body) != upload["length"]:
+                self.violations.append(f"upload {file_id}: {len(request.body)} bytes, announced {upload['length']}")
+            upload["data"] = request.body
+            self._cond.notify_all()
+        return Reply(status=200, body=f"OK - {len(request.body)}".encode(), content_type="text/plain")
+
+    def _files_complete_upload(self, call: Call) -> dict[str, Any]:
+        """Slack's step 3: share the uploaded files in a channel (or a thread of it)."""
+        try:
+            files = call.args.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+        except ValueError:
+            files = None
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = call.args.get("channel_id")
+        if channel is not None and (err := self._channel_error(str(channel), posting=True)) is not None:
+            return err
+        thread_ts = call.args.get("thread_ts")
+        if thread_ts and (str(channel), str(thread_ts)) not in self._messages:
+            return {"ok": False, "error": "invalid_thread_ts"}
+        done = []
+        for item in files:
+            upload = self.uploads.get(str(item.get("id")))
+            if upload is None or upload["data"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            upload.update(
+                shared=True,
+                title=item.get("title"),
+                channel_id=channel,
+                thread_ts=thread_ts,
+                initial_comment=call.args.get("initial_comment"),
+            )
+            done.append({"id": upload["id"], "name": upload["filename"], "title": item.get("title")})
+        return {"ok": True, "files": done}
 
     def _users_info(self, call: Call) -> dict[str, Any]:
         user_id = call.args.get("user")

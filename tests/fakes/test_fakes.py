@@ -23,6 +23,8 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
+from tests.conftest import SHARED
+
 from . import slack as slack_module
 from .entries import make_day, make_entry
 from .hf import FakeHF
@@ -35,6 +37,7 @@ from .signing import (
 )
 from .slack import FakeSlack, check_blocks
 
+SHARED_ARXIV = SHARED / "fixtures" / "arxiv"
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*Top paper* <https://arxiv.org/abs/2608.1|x>"}}
 
 
@@ -488,3 +491,129 @@ def test_bolt_app_round_trip(fake: FakeSlack) -> None:
     assert post.channel == "C0001"
     assert fake.calls()[0].method == "auth.test"
     assert fake.violations == [] and fake.unknown_calls == []
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 17: chat.unfurl, threads, timed paper answers, arXiv
+# ------------------------------------------------------------------------------------------------
+
+
+def test_chat_unfurl_checks_its_address_its_urls_and_its_blocks(fake: FakeSlack, client: WebClient) -> None:
+    fake.share_links(("C1", "1.1"), ["https://arxiv.org/abs/2608.1"])
+    card = {"blocks": [SECTION]}
+    client.chat_unfurl(channel="C1", ts="1.1", unfurls={"https://arxiv.org/abs/2608.1": card})
+    client.chat_unfurl(source="composer", unfurl_id="U1-x", unfurls={"https://hf.co/papers/2608.1": card})
+    assert [u["blocks"] for u in fake.unfurled("https://arxiv.org/abs/2608.1")] == [[SECTION]]
+    assert len(fake.unfurled()) == 2
+    for kwargs, error in (
+        ({"channel": "C1", "ts": "1.1", "unfurls": {"https://evil.example/": card}}, "cannot_unfurl_url"),
+        ({"channel": "C1", "unfurls": {"u": card}}, "missing_ts"),
+        ({"source": "composer", "unfurls": {"u": card}}, "missing_unfurl_id"),
+        ({"source": "chat", "unfurl_id": "x", "unfurls": {"u": card}}, "invalid_source"),
+        (
+            {"channel": "C1", "ts": "2.2", "unfurls": {"u": {"blocks": [{"type": "nonsense"}]}}},
+            "cannot_parse_attachment",
+        ),
+    ):
+        with pytest.raises(SlackApiError) as refused:
+            client.chat_unfurl(**kwargs)
+        assert refused.value.response["error"] == error
+    fake.violations.clear()  # the refusals above were the point
+
+
+def test_chat_unfurl_tier_3_window_answers_429_with_retry_after() -> None:
+    with FakeSlack(unfurls_per_minute=2) as fake:
+        client = WebClient(token="xoxb-test", base_url=fake.api_url)
+        for n in range(2):
+            client.chat_unfurl(channel="C1", ts=f"{n}.1", unfurls={"u": {"blocks": [SECTION]}})
+        with pytest.raises(SlackApiError) as limited:
+            client.chat_unfurl(channel="C1", ts="9.1", unfurls={"u": {"blocks": [SECTION]}})
+        assert limited.value.response.status_code == 429 and int(limited.value.response.headers["Retry-After"]) >= 1
+
+
+def test_thread_replies_stay_out_of_history_and_come_back_from_conversations_replies(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    parent = client.chat_postMessage(channel="C1", text="post")["ts"]
+    reply = client.chat_postMessage(
+        channel="C1", text="reply", thread_ts=parent, metadata={"event_type": "t", "event_payload": {"run_id": "r"}}
+    )["ts"]
+    assert [m["ts"] for m in client.conversations_history(channel="C1")["messages"]] == [parent]
+    thread = client.conversations_replies(channel="C1", ts=parent, include_all_metadata=True)["messages"]
+    assert [m["ts"] for m in thread] == [parent, reply] and thread[1]["metadata"]["event_payload"]["run_id"] == "r"
+    assert "metadata" not in client.conversations_replies(channel="C1", ts=parent)["messages"][1]
+    assert [m["ts"] for m in fake.thread("C1", parent)] == [reply]
+    with pytest.raises(SlackApiError, match="thread_not_found"):
+        client.conversations_replies(channel="C1", ts="9.9")
+
+
+def test_a_papers_answer_changes_at_the_given_time(hf: FakeHF) -> None:
+    from datetime import UTC, datetime
+
+    now = [datetime(2026, 8, 21, 9, tzinfo=UTC)]
+    hf.clock = lambda: now[0]
+    hf.extra_papers = [make_entry("2608.00001", "Grows")]
+    hf.change_paper("2608.00001", datetime(2026, 8, 22, tzinfo=UTC), githubRepo="https://github.com/o/r")
+    hf.change_paper("2608.00001", datetime(2026, 8, 23, tzinfo=UTC), numTotalModels=2)
+    with httpx.Client(base_url=hf.base_url) as http:
+        before = http.get("/api/papers/2608.00001").json()
+        now[0] = datetime(2026, 8, 22, 12, tzinfo=UTC)
+        between = http.get("/api/papers/2608.00001").json()
+        now[0] = datetime(2026, 8, 24, tzinfo=UTC)
+        after = http.get("/api/papers/2608.00001").json()
+    assert "githubRepo" not in before and before["numTotalModels"] == 0
+    assert between["githubRepo"] == "https://github.com/o/r" and between["numTotalModels"] == 0
+    assert after["githubRepo"] == "https://github.com/o/r" and after["numTotalModels"] == 2
+
+
+def test_fake_arxiv_answers_like_the_recorded_api() -> None:
+    from bot.feed.arxiv import parse_entry_feed
+
+    from .arxiv import ArxivPaper, FakeArxiv
+
+    with FakeArxiv() as arxiv, httpx.Client() as http:
+        arxiv.papers["2608.00001"] = ArxivPaper("A <title> & more", authors=("Ada", "Bob"))
+        known = http.get(arxiv.url, params={"id_list": "2608.00001v2"})
+        unknown = http.get(arxiv.url, params={"id_list": "0000.00000"})
+        malformed = http.get(arxiv.url, params={"id_list": "abc"})
+        recorded = SHARED_ARXIV / "api_query_idlist-1605.08386.xml"
+        if recorded.exists():
+            arxiv.use_recorded("1605.08386", recorded)
+            assert http.get(arxiv.url, params={"id_list": "1605.08386"}).content == recorded.read_bytes()
+    paper = parse_entry_feed(known.content, "2608.00001")
+    assert paper is not None and paper.title == "A <title> & more" and paper.authors == ("Ada", "Bob")
+    assert unknown.status_code == 200 and parse_entry_feed(unknown.content, "0000.00000") is None
+    assert malformed.status_code == 400 and parse_entry_feed(malformed.content, "abc") is None
+
+
+# --- files_upload_v2 (issue 16) -----------------------------------------------------------------------
+
+
+def test_files_upload_v2_serves_the_url_it_hands_out_and_records_the_bytes(fake: FakeSlack, client: WebClient) -> None:
+    ts = client.chat_postMessage(channel="C1", text="parent")["ts"]
+    data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    response = client.files_upload_v2(
+        channel="C1", content=data, filename="chart.png", title="Chart", alt_txt="a chart", thread_ts=ts
+    )
+    assert response["file"]["id"].startswith("F")
+    [upload] = fake.files("C1")
+    assert upload["data"] == data and upload["alt_txt"] == "a chart" and upload["thread_ts"] == ts
+    [url_call] = fake.calls("files.getUploadURLExternal")
+    assert int(url_call.args["length"]) == len(data) and fake.violations == []
+
+
+def test_files_upload_v2_errors_as_slack_gives_them(fake: FakeSlack, client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as refused:
+        client.files_upload_v2(channel="C1", content=b"x", filename="a.bib", title="a", thread_ts="1.2")
+    assert refused.value.response["error"] == "invalid_thread_ts"
+    fake.uploads_disabled = True
+    with pytest.raises(SlackApiError) as disabled:
+        client.files_upload_v2(channel="C1", content=b"x", filename="a.bib", title="a")
+    assert disabled.value.response["error"] == "file_uploads_disabled" and fake.files() == []
+
+
+def test_conversations_open_and_users_conversations(fake: FakeSlack, client: WebClient) -> None:
+    assert client.conversations_open(users="U0042")["channel"]["id"] == "D0042"
+    fake.user_channels["U0042"] = ["C1", "CPRIV"]
+    channels = client.users_conversations(user="U0042", types="public_channel,private_channel")["channels"]
+    assert [c["id"] for c in channels] == ["C1", "CPRIV"] and channels[1]["is_private"]

@@ -8,17 +8,20 @@ Block Kit schema, so "valid" here is checked by the fake, not asserted by hand.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import re
+import socket
 import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import SIGNING_SECRET, Clock, RunningBot, texts_of
-from tests.fakes import FakeHF, FakeSlack, make_entry, signed_headers, slash_command_body
+from tests.fakes import FakeHF, FakeSlack, event_callback_body, make_entry, signed_headers, slash_command_body
 from tests.reliability.conftest import FRIDAY_0900, THURSDAY, digest_posts, subscribe
-from tests.reliability.test_slack_faults import event_body
 
 # ----- signatures ---------------------------------------------------------------------------------
 
@@ -50,7 +53,7 @@ def test_forged_requests_get_401_and_change_nothing(
     fake_slack.reset()
     before = bot.store.channels()
     command = slash_command_body("unsubscribe", channel_id="C0001", response_url=fake_slack.response_url("x"))
-    uninstall = event_body({"type": "app_uninstalled"})
+    uninstall = event_callback_body({"type": "app_uninstalled"})
     for body in (command, uninstall):
         response = bot.http.post("/slack/events", content=body.encode(), headers=_forgeries(body)[forgery])
         assert response.status_code == 401, (forgery, response.status_code)
@@ -267,3 +270,72 @@ def test_a_malformed_body_signed_or_not_gets_a_400_and_one_log_line(
     assert not [r for r in caplog.records if r.exc_info], "no traceback in the log"
     assert sum("malformed request" in r.getMessage() for r in caplog.records) == 2
     assert bot.store.channels() == []
+
+
+# ----- slow clients (slow-loris) ------------------------------------------------------------------
+
+
+def _trickling(bot: RunningBot, n: int) -> list[socket.socket]:
+    """``n`` connections that sent half a request head and nothing more."""
+    parts = urlsplit(bot.url)
+    socks = []
+    for _ in range(n):
+        sock = socket.create_connection((parts.hostname, parts.port), timeout=5)
+        sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
+        socks.append(sock)
+    return socks
+
+
+def _closed_by_server(sock: socket.socket, within: float) -> bool:
+    sock.settimeout(within)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_a_request_that_never_finishes_arriving_is_cut_off_at_the_deadline(bot: RunningBot) -> None:
+    """A client that trickles its request head holds a connection only for ``request_deadline``
+    (however often it sends a byte), and the bot answers everyone else meanwhile."""
+    bot.server.httpd.request_deadline = 0.6
+    (slow,) = _trickling(bot, 1)
+    started = time.monotonic()
+    for _ in range(3):  # a byte every 0.25 s: each read is quick, the request never completes
+        time.sleep(0.25)
+        with contextlib.suppress(OSError):
+            slow.sendall(b"X")
+    assert bot.command("help").text  # answered while the slow one hangs
+    assert _closed_by_server(slow, within=3.0)
+    assert time.monotonic() - started < 3.0
+    slow.close()
+
+
+def test_an_idle_kept_alive_connection_is_closed_after_the_deadline(bot: RunningBot) -> None:
+    bot.server.httpd.request_deadline = 0.5
+    parts = urlsplit(bot.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as conn:
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = http.client.HTTPResponse(conn)
+        answer.begin()
+        assert answer.status in (200, 503) and answer.read()
+        assert _closed_by_server(conn, within=3.0)
+
+
+def test_a_full_house_of_slow_connections_gives_way_to_a_slack_request(bot: RunningBot) -> None:
+    """At ``max_connections``, a new connection closes the one that has waited longest for its
+    request: the attackers take turns evicting each other, and Slack's command is acknowledged and
+    answered as if they were not there."""
+    bot.server.httpd.max_connections = 8
+    attackers = _trickling(bot, 8)
+    time.sleep(0.2)  # all eight accepted
+    assert "Subscribed" in bot.command("subscribe").text
+    stored = bot.store.get_channel("C0001")
+    assert stored is not None and stored.subscribed
+    assert bot.http.get("/healthz").status_code in (200, 503)
+    closed = [s for s in attackers if _closed_by_server(s, within=0.5)]
+    assert 1 <= len(closed) <= 3  # the oldest ones made room; the newer ones are still open
+    assert closed == attackers[: len(closed)]  # and it was the oldest first
+    for sock in attackers:
+        sock.close()

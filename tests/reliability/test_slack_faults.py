@@ -8,7 +8,6 @@ retry handlers' budgets.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import timedelta
@@ -19,28 +18,14 @@ from bot.models import RunState
 from bot.posting.runner import MAX_ATTEMPTS
 from bot.posting.scheduler import PostScheduler
 from tests.conftest import Clock, RunningBot, texts_of
-from tests.fakes import FakeHF, FakeSlack, make_day
+from tests.fakes import FakeHF, FakeSlack, event_callback_body, make_day
 from tests.reliability.conftest import FRIDAY, FRIDAY_0900, THURSDAY, digest_posts, subscribe, unpaced
 
 CHANNELS = [f"C000{i}" for i in range(1, 8)]
 
 
-def event_body(event: dict[str, object], team_id: str = "T0001") -> str:
-    return json.dumps(
-        {
-            "token": "verification-token-deprecated",
-            "team_id": team_id,
-            "api_app_id": "A0001",
-            "event": {**event, "event_ts": f"{time.time():.6f}"},
-            "type": "event_callback",
-            "event_id": f"Ev{time.monotonic_ns()}",
-            "event_time": int(time.time()),
-        }
-    )
-
-
 def post_event(bot: RunningBot, event: dict[str, object], team_id: str = "T0001") -> int:
-    return bot.post(event_body(event, team_id)).status_code
+    return bot.post(event_callback_body(dict(event), team_id=team_id)).status_code
 
 
 @pytest.fixture

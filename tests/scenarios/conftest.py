@@ -3,10 +3,11 @@
 The PostgreSQL half needs a server (``$PAPERS_BOT_TEST_DATABASE_URL``, or ``initdb`` to start one);
 without one it skips with the reason. Deselect it with ``-m "not postgres"``.
 
-To keep CI within its time budget, two modules run on TinyDB only, being about other things than
-the store: the fan-out pacing tests (~14 s waiting out Slack's posting rate) and search (the day
-archive and Hugging Face's search API). Their tests that do depend on the store (the ledger behind
-``--posted``, exactly-once fan-out) are marked ``@BOTH_STORES`` and run on both.
+To keep CI within its time budget, three modules run on TinyDB only, being about other things than
+the store: the fan-out pacing tests (~14 s waiting out Slack's posting rate), search (the day
+archive and Hugging Face's search API) and link cards (which store nothing). Their tests that do
+depend on the store (the ledger behind ``--posted``, exactly-once fan-out) are marked
+``@BOTH_STORES`` and run on both.
 ``test_multiprocess`` is PostgreSQL-only by nature.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-TINYDB_ONLY = {"test_fanout", "test_search", "test_install_browser"}
+TINYDB_ONLY = {"test_fanout", "test_search", "test_install_browser", "test_unfurls"}
 OWN_BACKEND = {"test_multiprocess"}
 BOTH_STORES = pytest.mark.parametrize("store_backend", ["tinydb", pytest.param("postgres", marks=pytest.mark.postgres)])
 

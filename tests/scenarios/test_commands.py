@@ -82,7 +82,8 @@ def test_help_lists_every_command_with_an_example(bot: RunningBot) -> None:
     for name in COMMANDS:
         assert f"• `/papers {name}" in text
     assert "Example: `/papers subscribe 08:30 Europe/Berlin mon-fri`" in text
-    assert "| format compact|full | related on|off`" in text  # every setting `set` knows
+    # every setting `set` knows
+    assert "| format compact|full | related on|off | follow-ups on|off | recap &lt;day&gt; &lt;HH:MM&gt;|off`" in text
     assert bot.command("").text == text  # bare /papers shows help too
     assert bot.command("help follow").text == text  # help about a command is help, not a search
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -189,6 +190,66 @@ def test_preview_shows_what_the_filter_would_have_posted_and_what_it_dropped(
     assert "Thu 20 Aug 2026*: 1 posted, 3 dropped" in text
     assert fake_hf.count("/api/daily_papers") == 3  # the three days, each fetched once
     assert reply.reply["response_type"] == "ephemeral"  # type: ignore[index]
+
+
+HF_HANGS = 6.0  # how long the fake Hugging Face holds each day list in the tests below
+
+
+def _hugging_face_hangs(bot: RunningBot, fake_hf: FakeHF) -> None:
+    """From now on every day list takes ``HF_HANGS`` seconds, and an answer may wait 0.5 s for it."""
+    bot.services.feed.clear()  # not answered from the minutes-long cache of the earlier fetch
+    fake_hf.delay("/api/daily_papers", HF_HANGS)
+    bot.services.answer_seconds = 0.5
+
+
+@pytest.mark.usefixtures("thursday")
+def test_preview_while_hugging_face_hangs_answers_at_the_deadline_from_the_saved_lists(
+    bot: RunningBot, clock: Clock, fake_hf: FakeHF
+) -> None:
+    """It used to wait out every retry (46-180 s); now it answers by the deadline, with the lists the
+    bot last fetched, and says that is what they are."""
+    clock.set(FRIDAY_0900)
+    fake_hf.days["2026-08-19"] = [make_entry("2608.00009", "LLM Reasoning Traces", upvotes=9, day="2026-08-19")]
+    bot.command("follow LLM")
+    fresh = bot.command("preview 3").text
+    _hugging_face_hangs(bot, fake_hf)
+
+    started = time.monotonic()
+    reply = bot.command("preview 3")
+
+    assert time.monotonic() - started < HF_HANGS  # answered while Hugging Face still held every request
+    assert "would have posted *2* papers; the filter dropped 3" in reply.text
+    assert "Scaling Agents" in reply.text and "LLM Reasoning Traces" in reply.text
+    assert "Hugging Face isn't answering right now: 2 days' lists are the copy papers-bot last fetched" in reply.text
+    assert "copy papers-bot last fetched" not in fresh
+
+
+def test_today_while_hugging_face_hangs_shows_the_saved_list_and_says_so(
+    bot: RunningBot, clock: Clock, fake_hf: FakeHF
+) -> None:
+    clock.set(FRIDAY_0900)
+    fake_hf.days[THURSDAY] = [make_entry("2608.00001", "Model Merging Without Training", upvotes=50, day=THURSDAY)]
+    assert "Model Merging" in bot.command("today").text
+    _hugging_face_hangs(bot, fake_hf)
+
+    started = time.monotonic()
+    reply = bot.command("today")
+
+    assert time.monotonic() - started < HF_HANGS
+    assert "Model Merging Without Training" in reply.text
+    assert "this day's list is the copy papers-bot last fetched" in reply.text
+
+
+def test_today_while_hugging_face_hangs_with_nothing_saved_says_so_at_the_deadline(
+    bot: RunningBot, clock: Clock, fake_hf: FakeHF
+) -> None:
+    clock.set(FRIDAY_0900)
+    fake_hf.days[THURSDAY] = [make_entry("2608.00001", "Model Merging Without Training", upvotes=50, day=THURSDAY)]
+    _hugging_face_hangs(bot, fake_hf)
+    started = time.monotonic()
+    reply = bot.command("today")
+    assert time.monotonic() - started < HF_HANGS
+    assert "Hugging Face isn't answering right now" in reply.text
 
 
 def test_preview_when_hugging_face_is_down_says_so(bot: RunningBot, fake_hf: FakeHF) -> None:

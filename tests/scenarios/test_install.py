@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from bot.posting.scheduler import PostScheduler
 from tests.conftest import CLIENT_ID, Clock, RunningBot
-from tests.fakes import FakeHF, FakeSlack, event_body, make_day
+from tests.fakes import FakeHF, FakeSlack, event_callback_body, make_day
 from tests.oauth_flow import Installer
 
 THURSDAY = "2026-08-20"
@@ -60,7 +60,10 @@ def test_install_sends_the_browser_to_slack_with_a_state_bound_to_it(
     assert f"{url.scheme}://{url.netloc}{url.path}" == f"{fake_slack.base_url}/oauth/v2/authorize"
     query = parse_qs(url.query)
     assert query["client_id"] == [CLIENT_ID]
-    assert query["scope"] == ["commands,chat:write,chat:write.public,users:read,channels:history,groups:history"]
+    assert query["scope"] == [
+        "commands,chat:write,chat:write.public,users:read,channels:history,groups:history,"
+        "links:read,links:write,reactions:read,files:write,im:write,channels:read,groups:read"
+    ]
     assert query["redirect_uri"] == [oauth_bot.services.settings.slack_redirect_uri]
     assert started.cookie == f"slack-app-oauth-state={started.state}"
 
@@ -218,7 +221,7 @@ def two_workspaces(bot: RunningBot, installer: Installer, clock: Clock) -> None:
 
 
 def send_event(bot: RunningBot, event: dict[str, object], team_id: str) -> None:
-    assert bot.post(event_body(event, team_id=team_id)).status_code == 200
+    assert bot.post(event_callback_body(event, team_id=team_id)).status_code == 200
     bot.listener_pool.settle()
 
 

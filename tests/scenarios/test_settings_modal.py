@@ -23,6 +23,7 @@ from bot.ui.settings_form import (
     BLOCK_TOPICS,
     BLOCK_WEEKDAYS,
     CALLBACK_ID,
+    UNREADABLE_ANSWER,
 )
 from tests.conftest import Clock, RunningBot, texts_of
 from tests.fakes import FakeHF, FakeSlack, interactive_body, make_entry, view_state_values, view_submission_payload
@@ -127,6 +128,46 @@ def test_invalid_submit_shows_errors_inline_and_saves_nothing(bot: RunningBot, f
     assert "1 to 50" in errors[BLOCK_MAX_PAPERS]
     assert bot.store.get_channel("C0001") == before
     assert fake_slack.calls("chat.postEphemeral") == []
+
+
+def test_a_submission_with_fields_of_the_wrong_type_saves_nothing_and_logs_one_line(
+    bot: RunningBot, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What a client Slack is not would send: a number for the topics text, a bare string for the
+    weekday options. Each is refused under its field, one log line names them, nothing is saved
+    (read as empty, the topics used to be cleared), and no confirmation is sent."""
+    bot.command("subscribe 08:30 Europe/Berlin mon-fri")
+    bot.command("follow model merging")
+    view = open_modal(bot, fake_slack)
+    before = bot.store.get_channel("C0001")
+    values = view_state_values(view)
+    (topics_action,) = values[BLOCK_TOPICS]
+    (days_action,) = values[BLOCK_WEEKDAYS]
+    values[BLOCK_TOPICS][topics_action]["value"] = 42
+    values[BLOCK_WEEKDAYS][days_action]["selected_options"] = "mon"
+    payload = view_submission_payload(CALLBACK_ID, values, private_metadata=view["private_metadata"], user_id="U0001")
+
+    with caplog.at_level("INFO", logger="handlers.settings"):
+        errors = inline_errors(bot.post(interactive_body(payload)))
+
+    assert errors == {BLOCK_TOPICS: UNREADABLE_ANSWER, BLOCK_WEEKDAYS: UNREADABLE_ANSWER}
+    assert bot.store.get_channel("C0001") == before
+    lines = [r.getMessage() for r in caplog.records if r.name == "handlers.settings"]
+    assert lines == [f"refused a settings form with unreadable fields: {', '.join(sorted(errors))}"]
+    assert fake_slack.calls("chat.postEphemeral") == []
+
+
+def test_a_submission_whose_state_is_not_an_object_gets_an_error_not_a_500(
+    bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    bot.command("subscribe")
+    view = open_modal(bot, fake_slack)
+    before = bot.store.get_channel("C0001")
+    payload = view_submission_payload(CALLBACK_ID, {}, private_metadata=view["private_metadata"], user_id="U0001")
+    payload["view"]["state"] = "broken"
+    errors = inline_errors(bot.post(interactive_body(payload)))
+    assert "nothing was saved" in next(iter(errors.values()))
+    assert bot.store.get_channel("C0001") == before
 
 
 @pytest.mark.usefixtures("thursday")

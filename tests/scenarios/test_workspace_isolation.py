@@ -23,7 +23,7 @@ from tests.fakes import (
     FakeHF,
     FakeSlack,
     block_actions_payload,
-    event_body,
+    event_callback_body,
     interactive_body,
     make_entry,
     view_state_values,
@@ -127,7 +127,7 @@ def test_post_now_posts_to_each_with_its_own_token_and_an_uninstall_leaves_the_o
     assert two.services.runner.run_now(clock()).count("posted") == 0  # once a day, per workspace
 
     # Alpha uninstalls; the next day Beta still gets its post and Alpha's token is never used again.
-    assert two.post(event_body({"type": "app_uninstalled"}, team_id=ALPHA)).status_code == 200
+    assert two.post(event_callback_body({"type": "app_uninstalled"}, team_id=ALPHA)).status_code == 200
     two.listener_pool.settle()
     fake_slack.revoke(ALPHA)
     fake_hf.days[FRIDAY] = [make_entry("2608.00011", "More Speech Models", upvotes=60, day=FRIDAY)]

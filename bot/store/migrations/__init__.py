@@ -8,11 +8,13 @@ transaction-level advisory lock, so one process migrates and the others then fin
 
 from __future__ import annotations
 
+import logging
 import zlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, text
@@ -20,6 +22,8 @@ from sqlalchemy import Engine, text
 from bot.errors import StoreError
 
 __all__ = ["MIGRATE_LOCK_KEY", "alembic_config", "head_revision", "upgrade"]
+
+logger = logging.getLogger(__name__)  # one line per upgrade; alembic's own INFO lines are off (bot/logs.py)
 
 HERE = Path(__file__).resolve().parent
 MIGRATE_LOCK_KEY = zlib.crc32(b"papers-bot/migrate")  # any fixed 64-bit number; must not equal the leader key
@@ -45,6 +49,7 @@ def upgrade(engine: Engine, where: str) -> None:
     with engine.begin() as connection:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK_KEY})
         config.attributes["connection"] = connection
+        before = MigrationContext.configure(connection).get_current_revision()
         try:
             command.upgrade(config, "head")
         except CommandError as exc:
@@ -54,3 +59,6 @@ def upgrade(engine: Engine, where: str) -> None:
                     "upgrade papers-bot or restore an older backup."
                 ) from exc
             raise StoreError(f"Cannot migrate the database {where}: {exc}") from exc
+        after = MigrationContext.configure(connection).get_current_revision()
+        if after != before:
+            logger.info("database %s: schema upgraded from %s to %s", where, before or "empty", after)

@@ -9,7 +9,17 @@ import pytest
 
 from bot.cli import main
 from bot.errors import StoreError
-from bot.models import ChannelConfig, FilterChange, RunRecord, RunState
+from bot.models import (
+    FilterChange,
+    PaperLinks,
+    PaperRef,
+    PaperWatch,
+    RunRecord,
+    RunState,
+    SavedPaper,
+    Signal,
+    SignalKind,
+)
 from bot.store.migrate import copy_store, open_any
 from bot.store.tinydb_store import TinyStore
 
@@ -37,12 +47,30 @@ def fill(store: TinyStore) -> None:
             days = (date(2024, 4, 30 - n % 4), date(2024, 4, 30))
             store.finish_run(record.replace(state=state, days=days, paper_keys=(f"k{n}", f"k{n + 1}", "shared")))
     store.prune(date(2024, 5, 3))  # pruned runs leave posted keys behind: those must travel too
+    seen = datetime(2024, 5, 2, 14, tzinfo=UTC)
+    store.save_paper_watches(  # follow-up state: a copy must neither forget a baseline nor re-announce
+        PaperWatch(f"T{n % 2}", f"k{n}", seen, date(2024, 5, 2), PaperLinks("https://github.com/o/r", n), ("code",))
+        for n in range(5)
+    )
+    # The team layer (issue 16): reading lists, signals, the bot's one-paper messages.
+    at = datetime(2026, 8, 21, 9, 0, tzinfo=UTC)
+    for n in range(5):
+        paper = PaperRef(f"2608.{n:05d}", f"Paper {n}", ("Łukasz Müller", "Ada"), date(2026, 8, 1))
+        store.save_paper(SavedPaper("T1", f"U{n % 2}", paper, at, at if n % 2 else None))
+        store.add_signal(Signal("T1", "C001", f"U{n}", SignalKind.REACTION, paper, at, "fire"))
+        store.remember_message("T1", "C001", f"1700000000.00010{n}", paper)
 
 
-def snapshot(location: str) -> tuple[list[ChannelConfig], list[RunRecord], dict[str, set[str]]]:
+def snapshot(location: str) -> tuple[object, ...]:
     with open_any(location) as store:
         channels = store.channels()
-        return channels, store.runs(), {c.channel_id: store.posted_keys(c.channel_id) for c in channels}
+        team = (
+            store.saved_papers("T1", "U0") + store.saved_papers("T1", "U1"),
+            store.signals("T1", since=datetime(2020, 1, 1, tzinfo=UTC)),
+            [store.message_paper("T1", "C001", f"1700000000.00010{n}") for n in range(5)],
+        )
+        posted = {c.channel_id: store.posted_keys(c.channel_id) for c in channels}
+        return channels, store.runs(), posted, store.all_paper_watches(), team
 
 
 def test_tinydb_to_postgres_and_back_loses_nothing(tmp_path: Path, pg_url: str) -> None:
@@ -51,9 +79,11 @@ def test_tinydb_to_postgres_and_back_loses_nothing(tmp_path: Path, pg_url: str) 
         fill(store)
     original = snapshot(str(source))
     assert any(original[2].values()) and any(r.state == RunState.FAILED and r.attempts == 2 for r in original[1])
+    assert len(original[3]) == 5
 
     report = copy_store(str(source), pg_url)
-    assert (report.channels, report.runs) == (len(original[0]), len(original[1]))
+    assert (report.channels, report.runs) == (len(original[0]), len(original[1]))  # type: ignore[arg-type]
+    assert (report.saved, report.signals) == (5, 5)
     assert snapshot(pg_url) == original
 
     back = tmp_path / "export.json"

@@ -7,6 +7,10 @@ Existing rows take their workspace from what they recorded: a channel from its d
 (when that channel id belongs to one workspace only). What had none keeps "" and is adopted by the
 bot's own workspace at the next start in single-token mode (``Store.adopt_unowned``).
 
+The tables of the revisions before this one (``paper_watches``, 0003; ``saved``, ``signals``,
+``paper_messages``, 0004) were keyed by workspace from the start, so they need nothing here; rows of
+theirs stored without one are adopted like the rest.
+
 The installation tables mirror slack_sdk 3.x's ``SQLAlchemyInstallationStore`` (``slack_installations``,
 ``slack_bots``) and ``SQLAlchemyOAuthStateStore`` (``slack_oauth_states``), frozen here so a later
 slack_sdk cannot change the schema under a running database. One deliberate difference: the token
@@ -14,7 +18,7 @@ columns are ``text``, not ``varchar(200)``, because they hold Fernet ciphertext 
 token, and rotating tokens are longer than classic ones).
 
 Revision ID: 0005_workspaces
-Revises: 0002 (on the merged main line: 0004_team_layer)
+Revises: 0004_team_layer
 Create Date: 2026-12-06
 """
 
@@ -25,7 +29,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0005_workspaces"
-down_revision = "0002"
+down_revision = "0004_team_layer"
 branch_labels = None
 depends_on = None
 
