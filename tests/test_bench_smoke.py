@@ -15,7 +15,16 @@ REPO = Path(__file__).resolve().parents[1]
 def test_quick_suite_runs_and_reports_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "bench.md"
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", "filters,store,fanout,workspaces,follow-ups,team,unfurl", "--markdown", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--only",
+            "filters,store,fanout,workspaces,follow-ups,team,unfurl",
+            "--markdown",
+            str(out),
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -33,6 +42,11 @@ def test_quick_suite_runs_and_reports_every_figure(tmp_path: Path) -> None:
     # Many workspaces: every channel of every workspace once, each with its own workspace's token.
     assert "| 0 OK" in table.split("lost / duplicate / wrong-token posts")[1].splitlines()[0]
     # The benchmarks of issues 16 and 17 run too (they seed the store by workspace since issue 15).
-    for figure in ("thread replies (owed posts)", "charts uploaded", "limit lifted: card latency", "render, first page"):
+    for figure in (
+        "thread replies (owed posts)",
+        "charts uploaded",
+        "limit lifted: card latency",
+        "render, first page",
+    ):
         assert figure in table, figure
     assert "none twice OK" in table and "FAILED" not in proc.stdout

@@ -13,10 +13,11 @@ from cryptography.fernet import Fernet
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import text
 
-from bot.models import RunRecord, RunState, Workspace
+from bot.models import PaperRef, PaperWatch, RunKind, RunRecord, RunState, SavedPaper, Signal, SignalKind, Workspace
 from bot.secret_box import SecretBox
 from bot.slack.installations import OAuthStores, open_oauth_stores
 from bot.store import Store
+from bot.store.scoped import CrossWorkspaceError, TeamStore
 from bot.store.tinydb_store import TinyStore
 from tests.bot.store.conftest import Backend
 
@@ -24,6 +25,7 @@ KEY = "kM5bT3mQ7cR2vX9wZ1yA4dF6gH8jK0lN2pS4uW6xY8A="
 TOKEN_A = "xoxb-1111-aaaa-secret-token-of-workspace-a"
 TOKEN_B = "xoxb-2222-bbbb-secret-token-of-workspace-b"
 D1 = date(2026, 8, 20)
+AT = datetime(2026, 8, 20, 9, 0, tzinfo=UTC)
 
 
 def installation(team: str, token: str, *, installed_at: float | None = None, **extra: object) -> Installation:
@@ -208,3 +210,80 @@ def test_forgetting_a_workspace_keeps_another_workspaces_channel_settings(any_st
     any_store.forget_workspace("T1")
     kept = any_store.get_channel("C2", team_id="T2")
     assert kept is not None and (kept.team_id, kept.subscribed, kept.filter_text) == ("T2", True, "rlhf")
+
+
+# --- the follow-up state and the team layer (issues 16, 17) belong to their workspace too -------------
+
+
+def _team_layer(store: Store, team: str, paper: str) -> None:
+    ref = PaperRef(paper, f"Paper {paper}")
+    store.save_paper(SavedPaper(team, "U1", ref, AT))
+    store.add_signal(Signal(team, "C1", "U1", SignalKind.SAVE, ref, AT))
+    store.remember_message(team, "C1", "1700000000.000100", ref)
+    store.save_paper_watches([PaperWatch(team, paper, AT, AT.date())])
+
+
+def test_forget_workspace_takes_its_reading_lists_signals_messages_and_watches(any_store: Store) -> None:
+    for team, paper in (("T1", "2608.00001"), ("T2", "2608.00002")):
+        _posted_channel(any_store, team, "C1", paper)
+        _team_layer(any_store, team, paper)
+
+    assert any_store.forget_workspace("T1") == 1
+
+    assert any_store.saved_papers("T1", "U1") == [] and any_store.signals("T1", since=AT) == []
+    assert any_store.message_paper("T1", "C1", "1700000000.000100") is None
+    assert any_store.paper_watches([("T1", "2608.00001")]) == {}
+    assert [s.key for s in any_store.saved_papers("T2", "U1")] == ["2608.00002"]  # the other one keeps all
+    assert [s.key for s in any_store.signals("T2", since=AT)] == ["2608.00002"]
+    assert any_store.message_paper("T2", "C1", "1700000000.000100") is not None
+    assert set(any_store.paper_watches([("T2", "2608.00002")])) == {("T2", "2608.00002")}
+
+
+def test_team_layer_records_without_a_workspace_are_adopted_and_the_workspaces_own_win(any_store: Store) -> None:
+    _team_layer(any_store, "", "2608.00001")
+    any_store.save_paper(SavedPaper("T1", "U1", PaperRef("2608.00001", "Mine already"), AT))
+
+    any_store.adopt_unowned("T1")
+
+    [saved] = any_store.saved_papers("T1", "U1")
+    assert saved.paper.title == "Mine already" and any_store.saved_papers("", "U1") == []
+    assert [s.key for s in any_store.signals("T1", since=AT)] == ["2608.00001"]
+    assert any_store.message_paper("T1", "C1", "1700000000.000100") is not None
+    watch = any_store.paper_watches([("T1", "2608.00001")])[("T1", "2608.00001")]
+    assert watch.team_id == "T1" and any_store.paper_watches([("", "2608.00001")]) == {}
+
+
+def test_a_workspaces_view_reads_and_writes_only_its_own_team_layer(any_store: Store) -> None:
+    """``TeamStore`` (what listeners get from ``Services.for_team``) for issues 16 and 17's methods."""
+    mine, theirs = TeamStore(any_store, "T1"), TeamStore(any_store, "T2")
+    _team_layer(mine, "", "2608.00001")  # a record without a workspace is the view's
+    _team_layer(theirs, "T2", "2608.00002")
+
+    assert [s.team_id for s in any_store.saved_papers("T1", "U1")] == ["T1"]
+    assert [s.key for s in mine.saved_papers("T1", "U1")] == ["2608.00001"]
+    assert mine.reading_list("T1", "U1", offset=0, limit=5)[1:] == (1, 1)
+    assert mine.save_counts("T1", ["2608.00001", "2608.00002"]) == {"2608.00001": 1}
+    assert [(c, p.key, n) for c, p, n in mine.signal_counts("T1", since=AT)] == [("C1", "2608.00001", 1)]
+    assert set(mine.paper_watches([("T1", "2608.00001")])) == {("T1", "2608.00001")}
+    for attempt in (
+        lambda: mine.saved_papers("T2", "U1"),
+        lambda: mine.save_counts("T2", ["2608.00002"]),
+        lambda: mine.signals("T2", since=AT),
+        lambda: mine.message_paper("T2", "C1", "1700000000.000100"),
+        lambda: mine.set_read("T2", "U1", "2608.00002", AT),
+        lambda: mine.remove_saved("T2", "U1", "2608.00002"),
+        lambda: mine.forget_user("T2", "U1"),
+        lambda: mine.save_paper(SavedPaper("T2", "U9", PaperRef("2608.00009"), AT)),
+        lambda: mine.add_signal(Signal("T2", "C1", "U9", SignalKind.SAVE, PaperRef("2608.00009"), AT)),
+        lambda: mine.paper_watches([("T2", "2608.00002")]),
+        lambda: mine.save_paper_watches([PaperWatch("T2", "2608.00009", AT, AT.date())]),
+        lambda: mine.prune_signals(AT),
+        lambda: mine.prune_paper_watches(AT.date()),
+    ):
+        with pytest.raises(CrossWorkspaceError):
+            attempt()
+    assert [s.key for s in any_store.saved_papers("T2", "U1")] == ["2608.00002"]  # nothing of T2's changed
+    assert mine.forget_user("T1", "U1") == (1, 1) and theirs.saved_papers("T2", "U1") != []
+    run = RunRecord("C1", D1, RunState.CLAIMED, "r-t2", AT, kind=RunKind.FOLLOW_UP, period="p/code", team_id="T2")
+    any_store.claim_run(run)
+    assert mine.ledger_since(RunKind.FOLLOW_UP, D1) == [] and len(theirs.ledger_since(RunKind.FOLLOW_UP, D1)) == 1
