@@ -184,7 +184,8 @@ def _workspaces(settings: Settings) -> int:
 
 
 def _forget_workspace(args: argparse.Namespace, settings: Settings) -> int:
-    """``python -m bot forget-workspace T…``: its token(s), channels, ledger and record, now."""
+    """``python -m bot forget-workspace T…``: its token(s), channels, ledger, follow-up state, reading
+    lists, signals and record, now."""
     import re
 
     from bot.services import open_store
@@ -207,7 +208,10 @@ def _forget_workspace(args: argparse.Namespace, settings: Settings) -> int:
     if not known:
         print(f"No workspace {team} is known here; nothing else was stored for it.")
         return 1
-    print(f"Forgot workspace {team}: its token and {channels} channel(s) with their history were deleted.")
+    print(
+        f"Forgot workspace {team}: its token, {channels} channel(s) with their history, and its people's "
+        "reading lists and signals were deleted."
+    )
     return 0
 
 

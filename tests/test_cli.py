@@ -431,7 +431,10 @@ def test_workspaces_lists_installations_without_tokens_and_forget_workspace_dele
 
     forgot = run_bot("forget-workspace", "T0B2", env=env, cwd=tmp_path)
     assert forgot.returncode == 0, forgot.stderr
-    assert forgot.stdout.strip() == "Forgot workspace T0B2: its token and 1 channel(s) with their history were deleted."
+    assert forgot.stdout.strip() == (
+        "Forgot workspace T0B2: its token, 1 channel(s) with their history, and its people's reading lists "
+        "and signals were deleted."
+    )
     with TinyStore(db) as store:
         assert [c.channel_id for c in store.channels()] == ["C1", "C2"] and store.get_workspace("T0B2") is None
 
