@@ -33,6 +33,7 @@ BENCHES: list[tuple[str, str]] = [
     ("search", "bench.bench_search"),
     ("store-pg", "bench.bench_store_pg"),
     ("fanout", "bench.bench_fanout"),
+    ("workspaces", "bench.bench_workspaces"),
     ("unfurl", "bench.bench_unfurl"),
     ("follow-ups", "bench.bench_follow_ups"),
     ("team", "bench.bench_team"),

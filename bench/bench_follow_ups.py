@@ -76,7 +76,7 @@ def seed(path: Path, papers: int, channels: int, posts: int, per_post: int) -> t
                     team_id="T1",
                 )
             )
-            posted.setdefault(channel, {}).update(dict.fromkeys(keys, day))
+            posted.setdefault(("T1", channel), {}).update(dict.fromkeys(keys, day))
             if NOW - claimed <= timedelta(days=14):  # ten weekdays reach back 14 days and 5 hours
                 owed += any(k in growing for k in keys)
                 in_window.update(keys)
@@ -92,11 +92,11 @@ def seed(path: Path, papers: int, channels: int, posts: int, per_post: int) -> t
         with store._writing():  # one write for the whole seed (a private API, for this benchmark only)
             for c in range(channels):
                 store.update_channel(
-                    f"C{c:08d}", lambda cfg: cfg.replace(subscribed=True, team_id="T1", active_since="2026-01-01")
+                    f"C{c:08d}", lambda cfg: cfg.replace(subscribed=True, active_since="2026-01-01"), team_id="T1"
                 )
         store._ledger.replace_all(runs, posted, {})
         store.save_paper_watches(watches)
-        assert isinstance(store.get_channel("C00000000"), ChannelConfig)
+        assert isinstance(store.get_channel("C00000000", team_id="T1"), ChannelConfig)
     finally:
         store.close()
     return in_window, growing, owed, pairs

@@ -28,7 +28,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Result, Row, median, p99, rss_kib, standalone, timed
-from bench.ledger_seed import FIRST_DAY, channel_id, seed_steady_state, store_side_of_post_run
+from bench.ledger_seed import FIRST_DAY, TEAM, channel_id, seed_steady_state, store_side_of_post_run
 
 NAME = "store"
 SLACK_SECONDS_PER_POST = 60 / (300 * 0.95)  # the pacer's pace (bot/slack/pacing.py)
@@ -66,7 +66,7 @@ def measure(channels: int, days: int, updates: int, opens: int, runs: int, resul
                 cid = channel_id(rng.randrange(channels))
                 value = rng.randint(1, 20)
                 start = time.perf_counter()
-                store.update_channel(cid, lambda c, v=value: c.replace(max_papers=v))
+                store.update_channel(cid, lambda c, v=value: c.replace(max_papers=v), team_id=TEAM)
                 latencies.append(time.perf_counter() - start)
             run_times = [store_side_of_post_run(store, channels, FIRST_DAY + timedelta(days=i)) for i in range(runs)]
             rss_open = rss_kib()

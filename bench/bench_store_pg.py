@@ -41,7 +41,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import Result, Row, machine, median, p99, print_suite_rows
-from bench.ledger_seed import FIRST_DAY, channel_id, seed_steady_state, store_side_of_post_run
+from bench.ledger_seed import FIRST_DAY, TEAM, channel_id, seed_steady_state, store_side_of_post_run
 from bot.store import Store
 
 NAME = "store-pg"
@@ -110,7 +110,9 @@ def settings_latency(stores: tuple[Store, ...], channels: int, updates: int) -> 
         for store, out in zip(stores, timings, strict=True):
             started = time.perf_counter()
             store.update_channel(
-                channel, lambda c, i=i: c.replace(max_papers=1 + i % 20, post_time=f"{8 + i % 3:02d}:00")
+                channel,
+                lambda c, i=i: c.replace(max_papers=1 + i % 20, post_time=f"{8 + i % 3:02d}:00"),
+                team_id=TEAM,
             )
             out.append(time.perf_counter() - started)
     return timings

@@ -210,6 +210,7 @@ def seed_recap(path: Path, channels: int) -> list[str]:
 
 
 def recap_rows(quick: bool) -> list[Row]:
+    from bot.app import check_bot_token
     from bot.config import Settings
     from bot.models import RunKind, RunState
     from bot.services import build_services
@@ -231,12 +232,13 @@ def recap_rows(quick: bool) -> list[Row]:
         )
         services = build_services(settings, clock=lambda: FRIDAY_0900)
         try:
+            check_bot_token(services)  # as at start-up: the seeded channels join the token's workspace, TEAM
             services.poster.pacer.reconfigure(per_sec, burst=burst)
             fakes.reset()
             recaps = services.recaps
             assert recaps is not None
             summary = recaps.run_due(FRIDAY_0900)
-            ledger = {c: services.store.get_entry(c, RunKind.RECAP, "2026-W34") for c in ids}
+            ledger = {c: services.store.get_entry(c, RunKind.RECAP, "2026-W34", team_id=TEAM) for c in ids}
             again = recaps.run_due(FRIDAY_0900 + timedelta(minutes=5))
         finally:
             services.close()

@@ -109,7 +109,9 @@ def realistic_day(day: str, n: int, seed: int = 2026) -> list[dict[str, Any]]:
 def _stats(slack: Any, hf: Any) -> dict[str, Any]:
     posts = slack.calls("chat.postMessage")
     digests = Counter(c.channel for c in posts if c.ok and c.args.get("blocks"))
+    by_team = Counter(f"{c.team}/{c.channel}" for c in posts if c.ok and c.args.get("blocks"))
     return {
+        "digests_by_team": dict(by_team),  # "T…/C…": digests posted with that workspace's token
         "post_calls": len(posts),
         "rate_limited": sum(1 for c in posts if c.status == 429),
         "digests": dict(digests),

@@ -32,6 +32,9 @@ FIRST_DAY = date(2026, 8, 21)  # the day after the seeded history: the next post
 PAPERS_PER_POST = 4
 
 
+TEAM = "T0001"  # every seeded channel's workspace
+
+
 def channel_id(n: int) -> str:
     return f"C{n:08d}"
 
@@ -40,7 +43,7 @@ def _config(n: int, last_day: date | None) -> ChannelConfig:
     history = tuple(FilterChange("U0001", "2026-01-02T09:00:00+00:00", f"followed topic {i}") for i in range(5))
     return ChannelConfig(
         channel_id(n),
-        team_id="T0001",
+        team_id=TEAM,
         subscribed=True,
         post_time=f"{7 + n % 4:02d}:30",
         timezone=("Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC")[n % 4],
@@ -57,7 +60,9 @@ def _history(n: int, days: int) -> Iterator[RunRecord]:
     for i in range(days, 0, -1):
         day = FIRST_DAY - timedelta(days=i)
         claimed = datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
-        record = RunRecord(channel, day, RunState.CLAIMED, f"r{n}-{i}", claimed, days=(day - timedelta(days=1),))
+        record = RunRecord(
+            channel, day, RunState.CLAIMED, f"r{n}-{i}", claimed, days=(day - timedelta(days=1),), team_id=TEAM
+        )
         if i % 7 == 0:
             yield record.replace(state=RunState.NOTHING)
         else:
@@ -79,10 +84,10 @@ def seed_steady_state(path: Path, channels: int, days: int) -> None:
         for record in _history(n, days):
             runs.append(record)
             for key in record.paper_keys:
-                posted.setdefault(record.channel_id, {})[key] = record.days[0]
+                posted.setdefault((TEAM, record.channel_id), {})[key] = record.days[0]
     ledger = SqliteLedger(ledger_path_for(path))
     try:
-        last_days = {channel_id(n): last_day for n in range(channels)} if last_day else {}
+        last_days = {(TEAM, channel_id(n)): last_day for n in range(channels)} if last_day else {}
         ledger.replace_all(runs, posted, last_days)
     finally:
         ledger.close()
@@ -97,22 +102,24 @@ def store_side_of_post_run(store: Store, channels: int, day: date, workers: int 
 
     def one(n: int) -> None:
         channel = channel_id(n)
-        if store.get_run(channel, day) is not None:
+        if store.get_run(channel, day, team_id=TEAM) is not None:
             return
-        store.open_runs(channel)
-        store.posted_keys(channel)
-        record = RunRecord(channel, day, RunState.CLAIMED, f"run{n}-{day}", datetime.now(UTC), days=(day,))
+        store.open_runs(channel, team_id=TEAM)
+        store.posted_keys(channel, team_id=TEAM)
+        record = RunRecord(
+            channel, day, RunState.CLAIMED, f"run{n}-{day}", datetime.now(UTC), days=(day,), team_id=TEAM
+        )
         if store.claim_run(record):
             keys = tuple(f"2608.9{n % 10000:04d}{k}" for k in range(5))
             store.finish_run(record.replace(state=RunState.POSTED, paper_keys=keys, ts=("1.0",)))
 
     started = time.perf_counter()
     configs = store.channels()
-    store.get_runs((c.channel_id, day) for c in configs)
+    store.get_runs(((c.channel_id, day) for c in configs), team_id=TEAM)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(one, range(channels)))
     elapsed = time.perf_counter() - started
-    done = store.get_runs((channel_id(n), day) for n in range(channels))
+    done = store.get_runs(((channel_id(n), day) for n in range(channels)), team_id=TEAM)
     if sum(1 for r in done.values() if r.state == RunState.POSTED) != channels:
         raise RuntimeError(f"{type(store).__name__}: the post run did not record every channel's run")
     return elapsed

@@ -42,15 +42,27 @@ def _quiet(name: str) -> Iterator[None]:
 
 def check_bot_token(services: Services) -> None:
     """``auth.test`` at start-up: a bad token stops the process in one line, not at the first post
-    (slack_sdk's own retry and error lines are silenced for this call: the one line says it all)."""
+    (slack_sdk's own retry and error lines are silenced for this call: the one line says it all).
+
+    Its answer names the token's workspace: every request is then served as that workspace's, and
+    whatever was stored before workspaces were recorded becomes its own. OAuth mode has no token of
+    its own (each workspace's is checked by Slack at every call)."""
+    if services.settings.oauth:
+        return
     try:
         with _quiet("slack_sdk"):
-            services.poster.client.auth_test()
+            identity = services.poster.client.auth_test()
     except SlackApiError as exc:
         code = exc.response.get("error", "unknown error")
         raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({code}); copy the Bot User OAuth Token again.") from None
     except (SlackClientError, OSError):
         raise ConfigError(f"Cannot reach Slack at {services.settings.slack_api_url}; check SLACK_API_URL.") from None
+    team_id = str(identity.get("team_id") or "")
+    if team_id and team_id != services.home_team:
+        services.home_team = team_id
+        moved = services.store.adopt_unowned(team_id)  # records from before workspaces were recorded
+        if moved:
+            logger.info("%d channel(s) stored without a workspace now belong to workspace %s", moved, team_id)
 
 
 def build_app(
@@ -67,11 +79,22 @@ def build_app(
     that work runs (tests pass one they can wait on)."""
     settings = services.settings
     client = services.poster.client
-    check_bot_token(services)
     bolt_logger = logging.getLogger("slack_bolt.App")
     bolt_logger.addFilter(_ignore_token_skipped)
     # Listeners ack at once and hand their slow part (Hugging Face, the store, Slack) to this pool.
     listener_pool = listener_pool or ThreadPoolExecutor(max_workers=32, thread_name_prefix="listener")
+    oauth: dict[str, Any] = {}
+    if services.oauth is not None and services.installs is not None:
+        # "Add to Slack": each request is authorized with its workspace's installation; no token of our own.
+        from slack_sdk import WebClient
+
+        from bot.slack.oauth import build_oauth
+
+        flow, authorize = build_oauth(settings, services.oauth, services.installs)
+        client = WebClient(base_url=settings.slack_api_url, timeout=30)
+        oauth = {"oauth_flow": flow, "authorize": authorize}
+    else:
+        check_bot_token(services)
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
@@ -83,6 +106,7 @@ def build_app(
         process_before_response=True,
         listener_executor=listener_pool,
         logger=bolt_logger,
+        **oauth,
     )
 
     @app.error

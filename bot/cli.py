@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     move.add_argument(
         "--to", dest="destination", required=True, help="an empty PostgreSQL database (postgres:// URL) or a new file"
     )
+    sub.add_parser("workspaces", help="list the workspaces: team, installed at, channels, paused or not (no tokens)")
+    forget = sub.add_parser(
+        "forget-workspace", help="delete everything stored for a workspace now: token, channels, history"
+    )
+    forget.add_argument("team", help="the workspace's team id, e.g. T0123456789")
     preview = sub.add_parser("preview", help="print what a post would contain; needs no Slack token")
     preview.add_argument("--date", type=_day, help="Hugging Face day (YYYY-MM-DD); default: the newest settled")
     preview.add_argument("--limit", type=_positive, default=10, help="papers to show (default 10)")
@@ -131,6 +136,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _preview(args, load_settings(mode="none"))
     if command == "migrate-store":
         return _migrate_store(args)
+    if command in ("workspaces", "forget-workspace"):
+        settings = load_settings(mode="admin")
+        setup_logging(settings.log_level, settings.secrets, settings.log_format)
+        return _workspaces(settings) if command == "workspaces" else _forget_workspace(args, settings)
     mode = {"serve": "http", "socket": "socket", "post-now": "web-api", "worker": "web-api"}[command]
     settings = load_settings(mode=mode)
     setup_logging(settings.log_level, settings.secrets, settings.log_format)
@@ -147,6 +156,62 @@ def _migrate_store(args: argparse.Namespace) -> int:
 
     report = copy_store(args.source, args.destination)
     print(f"Copied and verified {report}: {describe(args.source)} → {describe(args.destination)}")
+    return 0
+
+
+def _workspaces(settings: Settings) -> int:
+    """``python -m bot workspaces``: one line per workspace, never a token."""
+    from bot.installs import workspace_rows
+    from bot.services import open_store
+
+    store = open_store(settings)
+    try:
+        rows = workspace_rows(store)
+    finally:
+        store.close()
+    if not rows:
+        print("No workspaces yet.")
+        return 0
+    header = ("TEAM", "NAME", "INSTALLED", "CHANNELS", "PAUSED", "STATUS")
+    lines = [
+        (r.team_id or "(none)", r.team_name or "-", r.installed_at or "-", str(r.channels), str(r.paused), r.status)
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
+    for line in [header, *lines]:
+        print("  ".join(value.ljust(width) for value, width in zip(line, widths, strict=True)).rstrip())
+    return 0
+
+
+def _forget_workspace(args: argparse.Namespace, settings: Settings) -> int:
+    """``python -m bot forget-workspace T…``: its token(s), channels, ledger, follow-up state, reading
+    lists, signals and record, now."""
+    import re
+
+    from bot.services import open_store
+
+    team = args.team.strip()
+    if not re.fullmatch(r"[TE][A-Z0-9]{2,}", team):
+        raise UserInputError(f"{team[:40]!r} is not a team id like T0123456789 (Slack: workspace settings → About).")
+    store = open_store(settings)
+    try:
+        known = store.get_workspace(team) is not None or any(c.team_id == team for c in store.channels())
+        if settings.slack_client_id:
+            from bot.slack.installations import delete_installations
+
+            engine = getattr(store, "engine", None)
+            sqlite_path = None if engine is not None else getattr(store, "ledger_path", None)
+            delete_installations(settings.slack_client_id, team, engine=engine, sqlite_path=sqlite_path)
+        channels = store.forget_workspace(team)
+    finally:
+        store.close()
+    if not known:
+        print(f"No workspace {team} is known here; nothing else was stored for it.")
+        return 1
+    print(
+        f"Forgot workspace {team}: its token, {channels} channel(s) with their history, and its people's "
+        "reading lists and signals were deleted."
+    )
     return 0
 
 
@@ -288,6 +353,7 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
             services.runner,
             services.store,
             make_leader(settings),
+            installs=services.installs,
             follow_ups=services.follow_ups,
             recaps=services.recaps,
         )
@@ -322,7 +388,11 @@ def _run(settings: Settings, *, socket_mode: bool, worker: bool = False) -> int:
             handler.close()
         else:
             assert server is not None
-            logger.info("papers-bot is listening on port %d (POST /slack/events, GET /healthz)", server.port)
+            logger.info(
+                "papers-bot is listening on port %d (POST /slack/events, GET /healthz%s)",
+                server.port,
+                ", GET / and /slack/install for Add to Slack" if settings.oauth else "",
+            )
             stop.wait()
         _stop_gracefully(services, server, listener_pool)
     finally:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 from bot.channels.access import ADMINS_KEYWORD
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_SLACK_AUTHORIZE_URL = "https://slack.com/oauth/v2/authorize"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 DEFAULT_DB_PATH = "data/papers-bot.json"
 DEFAULT_ARXIV_API_URL = "https://export.arxiv.org/api/query"
@@ -60,6 +62,24 @@ class Settings:
     database_url: str = field(default="", repr=False)
     leader_check_seconds: float = 15.0  # how often a standby process tries to become the scheduler leader
     dyno: str = ""  # Heroku's ``DYNO`` (e.g. ``web.1``): the local disk is wiped at every restart
+    # OAuth mode ("Add to Slack" for many workspaces): on when both the client id and secret are set.
+    slack_client_id: str = ""
+    slack_client_secret: str = field(default="", repr=False)
+    slack_redirect_uri: str = ""  # the public URL of /slack/oauth_redirect, as registered with Slack
+    slack_authorize_url: str = DEFAULT_SLACK_AUTHORIZE_URL
+    # PAPERS_BOT_SECRET_KEY: Fernet keys (the first encrypts; all decrypt, so a key can be rotated).
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
+    # conversations.history reads a minute per workspace: 1 for apps outside Slack's Marketplace (since
+    # 2025-05-29, at most 15 messages each); a Marketplace app may raise it (Tier 3: 50+).
+    history_per_minute: float = 1.0
+    # OAuth mode: the workspace of PAPERS_BOT_ALERT_CHANNEL (given as T…/C…), whose installation posts alerts.
+    alert_team: str = ""
+
+    @property
+    def oauth(self) -> bool:
+        """One deployment for many workspaces: tokens come from installations, not SLACK_BOT_TOKEN."""
+        return bool(self.slack_client_id and self.slack_client_secret)
+
     follow_up_time: str = "14:00"  # PAPERS_BOT_FOLLOW_UP_TIME: when (UTC) the daily follow-up check runs
     arxiv_api_url: str = DEFAULT_ARXIV_API_URL  # ARXIV_API_URL: link cards for papers Hugging Face lacks
     # PAPERS_BOT_UNFURLS_PER_MINUTE: chat.unfurl calls a minute per workspace after a burst of 10 (Tier 3 is
@@ -70,7 +90,8 @@ class Settings:
     def secrets(self) -> tuple[str, ...]:
         """Values that must never be logged (used by the log redaction filter)."""
         tokens = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.hf_token)
-        return tuple(s for s in (*tokens, *url_passwords(self.database_url)) if s)
+        oauth = (self.slack_client_secret, *self.secret_keys)
+        return tuple(s for s in (*tokens, *oauth, *url_passwords(self.database_url)) if s)
 
     @property
     def database_redacted(self) -> str:
@@ -202,14 +223,20 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
     """Read and validate settings for a run ``mode``.
 
     ``mode`` says which Slack credentials are required: ``http`` (bot token + signing secret),
-    ``socket`` (bot token + app token), ``web-api`` (bot token only, for ``post-now``), or ``none``
-    (``preview`` needs no Slack at all).
+    ``socket`` (bot token + app token), ``web-api`` (bot token only, for ``post-now``), ``admin``
+    (``workspaces``, ``forget-workspace``: the store only) or ``none`` (``preview`` needs no Slack at all).
+
+    With ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET`` set (OAuth mode) no ``SLACK_BOT_TOKEN`` is
+    needed: every workspace's token comes from its installation, encrypted with ``PAPERS_BOT_SECRET_KEY``.
     """
     env = os.environ if env is None else env
     get = lambda name: env.get(name, "").strip()  # noqa: E731
 
+    oauth = _oauth_settings(env, mode)
     bot_token = get("SLACK_BOT_TOKEN")
-    if mode in ("http", "socket", "web-api"):
+    if oauth:
+        bot_token = ""  # each workspace's token comes from its installation; never a pasted one
+    elif mode in ("http", "socket", "web-api"):
         if not bot_token:
             raise ConfigError("Set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (starts with xoxb-).")
         if not bot_token.startswith("xoxb-"):
@@ -255,6 +282,15 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
                 "⋮ → Copy member ID) nor `admins`."
             )
     alert_channel = get("PAPERS_BOT_ALERT_CHANNEL")
+    alert_team = ""
+    if oauth and alert_channel:
+        # Many workspaces: the alert channel names its workspace, whose installation posts the alerts.
+        alert_team, _, alert_channel = alert_channel.rpartition("/")
+        if not re.fullmatch(r"T[A-Z0-9]{2,}", alert_team):
+            raise ConfigError(
+                "In OAuth mode PAPERS_BOT_ALERT_CHANNEL names the workspace too: T0123456789/C0123456789 "
+                "(the workspace must have installed the app)."
+            )
     if alert_channel and not _CONVERSATION_ID.fullmatch(alert_channel):  # "#alerts" would never be told anything
         raise ConfigError(
             "PAPERS_BOT_ALERT_CHANNEL must be a channel id like C0123456789 (channel name → About → Channel ID) "
@@ -268,6 +304,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         leader_check = 0.0
     if not 0.05 <= leader_check <= 60:
         raise ConfigError("PAPERS_BOT_LEADER_CHECK_SECONDS must be a number of seconds from 0.05 to 60.")
+    try:
+        history_per_minute = float(get("PAPERS_BOT_HISTORY_PER_MINUTE") or "1")
+    except ValueError:
+        history_per_minute = 0.0
+    if not 1 <= history_per_minute <= 100:
+        raise ConfigError(
+            "PAPERS_BOT_HISTORY_PER_MINUTE must be a number from 1 (apps outside Slack's Marketplace) to 100."
+        )
     try:
         follow_up_time = parse_time(get("PAPERS_BOT_FOLLOW_UP_TIME") or "14:00")
     except UserInputError:
@@ -293,7 +337,71 @@ def load_settings(env: Mapping[str, str] | None = None, *, mode: str = "none") -
         database_url=database_url,
         leader_check_seconds=leader_check,
         dyno=get("DYNO"),
+        history_per_minute=history_per_minute,
+        alert_team=alert_team,
+        **oauth,
         follow_up_time=follow_up_time,
         arxiv_api_url=_url(env, "ARXIV_API_URL", DEFAULT_ARXIV_API_URL),
         unfurls_per_minute=int(unfurl_text),
     )
+
+
+class _OAuthFields(TypedDict, total=False):
+    slack_client_id: str
+    slack_client_secret: str
+    slack_redirect_uri: str
+    slack_authorize_url: str
+    secret_keys: tuple[str, ...]
+
+
+def _oauth_settings(env: Mapping[str, str], mode: str) -> _OAuthFields:
+    """The OAuth-mode settings, validated, or ``{}`` in single-token mode (no client id and secret).
+
+    OAuth mode serves Slack over HTTP only (Slack lists no Socket Mode app in its Marketplace) and
+    keeps bot tokens encrypted at rest, so it refuses to start without ``PAPERS_BOT_SECRET_KEY``."""
+    get = lambda name: env.get(name, "").strip()  # noqa: E731
+    client_id, client_secret = get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
+    if not client_id and not client_secret:
+        return {}
+    if mode == "none":  # preview: no Slack at all
+        return {}
+    if not client_id or not client_secret:
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            f"Set {missing} too (Basic Information → App Credentials): OAuth mode needs both the client id and secret."
+        )
+    if mode == "socket" or (mode == "http" and get("SLACK_APP_TOKEN")):
+        raise ConfigError(
+            "OAuth mode (SLACK_CLIENT_ID) serves Slack over HTTP: unset SLACK_APP_TOKEN and run `python -m bot serve`."
+        )
+    if mode == "http" and not get("SLACK_SIGNING_SECRET"):
+        raise ConfigError(
+            "Set SLACK_SIGNING_SECRET (Basic Information → Signing Secret): OAuth mode runs in HTTP mode."
+        )
+    keys = tuple(k.strip() for k in get("PAPERS_BOT_SECRET_KEY").split(",") if k.strip())
+    if not keys and mode == "admin":  # workspaces / forget-workspace read and delete, never decrypt
+        pass
+    elif not keys:
+        raise ConfigError(
+            "OAuth mode needs PAPERS_BOT_SECRET_KEY to encrypt the workspaces' tokens; create one with "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+    from bot.secret_box import valid_key
+
+    if not all(valid_key(k) for k in keys):
+        raise ConfigError(
+            "PAPERS_BOT_SECRET_KEY must be Fernet keys (44 characters of URL-safe base64, comma-separated); "
+            "create one with python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+    redirect_uri = get("SLACK_REDIRECT_URI")
+    if redirect_uri and not redirect_uri.startswith(("https://", "http://")):
+        raise ConfigError(
+            "SLACK_REDIRECT_URI must be the public URL of /slack/oauth_redirect, e.g. https://papers.example.org/slack/oauth_redirect."
+        )
+    return {
+        "slack_client_id": client_id,
+        "slack_client_secret": client_secret,
+        "slack_redirect_uri": redirect_uri,
+        "slack_authorize_url": _url(env, "SLACK_AUTHORIZE_URL", DEFAULT_SLACK_AUTHORIZE_URL),
+        "secret_keys": keys,
+    }

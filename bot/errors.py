@@ -92,6 +92,14 @@ class SlackConnectionLost(SlackError):
         super().__init__(f"connection_lost ({cause})", retryable=False)
 
 
+class SlackHistoryBusy(SlackError):
+    """This minute's ``conversations.history`` request of the workspace is spent (Slack allows apps
+    outside its Marketplace one a minute): the read waits for a later tick, nothing is decided."""
+
+    def __init__(self) -> None:
+        super().__init__("history_budget_spent", retryable=True)
+
+
 class StoreError(PapersBotError):
     """The database could not be read or written."""
 

@@ -15,7 +15,7 @@ LOG_FORMATS = ("text", "json")
 # Slack tokens (xoxb-, xoxp-, xapp-, …) and Hugging Face tokens, whatever the configuration holds.
 # HF tokens are ``hf_`` plus 30-odd letters and digits; requiring 20 keeps identifiers such as the
 # run log's ``hf_requests=`` readable.
-_TOKEN_RE = re.compile(r"\b(?:xox[abposr]|xapp)-[A-Za-z0-9-]+|\bhf_[A-Za-z0-9]{20,}")
+_TOKEN_RE = re.compile(r"\b(?:xox[abeposr]|xapp)-[A-Za-z0-9-]+|\bhf_[A-Za-z0-9]{20,}")
 
 
 class RedactingFilter(logging.Filter):

@@ -29,6 +29,7 @@ __all__ = [
     "SavedPaper",
     "Signal",
     "SignalKind",
+    "Workspace",
 ]
 
 DEFAULT_POST_TIME = "09:00"
@@ -129,14 +130,13 @@ class RunKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RunRecord:
-    """The ledger entry for (channel, kind, period): a digest per channel and local day, a recap per
-    week, a follow-up per paper, each at most once.
+    """The ledger entry for (workspace, channel, kind, period): a digest per channel and local day, a
+    recap per week, a follow-up per paper, each at most once.
 
     ``local_date`` is the channel's local date of the claim (what the digest's period is, and what
-    pruning goes by); ``team_id`` is the workspace the channel belongs to, carried for per-workspace
-    work. Why the workspace is not part of the uniqueness yet: channels stored before workspaces were
-    recorded have none, and a key that changed when a channel's workspace became known could post a
-    day twice; it joins the key with installations (issue 15), when every channel has one.
+    pruning goes by); ``team_id`` is the workspace the channel belongs to, and part of the key: a
+    channel id is unique only within its workspace (issue 15). Records stored before workspaces were
+    recorded have "" and are adopted by the bot's workspace at start-up (single-token mode).
     """
 
     channel_id: str
@@ -162,9 +162,9 @@ class RunRecord:
             object.__setattr__(self, "period", self.local_date.isoformat())
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        """(channel, kind, period): what the ledger keeps unique."""
-        return self.channel_id, self.kind, self.period
+    def key(self) -> tuple[str, str, str, str]:
+        """(workspace, channel, kind, period): what the ledger keeps unique."""
+        return self.team_id, self.channel_id, self.kind, self.period
 
     def replace(self, **changes: Any) -> RunRecord:
         kind = changes.get("kind", self.kind)
@@ -208,6 +208,37 @@ class RunRecord:
             period=doc.get("period", ""),
             team_id=doc.get("team_id", ""),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """A workspace that installed the app through "Add to Slack" (OAuth mode); never its tokens, which
+    live encrypted in the installation store (``bot/slack/installations.py``).
+
+    ``removed_at`` is set when Slack says the app was uninstalled or its token revoked: the tokens
+    are deleted then, the channels paused, and everything else of the workspace is purged 30 days
+    later (``python -m bot forget-workspace`` does it at once). A reinstall clears it."""
+
+    team_id: str
+    team_name: str = ""
+    installed_at: str = ""  # ISO-8601 UTC of the latest installation
+    removed_at: str = ""  # ISO-8601 UTC; "" while installed
+    removed_reason: str = ""  # app_uninstalled or tokens_revoked
+
+    @property
+    def installed(self) -> bool:
+        return not self.removed_at
+
+    def replace(self, **changes: Any) -> Workspace:
+        return dataclasses.replace(self, **changes)
+
+    def to_doc(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Workspace:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in doc.items() if k in names})
 
 
 # --- follow-ups in the thread (issue 17) -------------------------------------------------------------

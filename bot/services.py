@@ -6,6 +6,7 @@ local fake servers and a controlled clock.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -22,6 +23,7 @@ from bot.feed.papers import Paper
 from bot.filters import RelatedTopics
 from bot.filters.selection import channel_filter
 from bot.filters.semantic import RelatedMatcher, load_related
+from bot.installs import Installs
 from bot.posting.alerts import Alerts
 from bot.posting.follow_ups import FollowUpChecker
 from bot.posting.recap import RecapRunner
@@ -29,12 +31,15 @@ from bot.posting.runner import PostRunner
 from bot.search.finder import PaperFinder
 from bot.slack.client import SlackPoster, is_workspace_admin, make_web_client
 from bot.slack.pacing import Pacer
+from bot.slack.workspaces import Workspaces
 from bot.store import Store
+from bot.store.scoped import TeamStore
 from bot.team.library import TeamLibrary
 from bot.unfurl.unfurler import Unfurler
 
 if TYPE_CHECKING:
     from bot.posting.scheduler import PostScheduler
+    from bot.slack.installations import OAuthStores
 
 __all__ = ["Services", "build_services"]
 
@@ -59,7 +64,49 @@ class Services:
     unfurler: Unfurler | None = field(default=None)  # link cards (issue 17)
     recaps: RecapRunner | None = field(default=None)  # the weekly recaps (issue 16)
     answer_seconds: float = ANSWER_DEADLINE  # what a command's answer may spend on Hugging Face
+    # OAuth mode: the installation and state stores ("Add to Slack"); None with a single token.
+    oauth: OAuthStores | None = field(default=None)
+    installs: Installs | None = field(default=None)
+    # Single-token mode: the workspace the token belongs to (auth.test at start-up); every request is
+    # served as that workspace's, whatever team its payload names (one token, one installation).
+    home_team: str = ""
+    # The workspace these services serve (set by ``for_team``; "" for the whole-deployment services).
+    team_id: str = ""
+    _access_by_team: dict[str, ConfigAccess] = field(default_factory=dict, repr=False)
     _library: TeamLibrary | None = field(default=None, repr=False)
+
+    @property
+    def workspaces(self) -> Workspaces:
+        """The poster of every workspace (its token and its pace)."""
+        return self.runner.workspaces
+
+    def for_team(self, team_id: str) -> Services:
+        """These services as a request from workspace ``team_id`` sees them: its store (its channels,
+        reading lists and signals only, ``TeamStore``), its team library over that store, its poster
+        (its token only) and its admins. With a single token there is one workspace, ``home_team``,
+        and its one poster.
+
+        Raises ``SlackError(not_installed)`` in OAuth mode for a workspace without an installation."""
+        if not self.workspaces.oauth:
+            team_id, poster, access = self.home_team, self.poster, self.access
+        else:
+            poster = self.workspaces.poster_for(team_id)
+            access = self._access_by_team.get(team_id) or self._admins(team_id, poster)
+        store = TeamStore(self.store, team_id)
+        return dataclasses.replace(
+            self,
+            store=store,
+            poster=poster,
+            access=access,
+            team_id=team_id,
+            _library=self.library.for_store(store),  # the same membership cache, this workspace's records
+        )
+
+    def _admins(self, team_id: str, poster: SlackPoster) -> ConfigAccess:
+        client = poster.client
+        return self._access_by_team.setdefault(
+            team_id, ConfigAccess(self.settings.config_admins, lambda user: is_workspace_admin(client, user))
+        )
 
     def known_days(self) -> KnownDays:
         """Day lists for one command's answer: Hugging Face until the deadline, then the saved copy."""
@@ -67,7 +114,8 @@ class Services:
 
     @property
     def library(self) -> TeamLibrary:
-        """Reading lists, signals, team picks (one object: it caches who is in which channel)."""
+        """Reading lists, signals, team picks (one object: it caches who is in which channel); through
+        ``for_team`` it reads and writes that workspace's records only."""
         if self._library is None:
             self._library = TeamLibrary(self.store, self.archive, self.hf, self.clock)
         return self._library
@@ -92,6 +140,8 @@ class Services:
             if self.unfurler.arxiv is not None:
                 self.unfurler.arxiv.close()
         self.hf.close()
+        if self.oauth is not None:
+            self.oauth.engine.dispose()
         self.store.close()
 
 
@@ -143,16 +193,29 @@ def build_services(
         related.warm(topics=followed_topics)
     feed = DayFeed(hf, clock=clock, on_fetch=on_fetch)
     client = make_web_client(settings.slack_bot_token or "xoxb-not-configured", settings.slack_api_url)
-    poster = SlackPoster(client, unfurl_pacer=Pacer(settings.unfurls_per_minute / 60, burst=10))
-    alerts = Alerts(store, poster, settings.alert_channel, clock=clock) if settings.alert_channel else None
-    runner = PostRunner(store, feed, poster, clock=clock, alerts=alerts, related=related)
+
+    def unfurl_pacer() -> Pacer:  # chat.unfurl's Tier 3, per workspace like every Slack limit
+        return Pacer(settings.unfurls_per_minute / 60, burst=10)
+
+    poster = SlackPoster(client, history_per_minute=settings.history_per_minute, unfurl_pacer=unfurl_pacer())
+    oauth, registry, installs = _workspaces(settings, store, poster, clock, unfurl_pacer)
+    alert_poster: SlackPoster | Callable[[], SlackPoster] = poster
+    if settings.alert_team:  # OAuth mode: the alert channel's workspace posts the alerts with its own token
+        alert_team = settings.alert_team
+        alert_poster = lambda: registry.poster_for(alert_team)  # noqa: E731
+    alerts = (
+        Alerts(store, alert_poster, settings.alert_channel, clock=clock, name_workspaces=settings.oauth)
+        if settings.alert_channel
+        else None
+    )
+    runner = PostRunner(store, feed, registry, clock=clock, alerts=alerts, related=related)
     access = ConfigAccess(settings.config_admins, lambda user: is_workspace_admin(client, user))
     follow_ups = FollowUpChecker(
-        store, hf, runner.workspaces, clock=clock, check_time=time.fromisoformat(settings.follow_up_time)
+        store, hf, registry, clock=clock, check_time=time.fromisoformat(settings.follow_up_time)
     )
     runner.on_posted = follow_ups.note_posted  # papers just posted get their baseline look at once
-    unfurler = Unfurler(hf, runner.workspaces.poster_for, arxiv=ArxivClient(settings.arxiv_api_url), archive=archive)
-    recaps = RecapRunner(store, hf, archive, runner.workspaces, clock=clock, related=related)
+    unfurler = Unfurler(hf, arxiv=ArxivClient(settings.arxiv_api_url), archive=archive)
+    recaps = RecapRunner(store, hf, archive, registry, clock=clock, related=related)
     return Services(
         settings,
         store,
@@ -163,7 +226,43 @@ def build_services(
         clock=clock,
         access=access,
         archive=archive,
+        oauth=oauth,
+        installs=installs,
         follow_ups=follow_ups,
         unfurler=unfurler,
         recaps=recaps,
     )
+
+
+def _workspaces(
+    settings: Settings,
+    store: Store,
+    default: SlackPoster,
+    clock: Callable[[], datetime],
+    unfurl_pacer: Callable[[], Pacer],
+) -> tuple[OAuthStores | None, Workspaces, Installs]:
+    """The poster registry: one token for everything, or (OAuth mode) each workspace's installation,
+    kept encrypted in the bot's own database beside the rest of its state."""
+    if not settings.oauth:
+        registry = Workspaces(default)
+        return None, registry, Installs(store, registry, None, clock=clock)
+    from bot.secret_box import SecretBox
+    from bot.slack.installations import WorkspaceTokens, open_oauth_stores
+
+    box = SecretBox(settings.secret_keys)
+    engine = getattr(store, "engine", None)  # PostgreSQL: the same pool; else the SQLite ledger file
+    sqlite_path = None if engine is not None else getattr(store, "ledger_path", None)
+    oauth = open_oauth_stores(settings.slack_client_id, box, engine=engine, sqlite_path=sqlite_path)
+    tokens = WorkspaceTokens(
+        oauth.installations,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        api_url=settings.slack_api_url,
+    )
+    api_url, history = settings.slack_api_url, settings.history_per_minute
+
+    def make_poster(token: str) -> SlackPoster:  # each workspace: its token, its own posting, history and unfurl pace
+        return SlackPoster(make_web_client(token, api_url), history_per_minute=history, unfurl_pacer=unfurl_pacer())
+
+    registry = Workspaces(default, resolve=tokens.get, make_poster=make_poster)
+    return oauth, registry, Installs(store, registry, tokens, clock=clock)

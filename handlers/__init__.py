@@ -21,4 +21,3 @@ def register(app: App, services: Services, later: Later) -> None:
     commands.register(app, services, later, routes)
     for module in (events, filters, search, settings, library, unfurls):
         module.register(app, services, later)
-    library.register(app, services, later)  # issue 16: Save, the reading list, reactions, export, forget

@@ -51,9 +51,9 @@ def subscribe(services: Services, call: Invocation) -> Reply:
 
     def edit(config: ChannelConfig) -> tuple[ChannelConfig, str]:
         spec = parse_schedule_spec(words)  # inside the edit: who may configure is checked first
-        return apply_subscribe(config, spec, user_id=call.user_id, at=now_iso, team_id=call.team_id)
+        return apply_subscribe(config, spec, user_id=call.user_id, at=now_iso)
 
-    config, _ = services.editor.apply(call.channel_id, call.user_id, edit, team_id=call.team_id)
+    config, _ = services.editor.apply(call.channel_id, call.user_id, edit)
     when = schedule_text(config)
     try:
         services.poster.post_message(
@@ -79,7 +79,7 @@ def unsubscribe(services: Services, call: Invocation) -> Reply:
     existing = services.store.get_channel(call.channel_id)
     if existing is None or not existing.subscribed:
         return Reply("This channel is not subscribed, so there is nothing to stop.")
-    services.editor.apply(call.channel_id, call.user_id, apply_unsubscribe, team_id=call.team_id)
+    services.editor.apply(call.channel_id, call.user_id, apply_unsubscribe)
     return Reply(
         ":wave: Unsubscribed: no more daily posts here. Your settings are kept; `/papers subscribe` resumes them."
     )
@@ -97,7 +97,7 @@ def status(services: Services, call: Invocation) -> Reply:
 
 def today(services: Services, call: Invocation) -> Reply:
     config = services.store.get_channel(call.channel_id) or ChannelConfig(
-        call.channel_id, timezone=services.settings.timezone
+        call.channel_id, team_id=services.team_id, timezone=services.settings.timezone
     )
     known = services.known_days()
     plan = services.runner.plan(config, services.clock(), source=known)
@@ -146,7 +146,7 @@ def register(app: App, services: Services, later: Later, extra_routes: dict[str,
             route = routes.get(call.command.name, unknown)
 
             def work() -> None:
-                reply = route(services, call)
+                reply = route(services.for_team(call.team_id), call)
                 if reply.text or reply.blocks:
                     respond(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral")
 

@@ -36,7 +36,7 @@ from bot.ui.filter_replies import DayPreview, change_reply, filter_overview, pre
 from bot.ui.ids import CLEAR_CANCEL, CLEAR_CONFIRM
 from handlers.later import Later
 from handlers.replying import reply_errors
-from handlers.routing import Invocation, Reply, Route
+from handlers.routing import Invocation, Reply, Route, team_of
 
 __all__ = [
     "CLEAR_CANCEL",
@@ -53,7 +53,7 @@ PREVIEW_MAX_DAYS = 14
 
 def _edit(services: Services, call: Invocation, edit: Callable[[ChannelConfig], Edit]) -> Reply:
     try:
-        config, summary = services.editor.apply(call.channel_id, call.user_id, edit, team_id=call.team_id)
+        config, summary = services.editor.apply(call.channel_id, call.user_id, edit)
     except UserInputError as exc:
         if not exc.example or exc.example.startswith("/"):
             raise
@@ -130,7 +130,7 @@ def _preview_days(args: str) -> int:
 def preview(services: Services, call: Invocation) -> Reply:
     """What the current filter would have posted over the last days (the ledger is ignored)."""
     count = _preview_days(call.command.args)
-    config = services.store.get_channel(call.channel_id) or ChannelConfig(call.channel_id)
+    config = services.store.get_channel(call.channel_id) or ChannelConfig(call.channel_id, team_id=services.team_id)
     now = services.clock()
     today = now.astimezone(UTC).date()
     days = [today - timedelta(days=i) for i in range(count)]
@@ -181,7 +181,7 @@ def register(app: App, services: Services, later: Later) -> None:
         channel_id = (body.get("channel") or {}).get("id", "")
 
         def work() -> None:
-            config, summary = services.editor.apply(channel_id, user_id, apply_clear)
+            config, summary = services.for_team(team_of(body)).editor.apply(channel_id, user_id, apply_clear)
             respond(text=change_reply(config, summary), replace_original=True, response_type="ephemeral")
 
         later(lambda: reply_errors(respond, work))

@@ -2,9 +2,11 @@
 and its buttons, reactions on the bot's posts, ``/papers export`` and ``/papers forget me``.
 
 Thin, like every listener: acknowledge, then hand the work to ``later``; the rules live in
-``bot.team.library.TeamLibrary`` and the texts and views in ``bot.ui``. Every record is keyed by the
-workspace the request came from (``team_id`` of the payload), so a click in workspace B never reads or
-changes workspace A's lists.
+``bot.team.library.TeamLibrary`` and the texts and views in ``bot.ui``. Every listener works through the
+view of the workspace the request came from (``services.for_team``): its store (``TeamStore``), so a
+click in workspace B never reads or changes workspace A's lists, and its poster, so B's Home tab,
+"Saved by" updates and ``.bib`` uploads go out with B's token. The functions below take those scoped
+services and key every record by ``services.team_id``.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from bot.ui.ids import (
 from bot.ui.render import escape_mrkdwn, truncate, with_saved_by
 from handlers.later import Later
 from handlers.replying import reply_errors
-from handlers.routing import Invocation, Reply, Route
+from handlers.routing import Invocation, Reply, Route, team_of
 
 __all__ = ["ROUTES", "publish_home", "register"]
 
@@ -50,12 +52,6 @@ EXPORT_MAX_DAYS = 365
 
 
 # --- payload fields --------------------------------------------------------------------------------
-
-
-def _team(body: dict[str, Any]) -> str:
-    return str(
-        (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or body.get("team_id") or ""
-    )
 
 
 def _user(body: dict[str, Any]) -> str:
@@ -78,12 +74,13 @@ def _private(respond: Respond, text: str) -> None:
 # --- the Home tab ----------------------------------------------------------------------------------
 
 
-def publish_home(services: Services, team_id: str, user_id: str, *, offset: int = 0, notice: str = "") -> None:
-    """Publish the person's Home tab: their reading list and the team picks of the channels they are in.
+def publish_home(services: Services, user_id: str, *, offset: int = 0, notice: str = "") -> None:
+    """Publish the person's Home tab (``services``: their workspace's, from ``for_team``): their reading
+    list and the team picks of the channels they are in, with that workspace's token.
 
     Which channels: ``users.conversations`` (cached a few minutes). When Slack will not say (a missing
     scope, an outage), the tab still shows the reading list, with no picks."""
-    library = services.library
+    library, team_id = services.library, services.team_id
 
     def fetch() -> list[str]:
         return services.poster.user_channels(user_id)
@@ -143,7 +140,7 @@ def _update_counts(services: Services, body: dict[str, Any], team_id: str, keys:
 def save_clicked(services: Services, body: dict[str, Any], respond: Respond) -> None:
     """**Save** on any paper card: in a channel message, the Home tab or a modal."""
     key = arxiv_key(_value(body))
-    team_id, user_id = _team(body), _user(body)
+    team_id, user_id = services.team_id, _user(body)
     container = body.get("container") or {}
     in_view = container.get("type") == "view"
     if not ARXIV_ID_RE.match(key) or not user_id:
@@ -153,7 +150,7 @@ def save_clicked(services: Services, body: dict[str, Any], respond: Respond) -> 
     channel = "" if in_view else str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
     result = services.library.save(team_id, user_id, [key], channel_id=channel)
     if in_view:
-        publish_home(services, team_id, user_id, notice=_saved_text(result))
+        publish_home(services, user_id, notice=_saved_text(result))
         return
     _update_counts(services, body, team_id, [key])
     _private(respond, _saved_text(result))
@@ -170,7 +167,7 @@ def save_shortcut(services: Services, body: dict[str, Any], respond: Respond) ->
             "*Save paper* saves links like `arxiv.org/abs/2406.12345` or `huggingface.co/papers/2406.12345`.",
         )
         return
-    team_id, user_id = _team(body), _user(body)
+    team_id, user_id = services.team_id, _user(body)
     channel = str((body.get("channel") or {}).get("id") or "")
     result = services.library.save(team_id, user_id, keys, channel_id=channel)
     _update_counts(services, body, team_id, keys)
@@ -185,28 +182,28 @@ def _home_offset(body: dict[str, Any]) -> int:
 
 
 def home_mark(services: Services, body: dict[str, Any], *, read: bool) -> None:
-    team_id, user_id, key = _team(body), _user(body), arxiv_key(_value(body))
+    team_id, user_id, key = services.team_id, _user(body), arxiv_key(_value(body))
     services.library.mark(team_id, user_id, key, read=read)
-    publish_home(services, team_id, user_id, offset=_home_offset(body))
+    publish_home(services, user_id, offset=_home_offset(body))
 
 
 def home_remove(services: Services, body: dict[str, Any]) -> None:
-    team_id, user_id, key = _team(body), _user(body), arxiv_key(_value(body))
+    team_id, user_id, key = services.team_id, _user(body), arxiv_key(_value(body))
     removed = next((s.paper for s in services.library.saved(team_id, user_id) if s.key == key), None)
     services.library.remove(team_id, user_id, key)
     notice = f"Removed *{_title(removed)}* from your reading list." if removed else ""
-    publish_home(services, team_id, user_id, offset=_home_offset(body), notice=notice)
+    publish_home(services, user_id, offset=_home_offset(body), notice=notice)
 
 
 def home_more(services: Services, body: dict[str, Any]) -> None:
     value = _value(body)
     offset = int(value) if value.isdigit() else 0
-    publish_home(services, _team(body), _user(body), offset=offset)
+    publish_home(services, _user(body), offset=offset)
 
 
 def home_bibtex(services: Services, body: dict[str, Any]) -> None:
     """The BibTeX entry of one saved paper, privately: in a modal over the Home tab."""
-    team_id, user_id, key = _team(body), _user(body), arxiv_key(_value(body))
+    team_id, user_id, key = services.team_id, _user(body), arxiv_key(_value(body))
     saved = next((s.paper for s in services.library.saved(team_id, user_id) if s.key == key), None)
     paper = saved or services.library.paper(key)
     trigger = str(body.get("trigger_id") or "")
@@ -216,7 +213,6 @@ def home_bibtex(services: Services, body: dict[str, Any]) -> None:
         logger.warning("could not open the BibTeX of %s for %s: %s", key, user_id, exc.code)
         publish_home(
             services,
-            team_id,
             user_id,
             offset=_home_offset(body),
             notice=":warning: Slack didn't open the BibTeX window; press *BibTeX* again.",
@@ -257,7 +253,7 @@ def export(services: Services, call: Invocation) -> Reply:
     words = call.command.args.split()
     what = words[0].lower() if words else ""
     if what == "saved" and len(words) == 1:
-        saved = services.library.saved(call.team_id, call.user_id)
+        saved = services.library.saved(services.team_id, call.user_id)
         if not saved:
             return Reply("Your reading list is empty, so there is nothing to export. Press *Save* on a paper first.")
         filename = _send_bib(services, call.user_id, [s.paper for s in saved], name="saved", what="Your reading list")
@@ -303,7 +299,7 @@ def _posted_papers(services: Services, channel_id: str, days: int) -> tuple[list
 def forget(services: Services, call: Invocation) -> Reply:
     if call.command.args.strip().lower() != "me":
         raise UserInputError("To remove everything stored about you, type it in full.", "/papers forget me")
-    saved = len(services.library.saved(call.team_id, call.user_id))
+    saved = len(services.library.saved(services.team_id, call.user_id))
     question = (
         f"*Forget everything stored about you?* Your reading list ({saved} paper{'s' if saved != 1 else ''}) and "
         "your signals (saves, shares and reactions counted for team picks) are removed for good. "
@@ -327,7 +323,7 @@ def forget(services: Services, call: Invocation) -> Reply:
 
 
 def forget_confirmed(services: Services, body: dict[str, Any], respond: Respond) -> None:
-    team_id, user_id = _team(body), _user(body)
+    team_id, user_id = services.team_id, _user(body)
     saves, signals = services.library.forget(team_id, user_id)
     respond(
         text=(
@@ -337,7 +333,7 @@ def forget_confirmed(services: Services, body: dict[str, Any], respond: Respond)
         replace_original=True,
         response_type="ephemeral",
     )
-    publish_home(services, team_id, user_id)
+    publish_home(services, user_id)
 
 
 ROUTES: dict[str, Route] = {"export": export, "forget": forget}
@@ -347,20 +343,25 @@ ROUTES: dict[str, Route] = {"export": export, "forget": forget}
 
 
 def register(app: App, services: Services, later: Later) -> None:
+    """Each listener acknowledges, then works as the request's workspace (``services.for_team``)."""
+
+    def scoped(body: dict[str, Any]) -> Services:
+        return services.for_team(team_of(body))
+
     @app.action(SAVE_ACTION)
     def on_save(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        later(lambda: reply_errors(respond, lambda: save_clicked(services, body, respond)))
+        later(lambda: reply_errors(respond, lambda: save_clicked(scoped(body), body, respond)))
 
     @app.shortcut(SAVE_SHORTCUT)
     def on_save_shortcut(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        later(lambda: reply_errors(respond, lambda: save_shortcut(services, body, respond)))
+        later(lambda: reply_errors(respond, lambda: save_shortcut(scoped(body), body, respond)))
 
     def home_action(work: Any) -> Any:
         def listener(ack: Ack, body: dict[str, Any]) -> None:
             ack()
-            later(lambda: work(services, body))
+            later(lambda: work(scoped(body), body))
 
         return listener
 
@@ -373,7 +374,7 @@ def register(app: App, services: Services, later: Later) -> None:
     @app.action(FORGET_CONFIRM)
     def on_forget(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        later(lambda: reply_errors(respond, lambda: forget_confirmed(services, body, respond)))
+        later(lambda: reply_errors(respond, lambda: forget_confirmed(scoped(body), body, respond)))
 
     @app.action(FORGET_CANCEL)
     def on_forget_cancel(ack: Ack, respond: Respond) -> None:
@@ -388,13 +389,17 @@ def register(app: App, services: Services, later: Later) -> None:
             user = str(event.get("user") or "")
             if item.get("type") != "message" or not user or user == context.bot_user_id:
                 return  # the bot's own reactions never count
-            team_id = str(body.get("team_id") or "")
             channel, ts, reaction = (
                 str(item.get("channel") or ""),
                 str(item.get("ts") or ""),
                 str(event.get("reaction") or ""),
             )
-            later(lambda: services.library.reaction(team_id, channel, ts, user, reaction, added=added))
+
+            def work() -> None:
+                mine = scoped(body)
+                mine.library.reaction(mine.team_id, channel, ts, user, reaction, added=added)
+
+            later(work)
 
         return listener
 

@@ -14,7 +14,7 @@ from typing import Any
 from bot.services import Services
 from bot.ui.commands import Command, parse_command
 
-__all__ = ["Invocation", "Reply", "Route"]
+__all__ = ["Invocation", "Reply", "Route", "team_of"]
 
 
 @dataclass
@@ -49,3 +49,15 @@ class Invocation:
 
 
 Route = Callable[[Services, Invocation], Reply]
+
+
+def team_of(body: dict[str, Any]) -> str:
+    """The workspace a request came from: an event's ``team_id``, an interaction's ``team.id``
+    (or its user's ``team_id``), a slash command's ``team_id``."""
+    team = body.get("team")
+    if isinstance(team, dict) and team.get("id"):
+        return str(team["id"])
+    user = body.get("user")
+    if isinstance(user, dict) and user.get("team_id"):
+        return str(user["team_id"])
+    return str(body.get("team_id") or "")

@@ -45,7 +45,7 @@ from bot.ui.render_search import (
 from bot.ui.replies import help_text
 from handlers.later import Later
 from handlers.replying import reply_errors
-from handlers.routing import Invocation, Reply, Route
+from handlers.routing import Invocation, Reply, Route, team_of
 
 __all__ = ["FOLLOW_ACTION", "MORE_ACTION", "ROUTES", "SHARE_ACTION", "register", "search"]
 
@@ -71,8 +71,10 @@ def _archive_note(services: Services) -> str:
 # --- answers ------------------------------------------------------------------------------------
 
 
-def text_results(services: Services, position: PagePosition, team_id: str = "") -> Reply:
-    """One page of a text search: Hugging Face first, the archive when it fails or is too slow."""
+def text_results(services: Services, position: PagePosition) -> Reply:
+    """One page of a text search: Hugging Face first, the archive when it fails or is too slow.
+    ``services``: the asking workspace's (``for_team``), whose saves the cards count."""
+    team_id = services.team_id
     if position.offset >= MAX_RESULTS:
         return Reply(f"That's the last of the {MAX_RESULTS} results I show. Try a more specific search.")
     want = min(position.offset + PAGE_SIZE + 1, MAX_RESULTS)  # one extra tells whether there is more
@@ -91,8 +93,9 @@ def text_results(services: Services, position: PagePosition, team_id: str = "") 
     return Reply(message.text, message.blocks)
 
 
-def paper_lookup(services: Services, arxiv_id: str, team_id: str = "") -> Reply:
+def paper_lookup(services: Services, arxiv_id: str) -> Reply:
     """``/papers 2406.12345`` (or a link): that paper's card with its linked models, datasets, Spaces."""
+    team_id = services.team_id
     if not ARXIV_ID_RE.match(arxiv_id):  # old-style ids (hep-th/9901001) predate Hugging Face's pages
         return Reply(render_not_found(arxiv_id))
     found = services.finder.paper(arxiv_id)
@@ -158,8 +161,8 @@ def search(services: Services, call: Invocation) -> Reply:
     if query.posted:
         return posted_results(services, call.channel_id, PagePosition(query.text, 0, posted=True))
     if query.arxiv_id:
-        return paper_lookup(services, query.arxiv_id, call.team_id)
-    reply = text_results(services, PagePosition(query.text), call.team_id)
+        return paper_lookup(services, query.arxiv_id)
+    reply = text_results(services, PagePosition(query.text))
     if call.command.suggestion:
         hint = f"Searching for this. Did you mean `/papers {call.command.suggestion}`?"
         if reply.blocks:
@@ -205,7 +208,7 @@ def share(services: Services, body: dict[str, Any], respond: Respond) -> None:
     if paper is None:
         _private(respond, render_not_found(key))
         return
-    team_id = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
+    team_id = services.team_id  # the workspace's view (``for_team``): its saves, its token, its signals
     message = render_shared(paper, user, saved_by=services.library.save_count(team_id, key) if team_id else 0)
     try:
         ts = services.poster.post_message(channel, text=message.text, blocks=message.blocks)
@@ -243,8 +246,7 @@ def more(services: Services, body: dict[str, Any], respond: Respond) -> None:
     if position.posted:
         reply = posted_results(services, _channel_of(body), position)
     else:
-        team_id = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
-        reply = text_results(services, position, team_id)
+        reply = text_results(services, position)
     respond(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral", replace_original=True)
 
 
@@ -253,7 +255,7 @@ def _listener(
 ) -> Callable[..., None]:
     def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        later(lambda: reply_errors(respond, lambda: work(services, body, respond)))
+        later(lambda: reply_errors(respond, lambda: work(services.for_team(team_of(body)), body, respond)))
 
     return listener
 

@@ -34,7 +34,7 @@ from bot.ui.settings_form import (
     settings_view,
 )
 from handlers.later import Later
-from handlers.routing import Invocation, Reply, Route
+from handlers.routing import Invocation, Reply, Route, team_of
 
 __all__ = ["ROUTES", "open_settings", "register", "save_settings"]
 
@@ -43,7 +43,9 @@ logger = logging.getLogger(__name__)
 
 def _current(services: Services, channel_id: str) -> ChannelConfig:
     """The stored config, or what a channel starts from (the deployment's time zone)."""
-    return services.store.get_channel(channel_id) or ChannelConfig(channel_id, timezone=services.settings.timezone)
+    return services.store.get_channel(channel_id) or ChannelConfig(
+        channel_id, team_id=services.team_id, timezone=services.settings.timezone
+    )
 
 
 def open_settings(services: Services, call: Invocation) -> Reply:
@@ -90,11 +92,12 @@ def _tell(services: Services, channel_id: str, user_id: str, text: str) -> None:
         logger.warning("could not confirm the saved settings of %s to %s: %s", channel_id, user_id, exc.code)
 
 
-def register(app: App, services: Services, later: Later) -> None:
+def register(app: App, everyone: Services, later: Later) -> None:
     """The modal's submit listener; the ``/papers settings`` route is in ``ROUTES``."""
 
     @app.view(CALLBACK_ID)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        services = everyone.for_team(team_of(body))  # this workspace's poster and admins
         user = body.get("user")
         user_id = str(user.get("id") or "") if isinstance(user, dict) else ""
         channel_id = channel_from_metadata(view.get("private_metadata", ""))

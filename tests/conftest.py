@@ -22,6 +22,7 @@ from bot.services import Services, build_services
 from bot.slack.in_flight import InFlight
 from bot.slack.server import SlackHTTPServer
 from bot.store import Store
+from bot.store.scoped import TeamStore
 from tests.fakes import FakeHF, FakeSlack, signed_headers, slash_command_body
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -94,6 +95,9 @@ def settings(
         db_path=str(tmp_path / "papers-bot.json"),
         timezone="UTC",
         database_url=request.getfixturevalue("pg_url") if store_backend == "postgres" else "",
+        # Slack's budget for apps outside its Marketplace is one history read a minute; tests that are
+        # not about that budget read as often as they need (tests/reliability/test_history_budget.py is).
+        history_per_minute=6000.0,
         arxiv_api_url="http://127.0.0.1:9/api/query",  # never the internet; link-card tests use FakeArxiv
     )
 
@@ -145,13 +149,13 @@ class TrackedPool(ThreadPoolExecutor):
 class RunningBot:
     """The real Bolt app behind the real HTTP server, talking to the fakes."""
 
-    def __init__(self, services: Services, fake_slack: FakeSlack) -> None:
+    def __init__(self, services: Services, fake_slack: FakeSlack, *, port: int = 0) -> None:
         self.services = services
         self.fake_slack = fake_slack
         in_flight = InFlight()  # wired as ``python -m bot serve`` wires it
         self.listener_pool = TrackedPool()
         self.app = build_app(services, in_flight=in_flight, listener_pool=self.listener_pool)
-        self.server = SlackHTTPServer(self.app, port=0, host="127.0.0.1", in_flight=in_flight)
+        self.server = SlackHTTPServer(self.app, port=port, host="127.0.0.1", in_flight=in_flight)
         self.server.start_background()
         self.url = f"http://127.0.0.1:{self.server.port}"
         # Generous: a loaded CI machine can be slow; the ack latency itself is measured in bench/.
@@ -160,18 +164,24 @@ class RunningBot:
 
     @property
     def store(self) -> Store:
-        return self.services.store
+        """What the tests read and seed: with one token, the bot's workspace's view (every command is
+        that workspace's); in OAuth mode the whole store (name the workspace: ``team_id=``)."""
+        if self.services.workspaces.oauth:
+            return self.services.store
+        return TeamStore(self.services.store, self.services.home_team)
 
     def post(self, body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> httpx.Response:
         headers = signed_headers(body, secret, timestamp)
         return self.http.post("/slack/events", content=body.encode(), headers=headers)
 
-    def command(self, text: str, *, channel: str = "C0001", user: str = "U0001", wait: bool = True) -> CommandResult:
+    def command(
+        self, text: str, *, channel: str = "C0001", user: str = "U0001", wait: bool = True, team: str = "T0001"
+    ) -> CommandResult:
         """Send ``/papers <text>`` as Slack would and return the private reply that follows."""
         self._replies += 1
         name = f"r{self._replies}"
         body = slash_command_body(
-            text, channel_id=channel, user_id=user, response_url=self.fake_slack.response_url(name)
+            text, channel_id=channel, user_id=user, team_id=team, response_url=self.fake_slack.response_url(name)
         )
         response = self.post(body)
         reply = None
@@ -180,6 +190,8 @@ class RunningBot:
         return CommandResult(response.status_code, reply)
 
     def close(self) -> None:
+        if self.http.is_closed:  # a test may stop the bot itself (to run the CLI on its files)
+            return
         self.http.close()
         self.server.shutdown()
         self.listener_pool.shutdown(wait=False, cancel_futures=True)
@@ -247,3 +259,47 @@ def pg_url(pg_server: str) -> Iterator[str]:
 
     with pg.fresh_schema(pg_server) as url:
         yield url
+
+
+# ----- OAuth mode ("Add to Slack" for many workspaces) ---------------------------------------------
+
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "test-client-secret-0123456789"
+SECRET_KEY = "kM5bT3mQ7cR2vX9wZ1yA4dF6gH8jK0lN2pS4uW6xY8A="  # a Fernet key (32 bytes, URL-safe base64)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def oauth_settings(settings: Settings, fake_slack: FakeSlack) -> Settings:
+    """The app as one deployment for many workspaces, against the fake Slack; its port is chosen here
+    because the Redirect URL registered with Slack must name it."""
+    import dataclasses
+
+    port = free_port()
+    redirect = f"http://127.0.0.1:{port}/slack/oauth_redirect"
+    fake_slack.configure_oauth(CLIENT_ID, CLIENT_SECRET, redirect)
+    return dataclasses.replace(
+        settings,
+        slack_bot_token="",
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        slack_redirect_uri=redirect,
+        slack_authorize_url=f"{fake_slack.base_url}/oauth/v2/authorize",
+        secret_keys=(SECRET_KEY,),
+        port=port,
+    )
+
+
+@pytest.fixture
+def oauth_bot(oauth_settings: Settings, clock: Clock, fake_slack: FakeSlack) -> Iterator[RunningBot]:
+    services = build_services(oauth_settings, clock=clock, hf_sleep=lambda _s: None)
+    running = RunningBot(services, fake_slack, port=oauth_settings.port)
+    yield running
+    running.close()

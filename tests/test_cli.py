@@ -124,7 +124,8 @@ def test_post_now_posts_once_and_reports(
     # The posted papers' follow-up baselines were taken right after the posts: one look per paper.
     assert fake_hf.count("/api/papers/") == 2
     with TinyStore(db) as store:
-        assert len(store.paper_watches([("", "2608.00001"), ("", "2608.00002")])) == 2
+        # Under the token's workspace (auth.test: T0001), which adopted the channels stored without one.
+        assert len(store.paper_watches([("T0001", "2608.00001"), ("T0001", "2608.00002")])) == 2
 
 
 def test_post_now_for_an_unsubscribed_channel_fails_clearly(
@@ -242,7 +243,7 @@ def test_serve_answers_health_and_commands_and_a_second_process_refuses(
     for secret in (BOT_TOKEN, SIGNING_SECRET):
         assert secret not in output  # not even at DEBUG
     with TinyStore(tmp_path / "db.json") as store:
-        assert store.get_channel("C0001").timezone == "Europe/Berlin"
+        assert store.get_channel("C0001", team_id="T0001").timezone == "Europe/Berlin"  # auth.test's workspace
 
 
 # ----- DATABASE_URL and migrate-store: one line, never the password -------------------------------
@@ -406,6 +407,43 @@ def test_an_unreachable_slack_at_start_up_is_one_line_without_library_noise(tmp_
     assert "slack_sdk" not in result.stderr and "Traceback" not in result.stderr
 
 
+def test_workspaces_lists_installations_without_tokens_and_forget_workspace_deletes_one(tmp_path: Path) -> None:
+    from bot.models import Workspace
+
+    db = tmp_path / "db.json"
+    with TinyStore(db) as store:
+        store.save_workspace(Workspace("T0A1", "Alpha Lab", installed_at="2026-08-20T09:00:00+00:00"))
+        store.save_workspace(
+            Workspace("T0B2", "Beta", installed_at="2026-08-19T09:00:00+00:00", removed_at="2026-08-21T09:00:00+00:00")
+        )
+        for channel, team, paused in (("C1", "T0A1", ""), ("C2", "T0A1", ""), ("C3", "T0B2", "app_uninstalled")):
+            store.update_channel(channel, lambda c, p=paused: c.replace(subscribed=True, paused_reason=p), team_id=team)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PAPERS_BOT_", "DATABASE_URL"))}
+    env.update(PYTHONPATH=str(ROOT), PAPERS_BOT_DB=str(db), SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="s3cret-x")
+
+    listed = run_bot("workspaces", env=env, cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].split() == ["TEAM", "NAME", "INSTALLED", "CHANNELS", "PAUSED", "STATUS"]
+    assert re.match(r"T0A1\s+Alpha Lab\s+2026-08-20T09:00:00\+00:00\s+2\s+0\s+installed$", lines[1])
+    assert re.match(r"T0B2\s+Beta\s+2026-08-19T09:00:00\+00:00\s+1\s+1\s+removed \(uninstalled\)$", lines[2])
+    assert "xox" not in listed.stdout
+
+    forgot = run_bot("forget-workspace", "T0B2", env=env, cwd=tmp_path)
+    assert forgot.returncode == 0, forgot.stderr
+    assert forgot.stdout.strip() == (
+        "Forgot workspace T0B2: its token, 1 channel(s) with their history, and its people's reading lists "
+        "and signals were deleted."
+    )
+    with TinyStore(db) as store:
+        assert [c.channel_id for c in store.channels()] == ["C1", "C2"] and store.get_workspace("T0B2") is None
+
+    unknown = run_bot("forget-workspace", "T0ZZ", env=env, cwd=tmp_path)
+    assert unknown.returncode == 1 and "No workspace T0ZZ is known" in unknown.stdout
+    typo = run_bot("forget-workspace", "alpha", env=env, cwd=tmp_path)
+    assert typo.returncode == 2 and "is not a team id like T0123456789" in typo.stderr
+
+
 def test_post_now_follow_ups_replies_in_the_thread_once_and_says_what_it_did(
     tmp_path: Path, fake_slack: FakeSlack, fake_hf: FakeHF
 ) -> None:
@@ -418,7 +456,7 @@ def test_post_now_follow_ups_replies_in_the_thread_once_and_says_what_it_did(
     fake_hf.extra_papers = [make_entry(key, "Gains code", github_repo="https://github.com/o/r", github_stars=3)]
     db = tmp_path / "db.json"
     with TinyStore(db) as store:
-        store.update_channel("C0001", lambda c: c.replace(subscribed=True, team_id="T0001"))
+        store.update_channel("C0001", lambda c: c.replace(subscribed=True), team_id="T0001")
         post = RunRecord("C0001", now.date() - timedelta(days=1), RunState.CLAIMED, "r1", now - timedelta(days=1))
         store.claim_run(post.replace(paper_keys=(key,), team_id="T0001"))
         store.finish_run(post.replace(state=RunState.POSTED, paper_keys=(key,), ts=("1.000100",), team_id="T0001"))

@@ -105,6 +105,14 @@ def test_every_web_api_method_called_has_its_bot_scope() -> None:
     assert missing == {}
 
 
+def test_add_to_slack_asks_for_exactly_the_scopes_the_manifest_declares() -> None:
+    """The install page lists, and the OAuth flow requests, the manifest's bot scopes: no more, no fewer."""
+    from bot.web.pages import BOT_SCOPES
+
+    assert [name for name, _why in BOT_SCOPES] == MANIFEST["oauth_config"]["scopes"]["bot"]
+    assert all(len(why) > 10 for _name, why in BOT_SCOPES)  # each one says why
+
+
 EVENTS_SPEC = SHARED / "specs" / "slack" / "slack-api-specs" / "events-api" / "slack_events_api_async_v1.json"
 
 

@@ -38,12 +38,14 @@ class ChannelEditor:
         if not self.access.may_configure(user_id):
             raise NotAllowedError(self.access.refusal())
 
-    def apply(self, channel_id: str, user_id: str, edit: Callable[[ChannelConfig], Edit], *, team_id: str = "") -> Edit:
+    def apply(self, channel_id: str, user_id: str, edit: Callable[[ChannelConfig], Edit]) -> Edit:
         """Check permission, then read-change-write the channel atomically and record the change;
         returns what was stored and the edit's summary.
 
         A request that names no channel (a button payload without one, a hand-made request) is
         refused before anything is read or written: it would otherwise create a record for "".
+        The channel's workspace is the store's: listeners edit through their workspace's view
+        (``Services.for_team``), so a new channel belongs to the workspace the request came from.
         """
         if not _CHANNEL_ID.fullmatch(channel_id or ""):
             raise UserInputError("I couldn't tell which channel this is for. Please run the command again there.")
@@ -53,7 +55,7 @@ class ChannelEditor:
 
         def apply(config: ChannelConfig) -> ChannelConfig:
             if not config.created_at:  # first contact: the channel starts from the deployment's defaults
-                config = config.replace(created_at=at, timezone=self.default_timezone, team_id=team_id)
+                config = config.replace(created_at=at, timezone=self.default_timezone)
             new, summary = edit(config)
             summaries.append(summary)
             return record_change(new, user_id, at, summary)
@@ -67,11 +69,9 @@ class ChannelEditor:
         user_id: str,
         summary: str,
         change: Callable[[ChannelConfig], ChannelConfig],
-        *,
-        team_id: str = "",
     ) -> ChannelConfig:
         """``apply`` for a change whose summary the caller already wrote (the settings form)."""
-        config, _ = self.apply(channel_id, user_id, lambda c: (change(c), summary), team_id=team_id)
+        config, _ = self.apply(channel_id, user_id, lambda c: (change(c), summary))
         return config
 
     def follow_topics(self, channel_id: str, user_id: str, topics: list[str]) -> ChannelConfig:

@@ -40,32 +40,38 @@ class Alerts:
     def __init__(
         self,
         store: Store,
-        poster: SlackPoster,
+        poster: SlackPoster | Callable[[], SlackPoster],
         alert_channel: str,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         hf_failures_before_alert: int = 3,
+        name_workspaces: bool = False,
     ) -> None:
+        self.name_workspaces = name_workspaces
         self.store = store
-        self.poster = poster
+        # the poster, or (OAuth mode) a function giving the alert channel's workspace's current one
+        self._poster = poster
         self.alert_channel = alert_channel
         self.clock = clock
         self.hf_failures_before_alert = max(1, hf_failures_before_alert)
-        self._hf_failures: dict[tuple[str, date], int] = {}
+        self._hf_failures: dict[tuple[str, str, date], int] = {}
         self._lock = threading.Lock()
 
-    def upstream_failed(self, channel_id: str, local_date: date, reason: str) -> bool:
+    def upstream_failed(self, channel_id: str, local_date: date, reason: str, *, team_id: str = "") -> bool:
         """Hugging Face could not be read for this channel's post; alerts after repeated failures."""
         with self._lock:
-            key = (channel_id, local_date)
+            key = (team_id, channel_id, local_date)
             count = self._hf_failures[key] = self._hf_failures.get(key, 0) + 1
         if count < self.hf_failures_before_alert:
             return False
         return self.channel_failed(
-            channel_id, local_date, f"Hugging Face unavailable after {count} attempts ({reason}); still retrying"
+            channel_id,
+            local_date,
+            f"Hugging Face unavailable after {count} attempts ({reason}); still retrying",
+            team_id=team_id,
         )
 
-    def channel_failed(self, channel_id: str, local_date: date, reason: str) -> bool:
+    def channel_failed(self, channel_id: str, local_date: date, reason: str, *, team_id: str = "") -> bool:
         """Post the alert unless one was already posted for this channel and date; True if posted now."""
         if not self.alert_channel or channel_id == self.alert_channel:
             return False  # an alert about the alert channel itself would fail the same way
@@ -76,15 +82,20 @@ class Alerts:
             run_id=uuid.uuid4().hex,
             claimed_at=self.clock(),
             error=reason[:500],
+            team_id=team_id,  # the failing channel's workspace: another's channel with the same id is another alert
         )
         if not self.store.claim_run(marker):
             return False
+        # With many workspaces the failing channel is usually in another workspace than the alert
+        # channel, where a <#C…> link shows nothing: name it as ids.
+        where = f"`{team_id}/{channel_id}`" if self.name_workspaces else f"<#{channel_id}>"
         text = (
             f":rotating_light: papers-bot could not post the {local_date:%a %d %b %Y} digest "
-            f"in <#{channel_id}>: {escape_mrkdwn(reason[:500])}"
+            f"in {where}: {escape_mrkdwn(reason[:500])}"
         )
         try:
-            ts = self.poster.post_message(self.alert_channel, text=text)
+            poster = self._poster if isinstance(self._poster, SlackPoster) else self._poster()
+            ts = poster.post_message(self.alert_channel, text=text)
         except SlackError as exc:
             logger.error("could not post an alert about %s to %s: %s", channel_id, self.alert_channel, exc.code)
             self.store.fail_run(marker.replace(state=RunState.FAILED, error=exc.code))

@@ -12,20 +12,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from bot.errors import SlackError
+from bot.errors import SlackError, SlackHistoryBusy
 from bot.feed.hf import DayFeed
 from bot.models import ChannelConfig, RunRecord
 from bot.posting.delivery import Deliverer
-from bot.posting.reconcile import find_tagged_posts, with_arrived
+from bot.posting.reconcile import WINDOW_BEFORE, find_tagged_posts, with_arrived
 from bot.store import Store
 
 __all__ = ["Continuation", "Sent"]
 
 logger = logging.getLogger(__name__)
 
-Alert = Callable[[str, date, str], None]
+Alert = Callable[[str, date, str, str], None]  # channel, local date, reason, workspace
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,18 @@ class Continuation:
     def send_rest(self, config: ChannelConfig, record: RunRecord, now: datetime) -> Sent:
         channel = config.channel_id
         attempt = record.replace(attempts=record.attempts + 1)
-        since = record.claimed_at - timedelta(minutes=5)
-        found = find_tagged_posts(self.deliverer.poster_for(config.team_id), channel, record.run_id, since)
+        since = record.claimed_at - WINDOW_BEFORE
+        try:
+            poster = self.deliverer.poster_for(config.team_id)
+            found = find_tagged_posts(poster, channel, record.run_id, since, wait=False)
+        except SlackHistoryBusy:  # this minute's history read is spent: a later tick continues
+            return Sent("skipped")
+        except SlackError:  # the workspace has no installation (OAuth mode): what arrived cannot be read
+            found = None
         if found is None:  # cannot tell what arrived: never risk a repeat
             given_up = "the rest of the post may be missing"
             self.store.finish_run(attempt.replace(unsent=(), error=f"{record.error}; {given_up}"))
-            self._alert(channel, record.local_date, f"{record.error}; {given_up} (not retried)")
+            self._alert(channel, record.local_date, f"{record.error}; {given_up} (not retried)", record.team_id)
             return Sent("skipped")
         if any(post.ts not in record.ts for post in found):
             # A continuation a killed process sent but never recorded: record it, send only the rest.
@@ -64,7 +70,7 @@ class Continuation:
             if not record.unsent:
                 self.store.finish_run(attempt)
                 return Sent("skipped")
-        posted = self.store.posted_keys(channel)
+        posted = self.store.posted_keys(channel, team_id=config.team_id)
         wanted = [k for k in record.unsent if k not in posted]
         by_key = {p.key: p for day in record.days for p in self.feed.papers(day, now=now)}
         papers = [by_key[k] for k in wanted if k in by_key]

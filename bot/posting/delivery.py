@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime
 
 from bot.errors import SlackConnectionLost, SlackError
 from bot.feed.papers import Paper
@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # After a connection lost mid-post, how long to let the message (if Slack stored it) reach history.
 HISTORY_SETTLE_SECONDS = 1.0
+# ... and how far back to look for it: it was sent moments ago (plus a margin for clock differences).
+LOST_WINDOW_SECONDS = 180.0
 
 
 @dataclass
@@ -48,10 +50,15 @@ class Deliverer:
     """Renders and sends digests, each through its workspace's poster (thread-safe: no state of its own)."""
 
     def __init__(
-        self, poster_for: Callable[[str], SlackPoster], *, sleep: Callable[[float], None] = time.sleep
+        self,
+        poster_for: Callable[[str], SlackPoster],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.poster_for = poster_for  # team id -> the poster holding that workspace's token
         self._sleep = sleep
+        self._now = now  # wall-clock seconds: what Slack's message timestamps are
 
     def deliver(
         self,
@@ -67,11 +74,12 @@ class Deliverer:
     ) -> Delivery:
         """Send the digest message by message; stop at the first error and say what arrived.
         ``saved_by``: how many people of the workspace already saved each paper ("Saved by N")."""
-        channel, poster = config.channel_id, self.poster_for(config.team_id)
+        channel = config.channel_id
         compact = config.post_format == PostFormat.COMPACT
         messages = render_digest(papers, days=days, reasons=reasons, compact=compact, title=title, saved_by=saved_by)
         delivery = Delivery()
         try:
+            poster = self.poster_for(config.team_id)  # OAuth mode: SlackError(not_installed) when it has none
             try:
                 for message in messages:
                     delivery.add(self._send(poster, channel, record, message, [*known_ts, *delivery.ts]), message)
@@ -99,7 +107,10 @@ class Deliverer:
             return poster.post_message(channel, text=message.text, blocks=message.blocks, metadata=metadata)
         except SlackConnectionLost:
             self._sleep(HISTORY_SETTLE_SECONDS)  # let the message Slack may have stored show in history
-            found = find_tagged_posts(poster, channel, record.run_id, record.claimed_at - timedelta(minutes=5))
+            # The message was sent just now: a window of the last minutes is one history read (which may
+            # wait for the workspace's one read a minute; a lost connection is rare, a duplicate is worse).
+            since = datetime.fromtimestamp(self._now() - LOST_WINDOW_SECONDS, UTC)
+            found = find_tagged_posts(poster, channel, record.run_id, since)
             if found is None:
                 raise
             arrived = [post.ts for post in found if post.ts not in known_ts]

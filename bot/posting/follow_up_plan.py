@@ -9,7 +9,8 @@ The rules:
 * A paper's first look (``observe`` without a watch) is its *baseline*: what it already had is never
   announced. Later looks record each new item (code, models, datasets, Spaces) with when it was first
   seen; an item is announced to a channel only if it was seen after that channel's post.
-* An announcement is the ledger entry (channel, ``follow-up``, ``<paper>/<item>``): claimed once, so a
+* An announcement is the ledger entry (workspace, channel, ``follow-up``, ``<paper>/<item>``): claimed
+  once, so a
   retry, a restart or a second process never announces it again. A FAILED entry may be claimed again
   (up to ``MAX_ATTEMPTS``); a claim left by a dead process is settled from the thread first.
 * One reply per post and day at most, batched: everything owed to one post's thread goes in one reply;
@@ -94,7 +95,8 @@ def threads_of(
 ) -> list[Thread]:
     """The posts of the last ``window`` that reached their channel (POSTED, with a message ``ts``).
 
-    ``team_of``: each channel's workspace now, for posts recorded before their workspace was known."""
+    ``team_of``: the workspace of each channel id that belongs to one workspace only, for posts
+    recorded before their workspace was known."""
     threads = []
     for record in digests:
         if record.kind != RunKind.DIGEST or record.state != RunState.POSTED or not record.ts:
@@ -147,30 +149,31 @@ def _claimable(entry: RunRecord | None, now: datetime, lease: timedelta) -> bool
 def plan_replies(
     threads: Sequence[Thread],
     watches: Mapping[tuple[str, str], PaperWatch],
-    announced: Mapping[tuple[str, str], RunRecord],
+    announced: Mapping[tuple[str, str, str], RunRecord],
     *,
     now: datetime,
     lease: timedelta,
 ) -> tuple[list[Batch], int]:
     """The replies owed now, and how many items wait for tomorrow (their thread had its reply today).
 
-    ``watches``: by (workspace, paper key); ``announced``: follow-up entries by (channel, period).
+    ``watches``: by (workspace, paper key); ``announced``: follow-up entries by (workspace, channel,
+    period). A channel id is unique only within its workspace, so every key here starts with it.
     """
     today = now.date()
-    thread_of: dict[tuple[str, str], Thread] = {}
+    thread_of: dict[tuple[str, str, str], Thread] = {}  # (workspace, channel, paper) -> its newest post
     for thread in threads:
         for key in thread.paper_keys:
-            known = thread_of.get((thread.channel_id, key))
+            known = thread_of.get((thread.team_id, thread.channel_id, key))
             if known is None or known.posted_at < thread.posted_at:
-                thread_of[(thread.channel_id, key)] = thread
-    replied_today: set[tuple[str, str]] = set()  # (channel, thread ts)
-    for (channel, period), entry in announced.items():
-        replied = thread_of.get((channel, period.rpartition("/")[0]))
+                thread_of[(thread.team_id, thread.channel_id, key)] = thread
+    replied_today: set[tuple[str, str, str]] = set()  # (workspace, channel, thread ts)
+    for (team, channel, period), entry in announced.items():
+        replied = thread_of.get((team, channel, period.rpartition("/")[0]))
         # A dead process's claim is settled with the thread's reply instead (its reply may not exist).
         sending = entry.state == RunState.CLAIMED and not is_orphaned(entry, now, lease)
         sent_or_sending = entry.state == RunState.POSTED or sending
         if replied is not None and entry.local_date == today and sent_or_sending:
-            replied_today.add((channel, replied.thread_ts))
+            replied_today.add((team, channel, replied.thread_ts))
     batches: list[Batch] = []
     held = 0
     for thread in threads:
@@ -178,14 +181,14 @@ def plan_replies(
         owed: list[Owed] = []
         for key in thread.paper_keys:
             watch = watches.get((team, key))
-            if watch is None or thread_of.get((thread.channel_id, key)) is not thread:
+            if watch is None or thread_of.get((team, thread.channel_id, key)) is not thread:
                 continue
             items: list[str] = []
             earlier: list[RunRecord] = []
             for item, seen_at in watch.appeared:
                 if item in watch.baseline or seen_at <= thread.posted_at:
                     continue  # the post itself came after it (or it was there at the first look)
-                previous = announced.get((thread.channel_id, period_for(key, item)))
+                previous = announced.get((team, thread.channel_id, period_for(key, item)))
                 if _claimable(previous, now, lease) is False:
                     continue
                 items.append(item)
@@ -195,7 +198,7 @@ def plan_replies(
                 owed.append(Owed(key, tuple(items), tuple(earlier)))
         if not owed:
             continue
-        if (thread.channel_id, thread.thread_ts) in replied_today:
+        if (team, thread.channel_id, thread.thread_ts) in replied_today:
             held += sum(len(o.items) for o in owed)
             continue
         held += sum(len(o.items) for o in owed[MAX_PAPERS_PER_REPLY:])

@@ -241,16 +241,21 @@ class FollowUpChecker:
     def _run(self, now: datetime, only: str | None, summary: FollowUpSummary) -> None:
         today = now.date()
         since = today - self.window - timedelta(days=2)  # local dates run up to a day ahead of UTC
-        configs = {c.channel_id: c for c in self.store.channels()}
+        configs = {(c.team_id, c.channel_id): c for c in self.store.channels()}
+        teams: dict[str, set[str]] = {}
+        for team, channel in configs:
+            teams.setdefault(channel, set()).add(team)
+        only_team, _, only_channel = (only or "").rpartition("/")  # "C0123", or "T0456/C0123"
         threads = [
             t
             for t in threads_of(
                 self.store.ledger_since(RunKind.DIGEST, since),
                 now=now,
                 window=self.window,
-                team_of={c.channel_id: c.team_id for c in configs.values()},
+                team_of={channel: next(iter(ts)) for channel, ts in teams.items() if len(ts) == 1},
             )
-            if self._wants(configs.get(t.channel_id), t) and (only is None or t.channel_id == only)
+            if self._wants(configs.get((t.team_id, t.channel_id)), t)
+            and (only is None or (t.channel_id == only_channel and (not only_team or t.team_id == only_team)))
         ]
         summary.threads = len(threads)
         keys = sorted({(t.team_id, key) for t in threads for key in t.paper_keys})
@@ -260,13 +265,17 @@ class FollowUpChecker:
         watches.update(self._look_up(stale, watches, now, summary))
         if self._stopping.is_set():
             return
-        announced = {(r.channel_id, r.period): r for r in self.store.ledger_since(RunKind.FOLLOW_UP, since)}
+        announced = {(r.team_id, r.channel_id, r.period): r for r in self.store.ledger_since(RunKind.FOLLOW_UP, since)}
         batches, summary.held = plan_replies(threads, watches, announced, now=now, lease=CLAIM_LEASE)
         self._send_all(batches, now, summary)
         if only is None:
             removed = self.store.prune_paper_watches(today - KEEP_WATCHES)
             if removed:
                 logger.info("follow-ups: dropped %d watch(es) of papers out of every window", removed)
+
+    def _name(self, thread: Thread) -> str:
+        """How the summary names a channel: its id, or with many workspaces ``T…/C…``."""
+        return f"{thread.team_id}/{thread.channel_id}" if self.workspaces.oauth else thread.channel_id
 
     def _wants(self, config: ChannelConfig | None, thread: Thread) -> bool:
         """A channel hears follow-ups while it is subscribed, not paused and has them on."""
@@ -333,14 +342,14 @@ class FollowUpChecker:
             try:
                 sent, told, settled, error = self._send(batch, now)
             except Exception:  # one thread's bug must not stop the others
-                logger.exception("follow-up to %s failed unexpectedly", batch.channel_id)
+                logger.exception("follow-up to %s failed unexpectedly", self._name(batch.thread))
                 sent, told, settled, error = 0, 0, 0, "unexpected_error"
             with lock:
                 summary.replies += sent
                 summary.announced += told
                 summary.settled += settled
                 if error:
-                    summary.errors[batch.channel_id] = error
+                    summary.errors[self._name(batch.thread)] = error
                     summary.retry_later = summary.retry_later or error in TRANSIENT_ERRORS
 
         if len(batches) <= 1 or self.reply_workers == 1:
@@ -354,7 +363,10 @@ class FollowUpChecker:
     def _send(self, batch: Batch, now: datetime) -> tuple[int, int, int, str]:
         """Settle, claim, reply, record. Returns (replies, items told, claims settled, error code)."""
         thread = batch.thread
-        poster = self.workspaces.poster_for(thread.team_id)
+        try:
+            poster = self.workspaces.poster_for(thread.team_id)  # the workspace's own token, never another's
+        except SlackError as exc:  # OAuth mode: the workspace has no installation (any more)
+            return 0, 0, 0, exc.code
         items, settled = self._settle_earlier(poster, batch)
         run_id = uuid.uuid4().hex
         claimed: list[RunRecord] = []

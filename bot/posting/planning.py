@@ -70,15 +70,15 @@ def plan_channel(
     return Plan(tuple(sorted(chosen_days)), selection, waiting)
 
 
-def seen_keys(store: Store, channel: str, runs: Sequence[RunRecord] | None = None) -> set[str]:
+def seen_keys(store: Store, channel: str, runs: Sequence[RunRecord] | None = None, *, team_id: str = "") -> set[str]:
     """Papers a post must not include: those posted here, and those a run still claims.
 
     The posted set is written when a run finishes; until then its claim holds its papers, so a
     second run for the channel (another local date, ``post-now`` beside a tick) cannot pick them.
     ``runs``: the channel's ``open_runs``, when the caller has just read them.
     """
-    seen = store.posted_keys(channel)
-    for record in store.open_runs(channel) if runs is None else runs:
+    seen = store.posted_keys(channel, team_id=team_id)
+    for record in store.open_runs(channel, team_id=team_id) if runs is None else runs:
         if record.state == RunState.CLAIMED:
             seen.update(record.paper_keys)
         seen.update(record.unsent)  # a cut-short digest's rest belongs to its continuation

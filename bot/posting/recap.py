@@ -40,7 +40,7 @@ from bot.filters import RelatedTopics
 from bot.filters.run_matcher import RunMatcher
 from bot.models import ChannelConfig, RunKind, RunRecord, RunState
 from bot.posting.reconcile import CLAIM_LEASE, digest_metadata, find_tagged_posts
-from bot.posting.runner import MAX_POST_WORKERS, Outcome, RunSummary
+from bot.posting.runner import MAX_POST_WORKERS, Outcome, RunSummary, interleave
 from bot.slack.client import AUTH_ERRORS, SlackPoster
 from bot.slack.workspaces import Workspaces
 from bot.store import Store, ledger_rules
@@ -87,7 +87,7 @@ class RecapRunner:
         self._charts: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
         self._charts_lock = threading.Lock()
         self._in_flight: set[str] = set()
-        self._finished: set[tuple[str, str]] = set()  # (channel, week) recorded POSTED or NOTHING
+        self._finished: set[tuple[str, str, str]] = set()  # (team, channel, week) recorded POSTED or NOTHING
         self._stopping = threading.Event()
         if not self.charts:
             logger.info("weekly recaps go without a chart: install the 'charts' extra (matplotlib) for one")
@@ -110,13 +110,13 @@ class RecapRunner:
             if found is None or self.workspaces.rejected(config.team_id):
                 continue
             week, local_date = found
-            if (config.channel_id, week) in self._finished:
+            if (config.team_id, config.channel_id, week) in self._finished:
                 continue  # a finished recap never becomes due again: no query every minute all week
-            existing = self.store.get_entry(config.channel_id, RunKind.RECAP, week)
+            existing = self.store.get_entry(config.channel_id, RunKind.RECAP, week, team_id=config.team_id)
             if existing is not None and existing.state in (RunState.POSTED, RunState.NOTHING):
                 if len(self._finished) > 100_000:  # a memo, not a ledger: old weeks are simply forgotten
                     self._finished.clear()
-                self._finished.add((config.channel_id, week))
+                self._finished.add((config.team_id, config.channel_id, week))
             elif existing is None or ledger_rules.may_retry(existing, now) or self._orphaned(existing, now):
                 due.append((config, week, local_date))
         if not due:
@@ -124,16 +124,28 @@ class RecapRunner:
         return self._run(due, now)
 
     def run_now(self, now: datetime | None = None, *, channel_id: str | None = None, week: str = "") -> RunSummary:
-        """``post-now --kind recap``: every channel with the recap on (or one), for ``week`` (default:
-        the week each channel's recap covers now); still at most once per channel and week."""
+        """``post-now --kind recap``: every channel with the recap on (or one: ``C0123``, or
+        ``T0456/C0123`` where several workspaces have a channel C0123), for ``week`` (default: the week
+        each channel's recap covers now); still at most once per channel and week."""
         now = now or self.clock()
         if channel_id:
-            config = self.store.get_channel(channel_id)
-            if config is None or config.recap_day is None:
-                summary = RunSummary(errors={channel_id: "the weekly recap is off in this channel"})
+            team_id, _, channel = channel_id.rpartition("/")
+            configs = [
+                c
+                for c in self.store.channels()
+                if c.channel_id == channel and c.recap_day is not None and (not team_id or c.team_id == team_id)
+            ]
+            error = ""
+            if len(configs) > 1:
+                error = "several workspaces have this channel; name one: " + ", ".join(
+                    f"{c.team_id}/{channel}" for c in configs
+                )
+            elif not configs:
+                error = "the weekly recap is off in this channel"
+            if error:
+                summary = RunSummary(errors={channel_id: error})
                 self.last_run = summary
                 return summary
-            configs = [config]
         else:
             configs = [c for c in self.store.channels() if c.recap_day is not None and not c.paused_reason]
         due = []
@@ -152,6 +164,7 @@ class RecapRunner:
     def _run(self, due: list[tuple[ChannelConfig, str, date]], now: datetime) -> RunSummary:
         started = time.monotonic()
         summary = RunSummary()
+        due = interleave(due)  # workspaces take turns: each has its own pace (``runner.interleave``)
         wide = [config.replace(max_papers=ALL_MATCHES) for config, _, _ in due]
         matcher = RunMatcher(wide, related=self.related)
 
@@ -162,12 +175,12 @@ class RecapRunner:
             try:
                 outcome = self._run_channel(config, week, local_date, now, summary, matcher)
             except Exception as exc:  # one channel's failure must not stop the others
-                logger.exception("recap for %s failed unexpectedly", config.channel_id)
-                summary.errors[config.channel_id] = f"unexpected error: {type(exc).__name__}"
+                logger.exception("recap for %s failed unexpectedly", self._name(config))
+                summary.errors[self._name(config)] = f"unexpected error: {type(exc).__name__}"
                 outcome = Outcome.FAILED
-            summary.outcomes[config.channel_id] = outcome
+            summary.outcomes[self._name(config)] = outcome
 
-        summary.workers = self._pool_size(len(due))
+        summary.workers = self._pool_size(due)
         if summary.workers == 1:
             for item in due:
                 one(item)
@@ -187,14 +200,27 @@ class RecapRunner:
         )
         return summary
 
-    def _pool_size(self, channels: int) -> int:
-        """As for the daily post: enough threads to keep the pacer's slots filled. A channel holds its
-        thread about 2 s with a chart (drawing it, then three round trips to upload it) against half a
-        second without: sized at Slack's 285 posts a minute that is 16 threads, mostly waiting."""
+    def _name(self, config: ChannelConfig) -> str:
+        """How the summary names a channel: its id, or with many workspaces ``T…/C…`` (as the daily post)."""
+        return f"{config.team_id}/{config.channel_id}" if self.workspaces.oauth else config.channel_id
+
+    def _pool_size(self, due: Sequence[tuple[ChannelConfig, str, date]]) -> int:
+        """As for the daily post: enough threads to keep the pacers' slots filled (the sum of the
+        workspaces' rates: each has its own). A channel holds its thread about 2 s with a chart
+        (drawing it, then three round trips to upload it) against half a second without: sized at
+        Slack's 285 posts a minute that is 16 threads for one workspace, mostly waiting."""
+        channels = len(due)
         if self.workers is not None:
             return max(1, min(self.workers, channels))
-        pacer = self.workspaces.default.pacer
-        wanted = math.ceil(pacer.rate * (CHART_CHANNEL_SECONDS if self.charts else 0.5) * 1.5) + 1
+        rate = 0.0
+        for team_id in {config.team_id for config, _, _ in due}:
+            try:
+                rate += self.workspaces.poster_for(team_id).pacer.rate
+            except SlackError:  # no installation (OAuth mode): its channels will not post
+                continue
+        if rate <= 0:
+            return max(1, min(4, channels))
+        wanted = math.ceil(rate * (CHART_CHANNEL_SECONDS if self.charts else 0.5) * 1.5) + 1
         return max(1, min(MAX_POST_WORKERS, wanted, channels))
 
     def _run_channel(
@@ -207,7 +233,7 @@ class RecapRunner:
         matcher: RunMatcher,
     ) -> str:
         channel = config.channel_id
-        existing = self.store.get_entry(channel, RunKind.RECAP, week)
+        existing = self.store.get_entry(channel, RunKind.RECAP, week, team_id=config.team_id)
         if existing is not None and self._orphaned(existing, now):
             existing = self._settle(existing)
         if existing is not None and existing.state != RunState.FAILED:
@@ -215,7 +241,7 @@ class RecapRunner:
         try:
             papers = self._week_papers(week, now)
         except HFError as exc:
-            summary.errors[channel] = str(exc)
+            summary.errors[self._name(config)] = str(exc)
             return Outcome.FAILED
         picks = self._picks(config, week, papers, matcher)
         record = RunRecord(
@@ -243,18 +269,18 @@ class RecapRunner:
     def _post(
         self, config: ChannelConfig, record: RunRecord, week: str, picks: list[tuple[Paper, int]], summary: RunSummary
     ) -> str:
-        channel = config.channel_id
-        poster = self.workspaces.poster_for(config.team_id)
+        channel, name = config.channel_id, self._name(config)
         message = render_recap(week, week_days(week), picks, chart=self.charts)
         metadata = digest_metadata(record.run_id, record.local_date, message.paper_keys)
         try:
+            poster = self.workspaces.poster_for(config.team_id)  # its workspace's token (OAuth: or not_installed)
             ts = poster.post_message(channel, text=message.text, blocks=message.blocks, metadata=metadata)
         except SlackConnectionLost as exc:
             settled = self._settle(record)
-            summary.errors[channel] = exc.code
+            summary.errors[name] = exc.code
             return Outcome.POSTED if settled.state == RunState.POSTED else Outcome.FAILED
         except SlackError as exc:
-            summary.errors[channel] = exc.code
+            summary.errors[name] = exc.code
             self.store.fail_run(record.replace(state=RunState.FAILED, error=exc.code))
             if exc.code in AUTH_ERRORS:
                 self.workspaces.reject(config.team_id, exc.code)
@@ -266,16 +292,25 @@ class RecapRunner:
 
     def _settle(self, record: RunRecord) -> RunRecord:
         """A recap claim whose outcome is unknown: Slack's history says (see the module docstring)."""
-        poster = self.workspaces.poster_for(record.team_id)
-        found = find_tagged_posts(poster, record.channel_id, record.run_id, record.claimed_at - timedelta(minutes=5))
+        try:
+            poster = self.workspaces.poster_for(record.team_id)
+        except SlackError:  # no installation: its history cannot be read either
+            found = None
+        else:
+            found = find_tagged_posts(
+                poster, record.channel_id, record.run_id, record.claimed_at - timedelta(minutes=5)
+            )
         if found is None:
             settled = record.replace(state=RunState.POSTED, error="unsettled: history unreadable")
-            logger.error("channel %s: recap %s cut off and history unreadable; not re-posting", *record.key[::2])
+            logger.error(
+                "channel %s: recap %s cut off and history unreadable; not re-posting", record.channel_id, record.period
+            )
         elif found:
             settled = record.replace(state=RunState.POSTED, ts=tuple(p.ts for p in found), error="settled from history")
         else:
             self.store.fail_run(record.replace(state=RunState.FAILED, error="cut off before posting"))
-            return self.store.get_entry(*record.key) or record
+            stored = self.store.get_entry(record.channel_id, record.kind, record.period, team_id=record.team_id)
+            return stored or record
         self.store.finish_run(settled)
         return settled
 
@@ -367,7 +402,7 @@ class RecapRunner:
         except SlackError as exc:
             logger.warning("channel %s: could not say that the chart is missing (%s)", config.channel_id, exc.code)
             return
-        self.store.update_channel(config.channel_id, lambda c: c.replace(recap_notice=code))
+        self.store.update_channel(config.channel_id, lambda c: c.replace(recap_notice=code), team_id=config.team_id)
 
 
 def _previous_covered(local_date: date, config: ChannelConfig) -> str:

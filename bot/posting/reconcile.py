@@ -20,11 +20,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.errors import SlackError
+from bot.errors import SlackError, SlackHistoryBusy
 from bot.models import RunRecord
 from bot.slack.client import SlackPoster
 
-__all__ = ["CLAIM_LEASE", "DIGEST_EVENT_TYPE", "TaggedPost", "digest_metadata", "find_tagged_posts", "with_arrived"]
+__all__ = [
+    "CLAIM_LEASE",
+    "DIGEST_EVENT_TYPE",
+    "MAX_PAGES",
+    "WINDOW_AFTER",
+    "WINDOW_BEFORE",
+    "TaggedPost",
+    "digest_metadata",
+    "find_tagged_posts",
+    "with_arrived",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +42,14 @@ DIGEST_EVENT_TYPE = "papers_bot_digest"
 # A claim older than this that no thread of this process is working on belongs to a dead process:
 # a live run goes from claim to ledger write in seconds (one channel's post, paced).
 CLAIM_LEASE = timedelta(minutes=2)
-_MAX_PAGES = 5
+# At most this many pages (of 15 messages, one a minute) for one question: a window busier than that is
+# not searched further (the run stays at most once, and the operator is told).
+MAX_PAGES = 4
+# Where a cut-off run's messages can be: from a little before its claim (clocks differ) to the end of the
+# post run that claimed it. A claim carries its run's start time, and a run that goes on for longer
+# than two hours is reported stuck (bot/posting/scheduler.py), so nothing of it is sent later than that.
+WINDOW_BEFORE = timedelta(minutes=1)
+WINDOW_AFTER = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -51,14 +68,30 @@ def digest_metadata(run_id: str, local_date: date, paper_keys: Sequence[str]) ->
     }
 
 
-def find_tagged_posts(poster: SlackPoster, channel: str, run_id: str, since: datetime) -> list[TaggedPost] | None:
-    """This bot's messages in ``channel`` tagged with ``run_id`` and posted after ``since`` (oldest
-    first); an empty list when there are none; None when Slack's history cannot be read."""
+def find_tagged_posts(
+    poster: SlackPoster,
+    channel: str,
+    run_id: str,
+    since: datetime,
+    *,
+    until: datetime | None = None,
+    wait: bool = True,
+) -> list[TaggedPost] | None:
+    """This bot's messages in ``channel`` tagged with ``run_id`` and posted between ``since`` and
+    ``until`` (oldest first); an empty list when there are none; None when Slack's history cannot be
+    read, or the window holds more than ``MAX_PAGES`` pages of 15 messages.
+
+    Slack allows one history read a minute (``SlackPoster.history``): the window should be as narrow
+    as what is looked for allows, so one read covers it. ``wait=False`` raises ``SlackHistoryBusy``
+    when this minute's read is spent, before anything is read; a window that needs more pages waits a
+    minute for each (at most ``MAX_PAGES``)."""
     found: list[TaggedPost] = []
     cursor = None
+    oldest = f"{since.timestamp():.6f}"
+    latest = f"{until.timestamp():.6f}" if until is not None else None
     try:
-        for _ in range(_MAX_PAGES):
-            response = poster.history(channel, oldest=f"{since.timestamp():.6f}", cursor=cursor)
+        for page in range(MAX_PAGES):
+            response = poster.history(channel, oldest=oldest, latest=latest, cursor=cursor, wait=wait or page > 0)
             for message in response.get("messages") or []:
                 metadata = message.get("metadata") or {}
                 payload = metadata.get("event_payload") or {}
@@ -69,10 +102,14 @@ def find_tagged_posts(poster: SlackPoster, channel: str, run_id: str, since: dat
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not response.get("has_more") or not cursor:
                 return sorted(found, key=lambda post: float(post.ts))
+    except SlackHistoryBusy:
+        raise
     except SlackError as exc:
         logger.warning("cannot read %s's history to settle run %s: %s", channel, run_id, exc.code)
         return None
-    logger.warning("%s's history since %s is too long to search; run %s stays unsettled", channel, since, run_id)
+    logger.warning(
+        "%s's history around run %s holds more than %d messages; it stays unsettled", channel, run_id, MAX_PAGES * 15
+    )
     return None
 
 

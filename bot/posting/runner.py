@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.channels.schedule import due_local_date
@@ -115,7 +115,7 @@ class PostRunner:
         self.clock = clock
         self.workers = max(1, workers) if workers is not None else None  # None: sized from the pacer
         self._channel_seconds = FIRST_GUESS_CHANNEL_SECONDS  # moving average over posted channels
-        self._not_before: dict[str, datetime] = {}
+        self._not_before: dict[tuple[str, str], datetime] = {}  # (workspace, channel) -> not before
         self.last_run: RunSummary | None = None
         self.last_post_at: datetime | None = None
         self._in_flight: set[str] = set()  # run ids this process claimed and is posting right now
@@ -157,7 +157,7 @@ class PostRunner:
     ) -> Plan:
         """Raises HFError when Hugging Face cannot be read. ``seen``: ``_seen_keys`` if already read.
         ``source``: where the day lists come from, when not this runner's feed (a person's answer)."""
-        posted = self._seen_keys(config.channel_id) if seen is None else seen
+        posted = self._seen_keys(config) if seen is None else seen
         if matcher is not None:  # a run matches all its channels at once
             select = matcher.select
         else:
@@ -174,28 +174,30 @@ class PostRunner:
         if self._stopping.is_set():
             return RunSummary()
         now = now or self.clock()
-        slots = []
+        slots: dict[str, list[tuple[ChannelConfig, date]]] = {}  # by workspace
         for config in self.store.channels():
             local_date = due_local_date(now, config)
-            if local_date is None or self._not_before.get(config.channel_id, now) > now:
+            if local_date is None or self._not_before.get(_where(config), now) > now:
                 continue
             if self.workspaces.rejected(config.team_id):
-                continue  # its token is dead: no call to Slack until a restart
-            slots.append((config, local_date))
-        ledger = self.store.get_runs((config.channel_id, local_date) for config, local_date in slots)  # one query
+                continue  # its token is dead (or, in OAuth mode, gone): no call to Slack with it
+            slots.setdefault(config.team_id, []).append((config, local_date))
         due = []
-        for config, local_date in slots:
-            existing = ledger.get((config.channel_id, local_date))
-            if (
-                existing is None
-                or self._may_retry(existing, now)
-                or self._orphaned(existing, now)
-                or self._may_continue(existing, now)
-            ):
-                due.append((config, local_date))
+        for team_id, team_slots in slots.items():
+            # one query per workspace: a channel id means something only within its workspace
+            ledger = self.store.get_runs(((c.channel_id, d) for c, d in team_slots), team_id=team_id)
+            due += [(c, d) for c, d in team_slots if self._is_due(ledger.get((c.channel_id, d)), now)]
         if not due:
             return RunSummary()
         return self._run(due, now)
+
+    def _is_due(self, existing: RunRecord | None, now: datetime) -> bool:
+        return (
+            existing is None
+            or self._may_retry(existing, now)
+            or self._orphaned(existing, now)
+            or self._may_continue(existing, now)
+        )
 
     def run_now(
         self, now: datetime | None = None, *, channel_id: str | None = None, day: date | None = None
@@ -203,8 +205,19 @@ class PostRunner:
         """``post-now``: every subscribed channel (or one) regardless of its slot, still once a day."""
         now = now or self.clock()
         if channel_id:
-            config = self.store.get_channel(channel_id)
-            configs = [config] if config and config.subscribed else []
+            # "C0123", or "T0456/C0123" where several workspaces have a channel C0123
+            team_id, _, channel = channel_id.rpartition("/")
+            found = [
+                c
+                for c in self.store.channels()
+                if c.channel_id == channel and c.subscribed and (not team_id or c.team_id == team_id)
+            ]
+            if len(found) > 1:
+                teams = ", ".join(f"{c.team_id}/{channel}" for c in found)
+                summary = RunSummary(errors={channel_id: f"several workspaces have this channel; name one: {teams}"})
+                self.last_run = summary
+                return summary
+            configs = found
             if not configs:
                 summary = RunSummary(errors={channel_id: "this channel is not subscribed"})
                 self.last_run = summary
@@ -212,23 +225,36 @@ class PostRunner:
         else:
             configs = [c for c in self.store.channels() if c.active]
         due = [(c, now.astimezone(ZoneInfo(c.timezone)).date()) for c in configs]
-        return self._run(due, now, days=[day] if day else None)
+        # No later tick settles what this run cannot: a cut-off run waits for its history read here.
+        return self._run(due, now, days=[day] if day else None, settle_wait=True)
 
     def _orphaned(self, record: RunRecord, now: datetime) -> bool:
         """A claim no thread of this process is posting, older than the lease: a dead process's."""
         return (
             ledger_rules.is_orphaned(record, now, CLAIM_LEASE)
             and record.run_id not in self._in_flight
-            and (record.channel_id, record.local_date) not in self.settler.unsettled
+            and (record.team_id, record.channel_id, record.local_date) not in self.settler.unsettled
         )
 
-    def _seen_keys(self, channel: str, runs: Sequence[RunRecord] | None = None) -> set[str]:
-        return seen_keys(self.store, channel, runs)
+    def _seen_keys(self, config: ChannelConfig, runs: Sequence[RunRecord] | None = None) -> set[str]:
+        return seen_keys(self.store, config.channel_id, runs, team_id=config.team_id)
+
+    def _name(self, config: ChannelConfig) -> str:
+        """How a run's summary names the channel: its id, or with many workspaces ``T…/C…``
+        (the same channel id may exist in two of them)."""
+        return f"{config.team_id}/{config.channel_id}" if self.workspaces.oauth else config.channel_id
 
     def _may_retry(self, record: RunRecord, now: datetime) -> bool:
         return ledger_rules.may_retry(record, now)
 
-    def _run(self, due: list[tuple[ChannelConfig, date]], now: datetime, days: list[date] | None = None) -> RunSummary:
+    def _run(
+        self,
+        due: list[tuple[ChannelConfig, date]],
+        now: datetime,
+        days: list[date] | None = None,
+        *,
+        settle_wait: bool = False,
+    ) -> RunSummary:
         started = time.monotonic()
         requests_before = self.feed.requests_made
         summary = RunSummary()
@@ -240,7 +266,7 @@ class PostRunner:
                 return  # not claimed: the next tick (or the next leader) posts it
             began = time.monotonic()
             try:
-                outcome = self._run_channel(config, local_date, now, days, summary, matcher)
+                outcome = self._run_channel(config, local_date, now, days, summary, matcher, settle_wait)
                 if outcome == Outcome.POSTED:
                     self._channel_seconds += 0.1 * (time.monotonic() - began - self._channel_seconds)
             except _StopRun as exc:
@@ -248,12 +274,13 @@ class PostRunner:
                 outcome = Outcome.FAILED
             except Exception as exc:  # one channel's bug must not stop the others
                 logger.exception("post run for %s failed unexpectedly", config.channel_id)
-                summary.errors[config.channel_id] = f"unexpected error: {type(exc).__name__}"
-                self._alert(config.channel_id, local_date, summary.errors[config.channel_id])
+                summary.errors[self._name(config)] = f"unexpected error: {type(exc).__name__}"
+                self._alert(config.channel_id, local_date, summary.errors[self._name(config)], config.team_id)
                 outcome = Outcome.FAILED
-            summary.outcomes[config.channel_id] = outcome
+            summary.outcomes[self._name(config)] = outcome
 
-        summary.workers = self._pool_size(len(due))
+        due = interleave(due)
+        summary.workers = self._pool_size(due)
         if summary.workers == 1:
             for item in due:
                 one(item)
@@ -279,18 +306,25 @@ class PostRunner:
         )
         return summary
 
-    def _pool_size(self, channels: int) -> int:
-        """Enough threads to keep the pacer's slots filled while each waits ~one Slack round trip.
+    def _pool_size(self, due: Sequence[tuple[ChannelConfig, date]]) -> int:
+        """Enough threads to keep the pacers' slots filled while each waits ~one Slack round trip.
 
         A sequential loop leaves the rate unused for the whole latency of every call (1,000 channels
         × 50 ms is 50 s of waiting); too many threads only queue in the pacer, each holding a claim.
+        Slack's limits are per workspace, so the rate to fill is the sum of the run's workspaces'.
         """
+        channels = len(due)
         if self.workers is not None:
             return max(1, min(self.workers, channels))
-        pacer = getattr(self.poster, "pacer", None)
-        if pacer is None:
+        rate = 0.0
+        for team_id in {config.team_id for config, _ in due}:
+            try:
+                rate += self.workspaces.poster_for(team_id).pacer.rate
+            except SlackError:  # no installation (OAuth mode): its channels will not post
+                continue
+        if rate <= 0:
             return max(1, min(4, channels))
-        wanted = math.ceil(pacer.rate * self._channel_seconds * 1.5) + 1
+        wanted = math.ceil(rate * self._channel_seconds * 1.5) + 1
         return max(1, min(MAX_POST_WORKERS, wanted, channels))
 
     def _run_channel(
@@ -301,29 +335,30 @@ class PostRunner:
         days: list[date] | None,
         summary: RunSummary,
         matcher: RunMatcher | None = None,
+        settle_wait: bool = False,
     ) -> str:
-        channel = config.channel_id
-        existing = self.store.get_run(channel, local_date)
+        channel, team = config.channel_id, config.team_id
+        existing = self.store.get_run(channel, local_date, team_id=team)
         if existing and self._orphaned(existing, now):
-            existing = self.settler.settle(existing)
+            existing = self.settler.settle(existing, wait=settle_wait)
         if existing and self._may_continue(existing, now):
             return self._continue(config, existing, now, summary)
         if existing and existing.state != RunState.FAILED:
             return Outcome.SKIPPED
-        runs = self.store.open_runs(channel)
-        if self.settler.settle_earlier(runs, local_date, lambda r: self._orphaned(r, now)):
-            runs = self.store.open_runs(channel)
+        runs = self.store.open_runs(channel, team_id=team)
+        if self.settler.settle_earlier(runs, local_date, lambda r: self._orphaned(r, now), wait=settle_wait):
+            runs = self.store.open_runs(channel, team_id=team)
         try:
-            plan = self.plan(config, now, days, matcher=matcher, seen=self._seen_keys(channel, runs))
+            plan = self.plan(config, now, days, matcher=matcher, seen=self._seen_keys(config, runs))
         except HFError as exc:
             logger.warning("channel %s: Hugging Face unavailable (%s); will retry", channel, exc)
-            summary.errors[channel] = str(exc)
-            self._not_before[channel] = now + WAIT_AFTER_UPSTREAM_FAILURE
-            self._alert(channel, local_date, str(exc), upstream=True)
+            summary.errors[self._name(config)] = str(exc)
+            self._not_before[_where(config)] = now + WAIT_AFTER_UPSTREAM_FAILURE
+            self._alert(channel, local_date, str(exc), team, upstream=True)
             return Outcome.FAILED
         if plan.waiting:
             logger.info("channel %s: Hugging Face list for the day is still empty; will retry", channel)
-            self._not_before[channel] = now + WAIT_WHEN_NOT_READY
+            self._not_before[_where(config)] = now + WAIT_WHEN_NOT_READY
             return Outcome.WAITING
         record = RunRecord(
             channel_id=channel,
@@ -393,7 +428,7 @@ class PostRunner:
         channel = config.channel_id
         exc = delivery.error
         assert exc is not None
-        summary.errors[channel] = exc.code
+        summary.errors[self._name(config)] = exc.code
         if delivery.ts:
             # Part of the post is visible: record exactly the papers that arrived; the rest waits for a
             # continuation later today (``_continue``), so nothing repeats and nothing is silently lost.
@@ -424,9 +459,14 @@ class PostRunner:
         if self._after_slack_error(config, record, exc):
             return Outcome.PAUSED
         logger.warning("channel %s: Slack error %s; will retry later", channel, exc.code)
-        stored = self.store.get_run(channel, record.local_date)
+        stored = self.store.get_run(channel, record.local_date, team_id=config.team_id)
         if stored is not None and stored.attempts >= MAX_ATTEMPTS:
-            self._alert(channel, record.local_date, f"{exc.code} after {stored.attempts} attempts; giving up today")
+            self._alert(
+                channel,
+                record.local_date,
+                f"{exc.code} after {stored.attempts} attempts; giving up today",
+                config.team_id,
+            )
         return Outcome.FAILED
 
     def _settle_lost(self, config: ChannelConfig, record: RunRecord, exc: SlackError) -> str:
@@ -447,7 +487,7 @@ class PostRunner:
             return Outcome.FAILED
         logger.error("channel %s: connection lost and history unreadable; not retrying to avoid a duplicate", channel)
         self.store.finish_run(record.replace(state=RunState.POSTED, error=exc.code))
-        self._alert(channel, record.local_date, f"{exc.code}; the post may be missing (not retried)")
+        self._alert(channel, record.local_date, f"{exc.code}; the post may be missing (not retried)", config.team_id)
         return Outcome.FAILED
 
     def _after_slack_error(self, config: ChannelConfig, record: RunRecord, exc: SlackError) -> bool:
@@ -455,17 +495,18 @@ class PostRunner:
         if exc.code in AUTH_ERRORS:
             if not self.workspaces.rejected(config.team_id):
                 logger.error(
-                    "Slack rejected the bot token (%s) of workspace %s: no more posts there until a restart",
+                    "Slack rejected the bot token (%s) of workspace %s: no more posts there until %s",
                     exc.code,
                     config.team_id or "(the default token)",
+                    "it installs the app again" if self.workspaces.oauth else "a restart",
                 )
             self.workspaces.reject(config.team_id, exc.code)
             raise _StopRun(exc.code)
         if exc.code in CHANNEL_ERRORS:
             channel = config.channel_id
             logger.warning("channel %s: %s; pausing its subscription", channel, exc.code)
-            self.store.update_channel(channel, lambda c: c.replace(paused_reason=exc.code))
-            self._alert(channel, record.local_date, f"{exc.code}; the subscription is paused")
+            self.store.update_channel(channel, lambda c: c.replace(paused_reason=exc.code), team_id=config.team_id)
+            self._alert(channel, record.local_date, f"{exc.code}; the subscription is paused", config.team_id)
             return True
         return False
 
@@ -477,7 +518,7 @@ class PostRunner:
     def _continue(self, config: ChannelConfig, record: RunRecord, now: datetime, summary: RunSummary) -> str:
         """One continuation at a time per run in this process (a tick and ``post-now`` may overlap)."""
         with self._in_flight_lock:
-            fresh = self.store.get_run(record.channel_id, record.local_date)
+            fresh = self.store.get_run(record.channel_id, record.local_date, team_id=record.team_id)
             if record.run_id in self._in_flight or fresh is None or fresh.attempts != record.attempts:
                 return Outcome.SKIPPED  # another thread is on it, or just was
             self._in_flight.add(record.run_id)
@@ -487,12 +528,15 @@ class PostRunner:
             self._in_flight.discard(record.run_id)
         if sent.error is None:
             return Outcome(sent.outcome)
-        summary.errors[config.channel_id] = sent.error.code
+        summary.errors[self._name(config)] = sent.error.code
         if self._after_slack_error(config, fresh, sent.error):
             return Outcome.PAUSED
         if sent.attempts >= MAX_ATTEMPTS:
             self._alert(
-                config.channel_id, fresh.local_date, f"{sent.error.code}; part of today's post could not be sent"
+                config.channel_id,
+                fresh.local_date,
+                f"{sent.error.code}; part of today's post could not be sent",
+                config.team_id,
             )
         return Outcome.FAILED
 
@@ -505,14 +549,39 @@ class PostRunner:
         except Exception:
             logger.exception("the post hook failed for %s", record.channel_id)
 
-    def _alert(self, channel: str, local_date: date, reason: str, *, upstream: bool = False) -> None:
+    def _alert(self, channel: str, local_date: date, reason: str, team_id: str = "", *, upstream: bool = False) -> None:
         """Tell the alert channel; an alert that fails is logged and must never break the post run."""
         if self.alerts is None:
             return
         try:
             if upstream:
-                self.alerts.upstream_failed(channel, local_date, reason)
+                self.alerts.upstream_failed(channel, local_date, reason, team_id=team_id)
             else:
-                self.alerts.channel_failed(channel, local_date, reason)
+                self.alerts.channel_failed(channel, local_date, reason, team_id=team_id)
         except Exception:
             logger.exception("could not send the alert about channel %s", channel)
+
+
+def _where(config: ChannelConfig) -> tuple[str, str]:
+    return config.team_id, config.channel_id
+
+
+_Due = TypeVar("_Due", bound=tuple[Any, ...])  # (ChannelConfig, …): a channel due in a run
+
+
+def interleave(due: Sequence[_Due]) -> list[_Due]:
+    """The run's channels taking turns by workspace (one of each workspace, then the next of each…).
+
+    Why: each workspace has its own pacer, and a worker waiting for one workspace's next slot is a
+    worker not posting elsewhere. In store order, all of one workspace's channels would be handed
+    out together and the workers would queue on its pacer while the other workspaces wait; taking
+    turns keeps every workspace's posts going at once, so the run takes about as long as its slowest
+    workspace alone, not the sum of them. Within a workspace the order is kept. (The weekly recap's
+    run hands its channels out the same way.)"""
+    by_team: dict[str, list[_Due]] = {}
+    for item in due:
+        by_team.setdefault(item[0].team_id, []).append(item)
+    if len(by_team) <= 1:
+        return list(due)
+    queues = list(by_team.values())
+    return [queue[i] for i in range(max(len(q) for q in queues)) for queue in queues if i < len(queue)]

@@ -22,6 +22,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.installs import Installs
 from bot.posting.follow_ups import FollowUpChecker
 from bot.posting.leader import AlwaysLeader, Leadership
 from bot.posting.recap import RecapRunner
@@ -49,10 +50,12 @@ class PostScheduler:
         leader: Leadership | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        installs: Installs | None = None,
         follow_ups: FollowUpChecker | None = None,
         recaps: RecapRunner | None = None,
     ) -> None:
         self.runner = runner
+        self.installs = installs  # workspaces removed 30 days ago are purged with the daily prune
         self.follow_ups = follow_ups
         self._follow_up_thread: threading.Thread | None = None
         self.recaps = recaps  # the weekly recaps ride the same tick, after the daily posts
@@ -146,6 +149,12 @@ class PostScheduler:
         signals = self.store.prune_signals(datetime.now(UTC) - LEDGER_RETENTION)  # the team layer (issue 16)
         if signals:
             logger.info("pruned %d signals older than %d days", signals, LEDGER_RETENTION.days)
+        if self.installs is not None:
+            purged = self.installs.purge_due()
+            if purged:
+                logger.info(
+                    "purged %d workspace(s) uninstalled more than 30 days ago: %s", len(purged), ", ".join(purged)
+                )
 
     def _on_problem(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:

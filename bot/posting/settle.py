@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from datetime import date
 
+from bot.errors import SlackError, SlackHistoryBusy
 from bot.models import RunRecord, RunState
-from bot.posting.reconcile import find_tagged_posts, with_arrived
+from bot.posting.reconcile import WINDOW_AFTER, WINDOW_BEFORE, find_tagged_posts, with_arrived
 from bot.slack.client import SlackPoster
 from bot.store import Store
 
@@ -21,7 +22,7 @@ __all__ = ["OrphanSettler"]
 
 logger = logging.getLogger(__name__)
 
-Alert = Callable[[str, date, str], None]
+Alert = Callable[[str, date, str, str], None]  # channel, local date, reason, workspace
 
 
 class OrphanSettler:
@@ -32,14 +33,28 @@ class OrphanSettler:
         self.store = store
         self.poster_for = poster_for  # team id -> the poster holding that workspace's token
         self._alert = alert
-        self.unsettled: set[tuple[str, date]] = set()
+        self.unsettled: set[tuple[str, str, date]] = set()  # (workspace, channel, local date)
 
-    def from_history(self, record: RunRecord, *, arrived: str, missing: str) -> RunRecord | None:
+    def from_history(self, record: RunRecord, *, arrived: str, missing: str, wait: bool = True) -> RunRecord | None:
         """What Slack's history says of ``record``: its tagged messages found → recorded as POSTED with
         exactly the papers that arrived (error ``arrived``); none → FAILED (error ``missing``), so a later
-        run sends it; ``None`` when the history cannot be read (nothing is written then)."""
-        poster = self.poster_for(record.team_id)
-        found = find_tagged_posts(poster, record.channel_id, record.run_id, record.claimed_at - timedelta(minutes=5))
+        run sends it; ``None`` when the history cannot be read (nothing is written then).
+
+        One read (15 messages) covers the run's window when the channel is quiet, and Slack allows
+        one a minute: ``wait=False`` raises ``SlackHistoryBusy`` rather than wait for it."""
+        try:
+            poster = self.poster_for(record.team_id)
+        except SlackError as exc:  # the workspace has no installation (OAuth mode): nothing can be read
+            logger.warning("cannot read %s's history to settle run %s: %s", record.channel_id, record.run_id, exc.code)
+            return None
+        found = find_tagged_posts(
+            poster,
+            record.channel_id,
+            record.run_id,
+            record.claimed_at - WINDOW_BEFORE,
+            until=record.claimed_at + WINDOW_AFTER,
+            wait=wait,
+        )
         if found is None:
             return None
         if found:
@@ -47,16 +62,32 @@ class OrphanSettler:
             self.store.finish_run(settled)
             return settled
         self.store.fail_run(record.replace(state=RunState.FAILED, error=missing))
-        return self.store.get_run(record.channel_id, record.local_date) or record
+        return self.store.get_run(record.channel_id, record.local_date, team_id=record.team_id) or record
 
-    def settle(self, record: RunRecord) -> RunRecord:
-        """Ask Slack whether the cut-off run's message arrived; returns the run as now recorded."""
+    def settle(self, record: RunRecord, *, wait: bool = False) -> RunRecord:
+        """Ask Slack whether the cut-off run's message arrived; returns the run as now recorded.
+
+        When the workspace's history read of this minute is spent (several runs cut off at once), the
+        run stays as it is and a later tick asks: one cut-off run is settled per workspace and minute,
+        without holding up the other channels' posts. ``wait``: wait for the read instead (``post-now``
+        has no later tick)."""
         channel, day = record.channel_id, record.local_date
-        settled = self.from_history(record, arrived="settled from Slack's history", missing="cut off before posting")
+        try:
+            settled = self.from_history(
+                record, arrived="settled from Slack's history", missing="cut off before posting", wait=wait
+            )
+        except SlackHistoryBusy:
+            logger.info("channel %s: the cut-off %s run waits for the next history read (one a minute)", channel, day)
+            return record
         if settled is None:  # history unreadable: keep at most once, and say so once
-            self.unsettled.add((channel, day))
+            self.unsettled.add((record.team_id, channel, day))
             logger.error("channel %s: the %s run was cut off and cannot be checked; not re-posting", channel, day)
-            self._alert(channel, day, "a post run was cut off (process killed?) and Slack's history cannot be read")
+            self._alert(
+                channel,
+                day,
+                "a post run was cut off (process killed?) and Slack's history cannot be read",
+                record.team_id,
+            )
             return record
         if settled.state == RunState.POSTED:
             logger.warning(
@@ -72,7 +103,12 @@ class OrphanSettler:
         return settled
 
     def settle_earlier(
-        self, runs: Sequence[RunRecord], local_date: date, orphaned: Callable[[RunRecord], bool]
+        self,
+        runs: Sequence[RunRecord],
+        local_date: date,
+        orphaned: Callable[[RunRecord], bool],
+        *,
+        wait: bool = False,
     ) -> bool:
         """A claim a dead process left on an earlier day is settled before today's plan.
 
@@ -85,9 +121,12 @@ class OrphanSettler:
         settled_any = False
         for record in runs:
             if record.local_date < local_date and orphaned(record):
-                settled = self.settle(record)
+                settled = self.settle(record, wait=wait)
+                key = (record.team_id, record.channel_id, record.local_date)
+                if settled.state == RunState.CLAIMED and key not in self.unsettled:
+                    continue  # waits for a history read; meanwhile its claim keeps its papers out of today's plan
                 if settled.state == RunState.CLAIMED:  # history unreadable: its papers count as posted
                     self.store.finish_run(settled.replace(state=RunState.POSTED, error="cut off; unverifiable"))
-                    self.unsettled.discard((record.channel_id, record.local_date))
+                    self.unsettled.discard(key)
                 settled_any = True
         return settled_any

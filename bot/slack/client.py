@@ -25,7 +25,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from bot.errors import SlackConnectionLost, SlackError, SlackUnreachable
+from bot.errors import SlackConnectionLost, SlackError, SlackHistoryBusy, SlackUnreachable
 from bot.slack.pacing import Pacer
 
 __all__ = [
@@ -45,7 +45,15 @@ CHANNEL_ERRORS = frozenset(
 )
 # The token is dead: every further call would fail the same way; stop the run.
 AUTH_ERRORS = frozenset(
-    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "app_uninstalled"}
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "app_uninstalled",
+        "not_installed",  # OAuth mode: the workspace has no installation (bot/slack/workspaces.py)
+    }
 )
 # The message was refused for its size or shape: split it and try again.
 TOO_LONG_ERRORS = frozenset({"msg_blocks_too_long", "invalid_blocks", "msg_too_long"})
@@ -124,6 +132,13 @@ def _channel_of(request: HttpRequest) -> str | None:
             return values[0]
     return None
 
+
+# ``conversations.history`` for apps distributed outside Slack's Marketplace (since 2025-05-29): one
+# request a minute per workspace, at most 15 messages each (docs.slack.dev, "Rate limits": the limits for
+# conversations.history and conversations.replies). The bot reads history only to settle a post that a
+# crash or a lost connection left in doubt, so it keeps to these limits whatever its distribution.
+HISTORY_PER_MINUTE = 1
+HISTORY_PAGE_MESSAGES = 15
 
 # chat.unfurl's pace: Tier 3 is "50+ per minute" (the method catalog); 40 a minute after a burst of 10.
 UNFURLS_PER_MINUTE = 40
@@ -204,9 +219,23 @@ class SlackPoster:
     The client's 429 retry handler is swapped for one that reports to the same pacer.
     """
 
-    def __init__(self, client: WebClient, *, pacer: Pacer | None = None, unfurl_pacer: Pacer | None = None) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        pacer: Pacer | None = None,
+        history_per_minute: float = HISTORY_PER_MINUTE,
+        history_pacer: Pacer | None = None,
+        unfurl_pacer: Pacer | None = None,
+    ) -> None:
         self.client = client
         self.pacer = pacer if pacer is not None else Pacer()
+        # The workspace's history budget (one read a minute by default), shared by every history read.
+        self.history_pacer = (
+            history_pacer
+            if history_pacer is not None
+            else Pacer(history_per_minute / 60, burst=max(1, int(history_per_minute // 60)), key_interval=0.0)
+        )
         # chat.unfurl is Tier 3 ("50+ per minute" per workspace): a burst of 10, then 40 a minute, so
         # that no 60 s window holds more than 50 calls.
         self.unfurl_pacer = unfurl_pacer if unfurl_pacer is not None else Pacer(UNFURLS_PER_MINUTE / 60, burst=10)
@@ -362,12 +391,32 @@ class SlackPoster:
         except (SlackApiError, SlackClientError, OSError):
             return ""
 
-    def history(self, channel: str, *, oldest: str, cursor: str | None = None) -> dict[str, Any]:
-        """One page of ``conversations.history`` with message metadata (for ``bot/posting/reconcile.py``);
-        raises ``SlackError`` when it cannot be read (``missing_scope``, ``not_in_channel``, network)."""
+    def history(
+        self,
+        channel: str,
+        *,
+        oldest: str,
+        latest: str | None = None,
+        cursor: str | None = None,
+        wait: bool = True,
+    ) -> dict[str, Any]:
+        """One page (15 messages at most) of ``conversations.history`` with message metadata, within the
+        workspace's budget of one read a minute (``bot/posting/reconcile.py``). ``wait=False``: raise
+        ``SlackHistoryBusy`` instead of waiting for the budget. Raises ``SlackError`` when the history
+        cannot be read (``missing_scope``, ``not_in_channel``, network)."""
+        if wait:
+            self.history_pacer.acquire()
+        elif not self.history_pacer.try_acquire():
+            raise SlackHistoryBusy()
         try:
             response = self.client.conversations_history(
-                channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+                channel=channel,
+                oldest=oldest,
+                latest=latest,
+                inclusive=True,
+                include_all_metadata=True,
+                limit=HISTORY_PAGE_MESSAGES,
+                cursor=cursor,
             )
         except SlackApiError as exc:
             raise api_error(exc) from None

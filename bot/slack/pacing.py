@@ -160,6 +160,20 @@ class Pacer:
                 self._waited += waited
                 return waited
 
+    def try_acquire(self, key: str | None = None) -> bool:
+        """Take a slot only if one is free now (True); never waits. For work that can as well be done
+        at a later tick than block a thread (settling a cut-off run from the channel's history)."""
+        with self._lock:
+            now = self._clock()
+            if self._key_ready(key) > now or now < self._paused_until:
+                return False
+            interval = 1.0 / self._rate_at(now)
+            if max(now, self._tat - (self._burst - 1) * interval) > now:
+                return False
+            self._reserve(now, key)
+            self._acquired += 1
+            return True
+
     def rate_limited(self, key: str | None, retry_after: float) -> None:
         """Slack answered 429 for ``key``: nobody posts there before ``retry_after`` seconds pass.
 

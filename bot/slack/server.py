@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 from slack_bolt import App, BoltRequest
 
 from bot.slack.in_flight import InFlight
+from bot.slack.oauth import InstallSite, WebResponse
 
 __all__ = ["SlackHTTPServer", "health_report"]
 
@@ -346,6 +347,8 @@ class SlackHTTPServer:
         in_flight: InFlight | None = None,
     ) -> None:
         self.app = app
+        # OAuth mode: "/", "/slack/install" and "/slack/oauth_redirect" (bot/slack/oauth.py)
+        self.pages = InstallSite(app.oauth_flow).handle if app is not None and app.oauth_flow is not None else None
         self.replays = ReplayGuard()
         self.health = health or (lambda: {"ok": True})
         self.in_flight = in_flight
@@ -353,6 +356,16 @@ class SlackHTTPServer:
         self.httpd = _Server((host, port), handler)
         self.httpd.in_flight = in_flight
         self._thread: threading.Thread | None = None
+
+    def page(self, path: str, query: str, headers: Any) -> WebResponse | None:
+        """One of OAuth mode's pages, or None; a failure behind it (the database) is a 503, not a
+        dropped connection, and its details stay in the log."""
+        assert self.pages is not None
+        try:
+            return self.pages(path, query, {k: v for k, v in headers.items()})
+        except Exception:
+            logger.exception("the page %s failed", path)
+            return WebResponse(503, b"papers-bot is temporarily unavailable; please try again.", {})
 
     @property
     def port(self) -> int:
@@ -434,11 +447,16 @@ def _make_handler(server: SlackHTTPServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             self._waiting(False)
-            path = urlsplit(self.path).path
+            parts = urlsplit(self.path)
+            path = parts.path
             if path in ("/healthz", "/health"):
                 state = server.health()
                 body = json.dumps(state).encode()
                 self._send(200 if state.get("ok") else 503, body, {"Content-Type": ["application/json"]})
+                return
+            page = server.page(path, parts.query, self.headers) if server.pages is not None else None
+            if page is not None:
+                self._send(page.status, page.body, page.headers)
             else:
                 self._send(404, b"not found", {"Content-Type": ["text/plain"]})
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,11 +21,10 @@ from bot.errors import ConfigError, StoreError
 from bot.models import ChannelConfig, PaperWatch, RunRecord
 from bot.store.base import Store, TeamState
 from bot.store.sql_store import SqlStore
+from bot.store.sqlite_ledger import PostedLedger
 from bot.store.tinydb_store import TinyStore
 
 __all__ = ["CopyReport", "check_locations", "copy_store", "open_any"]
-
-PostedLedger = dict[str, dict[str, date | None]]
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ transaction or constraint, so any number of bot processes may share the database
 
 * ``update_channel`` inserts the channel if missing, then ``SELECT … FOR UPDATE`` locks its row for
   the read-change-write; concurrent changes (threads or processes) queue instead of losing updates.
-* ``claim_run`` relies on the primary key (channel_id, local_date): two racing processes cannot both
+* ``claim_run`` relies on the primary key (team_id, channel_id, kind, period): two racing processes cannot both
   claim a day. Replacing a FAILED run locks the row first, so only one of them wins that too.
-* ``finish_run`` writes the run, the posted keys (primary key (channel_id, paper_key)) and
+* ``finish_run`` writes the run, the posted keys (primary key (team_id, channel_id, paper_key)) and
   ``last_day`` in one transaction: all of it or none.
 """
 
@@ -20,13 +20,37 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Float, Integer, Text, create_engine, delete, func, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    Text,
+    cast,
+    create_engine,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.config import redact_url
 from bot.errors import StoreError
-from bot.models import ChannelConfig, PaperRef, PaperWatch, RunKind, RunRecord, RunState, SavedPaper, Signal
+from bot.models import (
+    ChannelConfig,
+    PaperRef,
+    PaperWatch,
+    RunKind,
+    RunRecord,
+    RunState,
+    SavedPaper,
+    Signal,
+    Workspace,
+)
 from bot.store import ledger_rules as rules
 from bot.store.base import SCHEMA_VERSION, TeamState
 from bot.store.sql_tables import (
@@ -37,7 +61,9 @@ from bot.store.sql_tables import (
     runs_t,
     saved_t,
     signals_t,
+    workspaces_t,
 )
+from bot.store.sqlite_ledger import PostedLedger
 
 __all__ = ["SqlStore"]
 
@@ -96,6 +122,11 @@ class SqlStore:
     def schema_version(self) -> int:
         return SCHEMA_VERSION
 
+    @property
+    def engine(self) -> Engine:
+        """The connection pool, shared with slack_sdk's installation and state stores (OAuth mode)."""
+        return self._engine
+
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
         """One transaction; database failures become ``StoreError`` (callers' own errors pass through)."""
@@ -109,50 +140,59 @@ class SqlStore:
 
     # ----- channels --------------------------------------------------------------------------------
 
-    def get_channel(self, channel_id: str) -> ChannelConfig | None:
+    def get_channel(self, channel_id: str, *, team_id: str = "") -> ChannelConfig | None:
         with self._tx() as conn:
-            doc = conn.scalar(select(channels_t.c.doc).where(channels_t.c.channel_id == channel_id))
+            doc = conn.scalar(select(channels_t.c.doc).where(*_channel_key(team_id, channel_id)))
         return None if doc is None else ChannelConfig.from_doc(doc)
 
-    def channels(self) -> list[ChannelConfig]:
+    def channels(self, *, team_id: str | None = None) -> list[ChannelConfig]:
+        query = select(channels_t.c.doc).order_by(channels_t.c.seq)
+        if team_id is not None:
+            query = query.where(channels_t.c.team_id == team_id)
         with self._tx() as conn:
-            docs = conn.scalars(select(channels_t.c.doc).order_by(channels_t.c.seq)).all()
+            docs = conn.scalars(query).all()
         return [ChannelConfig.from_doc(doc) for doc in docs]
 
-    def update_channel(self, channel_id: str, change: Callable[[ChannelConfig], ChannelConfig]) -> ChannelConfig:
+    def update_channel(
+        self, channel_id: str, change: Callable[[ChannelConfig], ChannelConfig], *, team_id: str = ""
+    ) -> ChannelConfig:
         with self._tx() as conn:
-            created = _lock_channel(conn, channel_id)
-            current = None if created else _locked_doc(conn, channel_id)
-            new = change(current or ChannelConfig(channel_id))
-            if not isinstance(new, ChannelConfig) or new.channel_id != channel_id:
+            created = _lock_channel(conn, team_id, channel_id)
+            current = None if created else _locked_doc(conn, team_id, channel_id)
+            new = change(current or ChannelConfig(channel_id, team_id=team_id))
+            if not isinstance(new, ChannelConfig) or (new.team_id, new.channel_id) != (team_id, channel_id):
                 raise ValueError(f"update_channel({channel_id!r}): change must return that channel's config")
             if current is not None and new == current:
                 return current
             doc = new.to_doc()
-            _write_channel(conn, channel_id, doc)
+            _write_channel(conn, team_id, channel_id, doc)
         return ChannelConfig.from_doc(doc)
 
     # ----- posted ledger ---------------------------------------------------------------------------
 
-    def posted_keys(self, channel_id: str) -> set[str]:
+    def posted_keys(self, channel_id: str, *, team_id: str = "") -> set[str]:
+        where = posted_t.c.team_id == team_id, posted_t.c.channel_id == channel_id
         with self._tx() as conn:
-            return set(conn.scalars(select(posted_t.c.paper_key).where(posted_t.c.channel_id == channel_id)))
+            return set(conn.scalars(select(posted_t.c.paper_key).where(*where)))
 
     # ----- runs ------------------------------------------------------------------------------------
 
-    def get_run(self, channel_id: str, local_date: date) -> RunRecord | None:
-        return self.get_entry(channel_id, RunKind.DIGEST, local_date.isoformat())
+    def get_run(self, channel_id: str, local_date: date, *, team_id: str = "") -> RunRecord | None:
+        return self.get_entry(channel_id, RunKind.DIGEST, local_date.isoformat(), team_id=team_id)
 
-    def get_entry(self, channel_id: str, kind: str, period: str) -> RunRecord | None:
+    def get_entry(self, channel_id: str, kind: str, period: str, *, team_id: str = "") -> RunRecord | None:
         with self._tx() as conn:
-            doc = conn.scalar(select(runs_t.c.doc).where(*_run_key((channel_id, kind, period))))
+            doc = conn.scalar(select(runs_t.c.doc).where(*_run_key((team_id, channel_id, kind, period))))
         return None if doc is None else RunRecord.from_doc(doc)
 
-    def get_runs(self, keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], RunRecord]:
-        wanted = list(dict.fromkeys((channel_id, RunKind.DIGEST.value, day.isoformat()) for channel_id, day in keys))
+    def get_runs(self, keys: Iterable[tuple[str, date]], *, team_id: str = "") -> dict[tuple[str, date], RunRecord]:
+        wanted = list(
+            dict.fromkeys((team_id, channel_id, RunKind.DIGEST.value, day.isoformat()) for channel_id, day in keys)
+        )
         if not wanted:
             return {}
-        query = select(runs_t.c.doc).where(tuple_(runs_t.c.channel_id, runs_t.c.kind, runs_t.c.period).in_(wanted))
+        columns = tuple_(runs_t.c.team_id, runs_t.c.channel_id, runs_t.c.kind, runs_t.c.period)
+        query = select(runs_t.c.doc).where(columns.in_(wanted))
         with self._tx() as conn:
             records = [RunRecord.from_doc(doc) for doc in conn.scalars(query)]
         return {(r.channel_id, r.local_date): r for r in records}
@@ -178,18 +218,22 @@ class SqlStore:
             _write_run(conn, rules.keep_attempts(record, stored))
             newest = max(record.days) if record.days else None
             if record.state == RunState.POSTED and record.paper_keys:
-                rows = [{"channel_id": record.channel_id, "paper_key": k, "day": newest} for k in record.paper_keys]
+                rows = [
+                    {"team_id": record.team_id, "channel_id": record.channel_id, "paper_key": k, "day": newest}
+                    for k in record.paper_keys
+                ]
                 conn.execute(insert(posted_t).on_conflict_do_nothing(), rows)  # a re-post keeps the first day
             if newest is not None:
                 self._advance_last_day(conn, record)
 
     @staticmethod
     def _advance_last_day(conn: Connection, record: RunRecord) -> None:
-        created = _lock_channel(conn, record.channel_id)
-        current = ChannelConfig(record.channel_id) if created else _locked_doc(conn, record.channel_id)
+        team_id, channel_id = record.team_id, record.channel_id
+        created = _lock_channel(conn, team_id, channel_id)
+        current = ChannelConfig(channel_id, team_id=team_id) if created else _locked_doc(conn, team_id, channel_id)
         moved = rules.advanced_last_day(current.last_day if current else None, record)
         if current is not None and moved is not None:
-            _write_channel(conn, record.channel_id, current.replace(last_day=moved).to_doc())
+            _write_channel(conn, team_id, channel_id, current.replace(last_day=moved).to_doc())
 
     def fail_run(self, record: RunRecord) -> None:
         with self._tx() as conn:
@@ -197,17 +241,18 @@ class SqlStore:
             rules.check_may_fail(record, stored)
             _write_run(conn, rules.keep_attempts(record.replace(state=RunState.FAILED), stored))
 
-    def runs(self, channel_id: str | None = None) -> list[RunRecord]:
+    def runs(self, channel_id: str | None = None, *, team_id: str = "") -> list[RunRecord]:
         query = select(runs_t.c.doc)
         if channel_id is not None:
-            query = query.where(runs_t.c.channel_id == channel_id)
+            query = query.where(runs_t.c.team_id == team_id, runs_t.c.channel_id == channel_id)
         with self._tx() as conn:
             records = [RunRecord.from_doc(doc) for doc in conn.scalars(query)]
         return sorted(records, key=rules.run_order)
 
-    def open_runs(self, channel_id: str) -> list[RunRecord]:
+    def open_runs(self, channel_id: str, *, team_id: str = "") -> list[RunRecord]:
         owing = runs_t.c.doc["unsent"].astext.notin_(["[]"])  # NULL (no such key) is not owing
         query = select(runs_t.c.doc).where(
+            runs_t.c.team_id == team_id,
             runs_t.c.channel_id == channel_id,
             runs_t.c.kind == RunKind.DIGEST.value,
             or_(runs_t.c.state == RunState.CLAIMED.value, owing),
@@ -219,6 +264,62 @@ class SqlStore:
     def prune(self, before: date) -> int:
         with self._tx() as conn:
             return conn.execute(delete(runs_t).where(runs_t.c.local_date < before)).rowcount
+
+    def adopt_unowned(self, team_id: str) -> int:
+        """Everything stored without a workspace joins ``team_id`` (single-token mode, at start-up);
+        where the workspace already has the same key, its own row stays. One transaction."""
+        if not team_id:
+            return 0
+        with self._tx() as conn:
+            mine = select(channels_t.c.channel_id).where(channels_t.c.team_id == team_id)
+            conn.execute(delete(channels_t).where(channels_t.c.team_id == "", channels_t.c.channel_id.in_(mine)))
+            moved = conn.execute(
+                update(channels_t)
+                .where(channels_t.c.team_id == "")
+                .values(team_id=team_id, doc=_with_team(channels_t.c.doc, team_id))
+            ).rowcount
+            for table, key in _TEAM_KEYED:
+                theirs = table.alias("theirs")
+                clash = (
+                    select(theirs.c.team_id)
+                    .where(theirs.c.team_id == team_id, *(theirs.c[k] == table.c[k] for k in key))
+                    .exists()
+                )
+                conn.execute(delete(table).where(table.c.team_id == "", clash))
+                values: dict[str, Any] = {"team_id": team_id}
+                if table is runs_t or table is paper_watches_t:  # their documents carry the workspace too
+                    values["doc"] = _with_team(table.c.doc, team_id)
+                conn.execute(update(table).where(table.c.team_id == "").values(**values))
+        return int(moved)
+
+    # ----- workspaces (issue 15) --------------------------------------------------------------------
+
+    def save_workspace(self, workspace: Workspace) -> None:
+        statement = insert(workspaces_t).values(team_id=workspace.team_id, doc=workspace.to_doc())
+        with self._tx() as conn:
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[workspaces_t.c.team_id], set_={"doc": statement.excluded.doc}
+                )
+            )
+
+    def get_workspace(self, team_id: str) -> Workspace | None:
+        with self._tx() as conn:
+            doc = conn.scalar(select(workspaces_t.c.doc).where(workspaces_t.c.team_id == team_id))
+        return None if doc is None else Workspace.from_doc(doc)
+
+    def workspaces(self) -> list[Workspace]:
+        with self._tx() as conn:
+            docs = conn.scalars(select(workspaces_t.c.doc).order_by(workspaces_t.c.team_id)).all()
+        return [Workspace.from_doc(doc) for doc in docs]
+
+    def forget_workspace(self, team_id: str) -> int:
+        with self._tx() as conn:
+            removed = conn.execute(delete(channels_t).where(channels_t.c.team_id == team_id)).rowcount
+            for table, _key in _TEAM_KEYED:
+                conn.execute(delete(table).where(table.c.team_id == team_id))
+            conn.execute(delete(workspaces_t).where(workspaces_t.c.team_id == team_id))
+        return int(removed)
 
     # ----- follow-ups in the thread (issue 17) ------------------------------------------------------
 
@@ -437,14 +538,14 @@ class SqlStore:
 
     # ----- bulk copy (``migrate-store``) ------------------------------------------------------------
 
-    def posted_ledger(self) -> dict[str, dict[str, date | None]]:
+    def posted_ledger(self) -> PostedLedger:
         """Every channel's posted keys with the Hugging Face day each was first posted for."""
-        ledger: dict[str, dict[str, date | None]] = {}
+        ledger: PostedLedger = {}
         with self._tx() as conn:
-            for channel_id, key, day in conn.execute(
-                select(posted_t.c.channel_id, posted_t.c.paper_key, posted_t.c.day)
+            for team_id, channel_id, key, day in conn.execute(
+                select(posted_t.c.team_id, posted_t.c.channel_id, posted_t.c.paper_key, posted_t.c.day)
             ):
-                ledger.setdefault(channel_id, {})[key] = day
+                ledger.setdefault((team_id, channel_id), {})[key] = day
         return ledger
 
     def team_state(self) -> TeamState:
@@ -508,9 +609,7 @@ class SqlStore:
                     [{"team_id": t, "channel_id": c, "ts": ts, "paper": p.to_doc()} for t, c, ts, p in state.messages],
                 )
 
-    def import_state(
-        self, channels: list[ChannelConfig], runs: list[RunRecord], posted: dict[str, dict[str, date | None]]
-    ) -> None:
+    def import_state(self, channels: list[ChannelConfig], runs: list[RunRecord], posted: PostedLedger) -> None:
         """Load a whole copied state into this empty database in one transaction: all of it or none."""
         with self._tx() as conn:
             if conn.scalar(select(func.count()).select_from(channels_t)) or conn.scalar(
@@ -518,10 +617,16 @@ class SqlStore:
             ):
                 raise StoreError(f"The database {self.url_redacted} is not empty; copy only into an empty one.")
             for config in channels:  # one by one: ``seq`` must follow the source's order
-                conn.execute(insert(channels_t).values(channel_id=config.channel_id, doc=config.to_doc()))
+                conn.execute(
+                    insert(channels_t).values(team_id=config.team_id, channel_id=config.channel_id, doc=config.to_doc())
+                )
             if runs:
                 conn.execute(insert(runs_t), [_run_row(r) for r in runs])
-            rows = [{"channel_id": c, "paper_key": k, "day": d} for c, keys in posted.items() for k, d in keys.items()]
+            rows = [
+                {"team_id": t, "channel_id": c, "paper_key": k, "day": d}
+                for (t, c), keys in posted.items()
+                for k, d in keys.items()
+            ]
             if rows:
                 conn.execute(insert(posted_t), rows)
 
@@ -529,31 +634,57 @@ class SqlStore:
 # ----- statements shared by the methods ---------------------------------------------------------------
 
 
-def _lock_channel(conn: Connection, channel_id: str) -> bool:
+# Every table keyed by workspace but ``channels``, with the rest of its key: what ``adopt_unowned`` moves
+# and ``forget_workspace`` deletes (the ledger, posted papers, follow-up state and the team layer).
+_TEAM_KEYED: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (runs_t, ("channel_id", "kind", "period")),
+    (posted_t, ("channel_id", "paper_key")),
+    (paper_watches_t, ("paper_key",)),
+    (saved_t, ("user_id", "paper_key")),
+    (signals_t, ("channel_id", "paper_key", "user_id", "kind", "reaction")),
+    (paper_messages_t, ("channel_id", "ts")),
+)
+
+
+def _with_team(doc: Any, team_id: str) -> Any:
+    """The JSONB document with its ``team_id`` set (``doc || {"team_id": …}``)."""
+    return doc.op("||")(func.jsonb_build_object("team_id", cast(team_id, Text)))
+
+
+def _channel_key(team_id: str, channel_id: str) -> tuple[Any, Any]:
+    return channels_t.c.team_id == team_id, channels_t.c.channel_id == channel_id
+
+
+def _lock_channel(conn: Connection, team_id: str, channel_id: str) -> bool:
     """Make the row exist (so there is something to lock), then lock it; True when it was just created."""
     created = conn.execute(
         insert(channels_t)
-        .values(channel_id=channel_id, doc=ChannelConfig(channel_id).to_doc())
+        .values(team_id=team_id, channel_id=channel_id, doc=ChannelConfig(channel_id, team_id=team_id).to_doc())
         .on_conflict_do_nothing()
         .returning(channels_t.c.channel_id)
     ).first()
     if created is None:
-        conn.execute(select(channels_t.c.channel_id).where(channels_t.c.channel_id == channel_id).with_for_update())
+        conn.execute(select(channels_t.c.channel_id).where(*_channel_key(team_id, channel_id)).with_for_update())
     return created is not None
 
 
-def _locked_doc(conn: Connection, channel_id: str) -> ChannelConfig | None:
-    doc = conn.scalar(select(channels_t.c.doc).where(channels_t.c.channel_id == channel_id))
+def _locked_doc(conn: Connection, team_id: str, channel_id: str) -> ChannelConfig | None:
+    doc = conn.scalar(select(channels_t.c.doc).where(*_channel_key(team_id, channel_id)))
     return None if doc is None else ChannelConfig.from_doc(doc)
 
 
-def _write_channel(conn: Connection, channel_id: str, doc: dict[str, Any]) -> None:
-    conn.execute(update(channels_t).where(channels_t.c.channel_id == channel_id).values(doc=doc, updated_at=func.now()))
+def _write_channel(conn: Connection, team_id: str, channel_id: str, doc: dict[str, Any]) -> None:
+    conn.execute(update(channels_t).where(*_channel_key(team_id, channel_id)).values(doc=doc, updated_at=func.now()))
 
 
-def _run_key(key: tuple[str, str, str]) -> tuple[Any, Any, Any]:
-    channel_id, kind, period = key
-    return runs_t.c.channel_id == channel_id, runs_t.c.kind == kind, runs_t.c.period == period
+def _run_key(key: tuple[str, str, str, str]) -> tuple[Any, Any, Any, Any]:
+    team_id, channel_id, kind, period = key
+    return (
+        runs_t.c.team_id == team_id,
+        runs_t.c.channel_id == channel_id,
+        runs_t.c.kind == kind,
+        runs_t.c.period == period,
+    )
 
 
 def _run_row(record: RunRecord) -> dict[str, Any]:
@@ -569,7 +700,7 @@ def _run_row(record: RunRecord) -> dict[str, Any]:
     }
 
 
-def _locked_run(conn: Connection, key: tuple[str, str, str]) -> RunRecord | None:
+def _locked_run(conn: Connection, key: tuple[str, str, str, str]) -> RunRecord | None:
     doc = conn.scalar(select(runs_t.c.doc).where(*_run_key(key)).with_for_update())
     return None if doc is None else RunRecord.from_doc(doc)
 
@@ -579,12 +710,11 @@ def _write_run(conn: Connection, record: RunRecord) -> None:
     statement = insert(runs_t).values(**row)
     conn.execute(
         statement.on_conflict_do_update(
-            index_elements=[runs_t.c.channel_id, runs_t.c.kind, runs_t.c.period],
+            index_elements=[runs_t.c.team_id, runs_t.c.channel_id, runs_t.c.kind, runs_t.c.period],
             set_={
                 "state": row["state"],
                 "attempts": row["attempts"],
                 "local_date": row["local_date"],
-                "team_id": row["team_id"],
                 "doc": statement.excluded.doc,
             },
         )

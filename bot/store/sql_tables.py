@@ -9,12 +9,22 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, MetaData, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["channels_t", "paper_messages_t", "paper_watches_t", "posted_t", "runs_t", "saved_t", "signals_t"]
+__all__ = [
+    "channels_t",
+    "paper_messages_t",
+    "paper_watches_t",
+    "posted_t",
+    "runs_t",
+    "saved_t",
+    "signals_t",
+    "workspaces_t",
+]
 
 _meta = MetaData()
 channels_t = Table(
     "channels",
     _meta,
+    Column("team_id", Text, primary_key=True),
     Column("channel_id", Text, primary_key=True),
     Column("seq", BigInteger),
     Column("doc", JSONB, nullable=False),
@@ -23,11 +33,11 @@ channels_t = Table(
 runs_t = Table(
     "runs",
     _meta,
+    Column("team_id", Text, primary_key=True),
     Column("channel_id", Text, primary_key=True),
     Column("kind", Text, primary_key=True),
     Column("period", Text, primary_key=True),
     Column("local_date", Date, nullable=False),
-    Column("team_id", Text, nullable=False),
     Column("state", Text, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("doc", JSONB, nullable=False),
@@ -35,9 +45,16 @@ runs_t = Table(
 posted_t = Table(
     "posted",
     _meta,
+    Column("team_id", Text, primary_key=True),
     Column("channel_id", Text, primary_key=True),
     Column("paper_key", Text, primary_key=True),
     Column("day", Date),
+)
+workspaces_t = Table(
+    "workspaces",
+    _meta,
+    Column("team_id", Text, primary_key=True),
+    Column("doc", JSONB, nullable=False),
 )
 # Follow-ups in the thread (issue 17), revision 0003_follow_ups.
 paper_watches_t = Table(

@@ -6,8 +6,9 @@ minutes of store work per post run (issue 13). SQLite is in the standard library
 install), writes only the pages a transaction touches, and is crash-safe by design: each method
 below is one transaction, so a crash leaves the state of the last one that committed.
 
-Its key is the ledger's, (channel, kind, period) (``RunRecord``): a digest per local day, a recap per
-ISO week, a follow-up per paper. The file sits beside the TinyDB file (``papers-bot.json`` ->
+Its key is the ledger's, (workspace, channel, kind, period) (``RunRecord``): a digest per local day, a
+recap per ISO week, a follow-up per paper; a channel id is unique only within its workspace, so two
+workspaces' ``C0123`` never share a day or a posted paper. The file sits beside the TinyDB file (``papers-bot.json`` ->
 ``papers-bot.ledger.sqlite3``), in WAL mode with ``synchronous=FULL`` (a committed post survives a
 power cut, not only a crash). One process owns both files (``TinyStore``'s process lock); threads
 share one connection, serialised by a lock, because every call is a few hundred microseconds and
@@ -29,37 +30,56 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.errors import StoreError, StoreFullError
-from bot.models import PaperRef, PaperWatch, RunKind, RunRecord, RunState, SavedPaper, Signal
+from bot.models import PaperRef, PaperWatch, RunKind, RunRecord, RunState, SavedPaper, Signal, Workspace
 from bot.store import ledger_rules as rules
 from bot.store.base import TeamState
 
 __all__ = ["LEDGER_SUFFIX", "PostedLedger", "SqliteLedger", "iso_utc", "ledger_path_for"]
 
 LEDGER_SUFFIX = ".ledger.sqlite3"
-PostedLedger = dict[str, dict[str, date | None]]  # channel -> paper key -> HF day it was first posted for
+# (team, channel) -> paper key -> HF day it was first posted for
+PostedLedger = dict[tuple[str, str], dict[str, date | None]]
+ChannelKey = tuple[str, str]  # (team id, channel id): a channel id is unique only within its workspace
 
+# The layout's version (PRAGMA user_version). Each number has meant one layout only, and a file of any of
+# them is brought to the current one when opened (``_upgrade_to_workspaces``, then ``IF NOT EXISTS``):
+#   0  the first ledger (issue 13): runs, posted and progress keyed by channel; releases with follow-ups
+#      (issue 17) added ``paper_watches`` to it without a new number.
+#   1  workspace keys (issue 15 before it was merged): every key starts with the team id; ``workspaces``.
+#   2  the team layer (issue 16): version 0's tables plus ``saved``, ``signals`` and ``paper_messages``.
+#   3  all of them: version 1's keys, ``paper_watches`` and the team layer.
+# Versions 0 and 2 have channel-keyed tables, so their rows move under their workspaces (one transaction);
+# 1 and 2 lack some tables, which are added empty. A file from a newer release is refused, not guessed at.
+LEDGER_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
+    team_id TEXT NOT NULL,
     channel_id TEXT NOT NULL,
     kind TEXT NOT NULL,
     period TEXT NOT NULL,
     local_date TEXT NOT NULL,
-    team_id TEXT NOT NULL,
     open INTEGER NOT NULL,
     doc TEXT NOT NULL,
-    PRIMARY KEY (channel_id, kind, period)
+    PRIMARY KEY (team_id, channel_id, kind, period)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS runs_open ON runs (channel_id) WHERE open = 1;
+CREATE INDEX IF NOT EXISTS runs_open ON runs (team_id, channel_id) WHERE open = 1;
 CREATE INDEX IF NOT EXISTS runs_by_date ON runs (local_date);
 CREATE TABLE IF NOT EXISTS posted (
+    team_id TEXT NOT NULL,
     channel_id TEXT NOT NULL,
     paper_key TEXT NOT NULL,
     day TEXT,
-    PRIMARY KEY (channel_id, paper_key)
+    PRIMARY KEY (team_id, channel_id, paper_key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS progress (
-    channel_id TEXT PRIMARY KEY,
-    last_day TEXT NOT NULL
+    team_id TEXT NOT NULL,
+    channel_id TEXT NOT NULL,
+    last_day TEXT NOT NULL,
+    PRIMARY KEY (team_id, channel_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS workspaces (
+    team_id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS paper_watches (
     team_id TEXT NOT NULL,
@@ -110,7 +130,6 @@ CREATE TABLE IF NOT EXISTS paper_messages (
     PRIMARY KEY (team_id, channel_id, ts)
 ) WITHOUT ROWID;
 """
-LEDGER_USER_VERSION = 2  # 1: runs, posted, progress; 2: + the team layer
 
 
 def ledger_path_for(db_path: Path) -> Path:
@@ -119,11 +138,12 @@ def ledger_path_for(db_path: Path) -> Path:
 
 
 class SqliteLedger:
-    """Runs, posted keys and ``last_day`` per channel; ``path=None`` keeps them in memory (tests)."""
+    """Runs, posted keys and ``last_day`` per (workspace, channel); ``path=None`` keeps them in memory."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self.upgraded = False  # this open moved a channel-keyed file's rows under their workspaces
         where = str(path) if path is not None else ":memory:"
         try:
             if path is not None:
@@ -132,10 +152,57 @@ class SqliteLedger:
             if path is not None:
                 self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
+            self._upgrade_to_workspaces()
             self._conn.executescript(_SCHEMA + _TEAM_SCHEMA)
-            self._conn.execute(f"PRAGMA user_version = {LEDGER_USER_VERSION}")
+            self._conn.execute(f"PRAGMA user_version = {LEDGER_VERSION}")
         except sqlite3.Error as exc:
             raise StoreError(f"Cannot open the ledger {self._where()}: {exc}") from None
+
+    def _upgrade_to_workspaces(self) -> None:
+        """Versions 0 and 2 -> 3: the workspace joins every ledger key. Runs keep the team they recorded;
+        posted keys and progress get "" and take their channel's team from the settings right after
+        (``assign_teams``), or the bot's own workspace at start-up (``adopt_unowned``). The other tables
+        (follow-up watches, the team layer) already key by workspace and stay as they are. One
+        transaction: a crash leaves the old tables, and the next open upgrades again."""
+        conn = self._conn
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > LEDGER_VERSION:
+            raise sqlite3.DatabaseError(
+                f"its layout (version {version}) is newer than this release's ({LEDGER_VERSION}); "
+                "run a newer papers-bot"
+            )
+        columns = conn.execute("PRAGMA table_info(runs)").fetchall()  # (cid, name, type, notnull, default, pk)
+        if not columns or any(name == "team_id" and pk for _cid, name, _type, _nn, _default, pk in columns):
+            return  # a new file, or runs already keyed by workspace (versions 1 and 3)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("runs", "posted", "progress"):
+                conn.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
+            conn.execute("DROP INDEX IF EXISTS runs_open")
+            conn.execute("DROP INDEX IF EXISTS runs_by_date")
+            for statement in _SCHEMA.split(";"):  # not executescript(): it would commit first
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO runs (team_id, channel_id, kind, period, local_date, open, doc) "
+                "SELECT team_id, channel_id, kind, period, local_date, open, doc FROM old_runs"
+            )
+            conn.execute(
+                "INSERT INTO posted (team_id, channel_id, paper_key, day) "
+                "SELECT '', channel_id, paper_key, day FROM old_posted"
+            )
+            conn.execute(
+                "INSERT INTO progress (team_id, channel_id, last_day) SELECT '', channel_id, last_day FROM old_progress"
+            )
+            for table in ("runs", "posted", "progress"):
+                conn.execute(f"DROP TABLE old_{table}")
+            conn.execute(f"PRAGMA user_version = {LEDGER_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        self.upgraded = True
 
     def _where(self) -> str:
         return str(self.path) if self.path is not None else "(in memory)"
@@ -175,20 +242,22 @@ class SqliteLedger:
 
     # ----- reads -----------------------------------------------------------------------------------
 
-    def posted_keys(self, channel_id: str) -> set[str]:
+    def posted_keys(self, channel_id: str, team_id: str = "") -> set[str]:
         with self._read() as conn:
-            rows = conn.execute("SELECT paper_key FROM posted WHERE channel_id = ?", (channel_id,))
+            rows = conn.execute(
+                "SELECT paper_key FROM posted WHERE team_id = ? AND channel_id = ?", (team_id, channel_id)
+            )
             return {key for (key,) in rows}
 
-    def get_run(self, channel_id: str, local_date: date) -> RunRecord | None:
+    def get_run(self, channel_id: str, local_date: date, team_id: str = "") -> RunRecord | None:
         with self._read() as conn:
-            return _stored_run(conn, (channel_id, RunKind.DIGEST, local_date.isoformat()))
+            return _stored_run(conn, (team_id, channel_id, RunKind.DIGEST, local_date.isoformat()))
 
-    def get_entry(self, channel_id: str, kind: str, period: str) -> RunRecord | None:
+    def get_entry(self, channel_id: str, kind: str, period: str, team_id: str = "") -> RunRecord | None:
         with self._read() as conn:
-            return _stored_run(conn, (channel_id, kind, period))
+            return _stored_run(conn, (team_id, channel_id, kind, period))
 
-    def get_runs(self, keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], RunRecord]:
+    def get_runs(self, keys: Iterable[tuple[str, date]], team_id: str = "") -> dict[tuple[str, date], RunRecord]:
         by_period: dict[str, list[str]] = {}
         for channel_id, local_date in keys:
             by_period.setdefault(local_date.isoformat(), []).append(channel_id)
@@ -199,28 +268,29 @@ class SqliteLedger:
                     chunk = channel_ids[start : start + 500]
                     marks = ",".join("?" * len(chunk))
                     rows = conn.execute(
-                        f"SELECT doc FROM runs WHERE kind = ? AND period = ? AND channel_id IN ({marks})",
-                        (RunKind.DIGEST.value, period, *chunk),
+                        "SELECT doc FROM runs WHERE team_id = ? AND kind = ? AND period = ? "
+                        f"AND channel_id IN ({marks})",
+                        (team_id, RunKind.DIGEST.value, period, *chunk),
                     )
                     for (doc,) in rows:
                         record = RunRecord.from_doc(json.loads(doc))
                         found[(record.channel_id, record.local_date)] = record
         return found
 
-    def runs(self, channel_id: str | None = None) -> list[RunRecord]:
+    def runs(self, channel_id: str | None = None, team_id: str = "") -> list[RunRecord]:
         with self._read() as conn:
             if channel_id is None:
                 rows = conn.execute("SELECT doc FROM runs")
             else:
-                rows = conn.execute("SELECT doc FROM runs WHERE channel_id = ?", (channel_id,))
+                rows = conn.execute("SELECT doc FROM runs WHERE team_id = ? AND channel_id = ?", (team_id, channel_id))
             records = [RunRecord.from_doc(json.loads(doc)) for (doc,) in rows]
         return sorted(records, key=rules.run_order)
 
-    def open_runs(self, channel_id: str) -> list[RunRecord]:
+    def open_runs(self, channel_id: str, team_id: str = "") -> list[RunRecord]:
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT doc FROM runs WHERE channel_id = ? AND open = 1 AND kind = ?",
-                (channel_id, RunKind.DIGEST.value),
+                "SELECT doc FROM runs WHERE team_id = ? AND channel_id = ? AND open = 1 AND kind = ?",
+                (team_id, channel_id, RunKind.DIGEST.value),
             )
             records = [RunRecord.from_doc(json.loads(doc)) for (doc,) in rows]
         return sorted(records, key=rules.run_order)
@@ -278,20 +348,23 @@ class SqliteLedger:
                 "DELETE FROM paper_watches WHERE checked_on < ?", (checked_before.isoformat(),)
             ).rowcount
 
-    def last_day(self, channel_id: str) -> date | None:
+    def last_day(self, channel_id: str, team_id: str = "") -> date | None:
         with self._read() as conn:
-            row = conn.execute("SELECT last_day FROM progress WHERE channel_id = ?", (channel_id,)).fetchone()
+            row = conn.execute(
+                "SELECT last_day FROM progress WHERE team_id = ? AND channel_id = ?", (team_id, channel_id)
+            ).fetchone()
         return date.fromisoformat(row[0]) if row else None
 
-    def last_days(self) -> dict[str, date]:
+    def last_days(self) -> dict[ChannelKey, date]:
         with self._read() as conn:
-            return {c: date.fromisoformat(d) for c, d in conn.execute("SELECT channel_id, last_day FROM progress")}
+            rows = conn.execute("SELECT team_id, channel_id, last_day FROM progress")
+            return {(t, c): date.fromisoformat(d) for t, c, d in rows}
 
     def posted_ledger(self) -> PostedLedger:
         ledger: PostedLedger = {}
         with self._read() as conn:
-            for channel_id, key, day in conn.execute("SELECT channel_id, paper_key, day FROM posted"):
-                ledger.setdefault(channel_id, {})[key] = date.fromisoformat(day) if day else None
+            for team_id, channel_id, key, day in conn.execute("SELECT team_id, channel_id, paper_key, day FROM posted"):
+                ledger.setdefault((team_id, channel_id), {})[key] = date.fromisoformat(day) if day else None
         return ledger
 
     def counts(self) -> tuple[int, int]:
@@ -320,20 +393,21 @@ class SqliteLedger:
             stored = _stored_run(conn, record.key)
             _put_run(conn, rules.keep_attempts(record, stored))
             newest = max(record.days) if record.days else None
+            where = (record.team_id, record.channel_id)
             if record.state == RunState.POSTED and record.paper_keys:
                 stamp = newest.isoformat() if newest else None
                 conn.executemany(  # a re-post keeps the day a key was first posted for
-                    "INSERT OR IGNORE INTO posted (channel_id, paper_key, day) VALUES (?, ?, ?)",
-                    [(record.channel_id, key, stamp) for key in record.paper_keys],
+                    "INSERT OR IGNORE INTO posted (team_id, channel_id, paper_key, day) VALUES (?, ?, ?, ?)",
+                    [(*where, key, stamp) for key in record.paper_keys],
                 )
-            row = conn.execute("SELECT last_day FROM progress WHERE channel_id = ?", (record.channel_id,)).fetchone()
+            row = conn.execute("SELECT last_day FROM progress WHERE team_id = ? AND channel_id = ?", where).fetchone()
             current = date.fromisoformat(row[0]) if row else fallback_last_day
             moved = rules.advanced_last_day(current, record)
             if moved is not None:
                 conn.execute(
-                    "INSERT INTO progress (channel_id, last_day) VALUES (?, ?) "
-                    "ON CONFLICT (channel_id) DO UPDATE SET last_day = excluded.last_day",
-                    (record.channel_id, moved.isoformat()),
+                    "INSERT INTO progress (team_id, channel_id, last_day) VALUES (?, ?, ?) "
+                    "ON CONFLICT (team_id, channel_id) DO UPDATE SET last_day = excluded.last_day",
+                    (*where, moved.isoformat()),
                 )
 
     def fail_run(self, record: RunRecord) -> None:
@@ -346,7 +420,7 @@ class SqliteLedger:
         with self._tx() as conn:
             return conn.execute("DELETE FROM runs WHERE local_date < ?", (before.isoformat(),)).rowcount
 
-    def replace_all(self, runs: Iterable[RunRecord], posted: PostedLedger, last_days: dict[str, date]) -> None:
+    def replace_all(self, runs: Iterable[RunRecord], posted: PostedLedger, last_days: dict[ChannelKey, date]) -> None:
         """Make the ledger exactly this, in one transaction (the schema-1 upgrade, which may run again
         after a crash, and ``migrate-store``)."""
         with self._tx() as conn:
@@ -355,13 +429,56 @@ class SqliteLedger:
             for record in runs:
                 _put_run(conn, record)
             conn.executemany(
-                "INSERT INTO posted (channel_id, paper_key, day) VALUES (?, ?, ?)",
-                [(c, k, d.isoformat() if d else None) for c, keys in posted.items() for k, d in keys.items()],
+                "INSERT INTO posted (team_id, channel_id, paper_key, day) VALUES (?, ?, ?, ?)",
+                [(t, c, k, d.isoformat() if d else None) for (t, c), keys in posted.items() for k, d in keys.items()],
             )
             conn.executemany(
-                "INSERT INTO progress (channel_id, last_day) VALUES (?, ?)",
-                [(c, d.isoformat()) for c, d in last_days.items()],
+                "INSERT INTO progress (team_id, channel_id, last_day) VALUES (?, ?, ?)",
+                [(t, c, d.isoformat()) for (t, c), d in last_days.items()],
             )
+
+    def assign_teams(self, teams: dict[str, str]) -> int:
+        """Rows without a workspace whose channel id belongs to exactly one known workspace (``teams``:
+        channel -> team, from the settings) join it; an existing row of that workspace wins. Returns
+        how many rows moved."""
+        moved = 0
+        with self._tx() as conn:
+            for channel_id, team_id in teams.items():
+                if team_id:
+                    moved += _move_team(conn, "", team_id, channel_id)
+        return moved
+
+    def adopt_unowned(self, team_id: str) -> int:
+        """Every row without a workspace joins ``team_id`` (single-token mode: there is only one)."""
+        with self._tx() as conn:
+            return _move_team(conn, "", team_id, None)
+
+    # ----- workspaces (issue 15) --------------------------------------------------------------------
+
+    def save_workspace(self, workspace: Workspace) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO workspaces (team_id, doc) VALUES (?, ?) "
+                "ON CONFLICT (team_id) DO UPDATE SET doc = excluded.doc",
+                (workspace.team_id, json.dumps(workspace.to_doc(), separators=(",", ":"))),
+            )
+
+    def get_workspace(self, team_id: str) -> Workspace | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT doc FROM workspaces WHERE team_id = ?", (team_id,)).fetchone()
+        return Workspace.from_doc(json.loads(row[0])) if row else None
+
+    def workspaces(self) -> list[Workspace]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT doc FROM workspaces ORDER BY team_id").fetchall()
+        return [Workspace.from_doc(json.loads(doc)) for (doc,) in rows]
+
+    def forget_workspace(self, team_id: str) -> None:
+        """The workspace's runs, posted keys, progress, follow-up watches, reading lists, signals,
+        one-paper messages and record, in one transaction."""
+        with self._tx() as conn:
+            for table in (*_CHANNEL_TABLES, *_TEAM_TABLES, "workspaces"):
+                conn.execute(f"DELETE FROM {table} WHERE team_id = ?", (team_id,))
 
     # ----- the team layer (issue 16) ---------------------------------------------------------------
 
@@ -622,21 +739,62 @@ def _store_error(where: str, exc: sqlite3.Error) -> StoreError:
     return StoreError(f"The ledger {where} failed: {exc}")
 
 
-def _stored_run(conn: sqlite3.Connection, key: tuple[str, str, str]) -> RunRecord | None:
-    row = conn.execute("SELECT doc FROM runs WHERE channel_id = ? AND kind = ? AND period = ?", key).fetchone()
+def _stored_run(conn: sqlite3.Connection, key: tuple[str, str, str, str]) -> RunRecord | None:
+    row = conn.execute(
+        "SELECT doc FROM runs WHERE team_id = ? AND channel_id = ? AND kind = ? AND period = ?", key
+    ).fetchone()
     return RunRecord.from_doc(json.loads(row[0])) if row else None
 
 
 def _put_run(conn: sqlite3.Connection, record: RunRecord) -> None:
     conn.execute(
-        "INSERT INTO runs (channel_id, kind, period, local_date, team_id, open, doc) VALUES (?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (channel_id, kind, period) DO UPDATE SET "
-        "local_date = excluded.local_date, team_id = excluded.team_id, open = excluded.open, doc = excluded.doc",
+        "INSERT INTO runs (team_id, channel_id, kind, period, local_date, open, doc) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (team_id, channel_id, kind, period) DO UPDATE SET "
+        "local_date = excluded.local_date, open = excluded.open, doc = excluded.doc",
         (
             *record.key,
             record.local_date.isoformat(),
-            record.team_id,
             int(rules.is_open(record)),
             json.dumps(record.to_doc(), separators=(",", ":")),
         ),
     )
+
+
+# The tables keyed by (workspace, channel, …), which a channel's move takes along, and those keyed by
+# workspace without a channel (or, for signals and one-paper messages, recorded with the workspace the
+# request named), which move only when everything without a workspace is adopted.
+_CHANNEL_TABLES = ("runs", "posted", "progress")
+_TEAM_TABLES = ("paper_watches", "saved", "signals", "paper_messages")
+
+
+def _move_team(conn: sqlite3.Connection, old: str, new: str, channel_id: str | None) -> int:
+    """Rows of workspace ``old`` (one channel's, or all) become ``new``'s; where ``new`` already has
+    the same key, its row stays and ``old``'s goes. The run and watch documents carry the team too.
+    Returns how many ledger rows (runs, posted keys, progress) moved."""
+    only = " AND channel_id = ?" if channel_id is not None else ""
+    args: tuple[str, ...] = (old, channel_id) if channel_id is not None else (old,)
+    moved = 0
+    for table in (*_CHANNEL_TABLES, *(_TEAM_TABLES if channel_id is None else ())):
+        changed = conn.execute(f"UPDATE OR IGNORE {table} SET team_id = ? WHERE team_id = ?{only}", (new, *args))
+        moved += changed.rowcount if table in _CHANNEL_TABLES else 0
+        conn.execute(f"DELETE FROM {table} WHERE team_id = ?{only}", args)
+    rows = conn.execute(f"SELECT channel_id, kind, period, doc FROM runs WHERE team_id = ?{only}", (new, *args[1:]))
+    for channel, kind, period, doc in rows.fetchall():
+        record = json.loads(doc)
+        if record.get("team_id") != new:
+            record["team_id"] = new
+            conn.execute(
+                "UPDATE runs SET doc = ? WHERE team_id = ? AND channel_id = ? AND kind = ? AND period = ?",
+                (json.dumps(record, separators=(",", ":")), new, channel, kind, period),
+            )
+    if channel_id is None:
+        watches = conn.execute("SELECT paper_key, doc FROM paper_watches WHERE team_id = ?", (new,)).fetchall()
+        for paper_key, doc in watches:
+            watch = json.loads(doc)
+            if watch.get("team_id") != new:
+                watch["team_id"] = new
+                conn.execute(
+                    "UPDATE paper_watches SET doc = ? WHERE team_id = ? AND paper_key = ?",
+                    (json.dumps(watch, separators=(",", ":")), new, paper_key),
+                )
+    return moved

@@ -41,10 +41,10 @@ from tinydb.storages import Storage
 from tinydb.table import Table
 
 from bot.errors import StoreError, StoreFullError, StoreLockedError
-from bot.models import ChannelConfig, PaperRef, PaperWatch, RunRecord, SavedPaper, Signal
+from bot.models import ChannelConfig, PaperRef, PaperWatch, RunRecord, SavedPaper, Signal, Workspace
 from bot.store.atomic_file import replace_atomically, temp_prefix
 from bot.store.base import SCHEMA_VERSION, TeamState
-from bot.store.sqlite_ledger import PostedLedger, SqliteLedger, ledger_path_for
+from bot.store.sqlite_ledger import ChannelKey, PostedLedger, SqliteLedger, ledger_path_for
 
 __all__ = ["MIGRATIONS", "AtomicJSONStorage", "MemoryJSONStorage", "TinyStore"]
 
@@ -330,8 +330,9 @@ class TinyStore:
 
     The split (schema 2): configuration is small and changes when people change it, so the whole-file
     JSON stays readable and cheap; the ledger grows with every post and must not rewrite the file.
-    Lookups go through in-memory indexes (channel id → doc id) built at open and kept in step with
-    every write; that is safe because this process is the files' only writer.
+    Lookups go through in-memory indexes ((workspace, channel id) → doc id) built at open and kept in
+    step with every write; that is safe because this process is the files' only writer. A channel id
+    is unique only within its workspace, so every key starts with the workspace (``team_id``).
     """
 
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
@@ -350,6 +351,8 @@ class TinyStore:
             }
             self._reindex()
             self._schema_version = self._open_schema()
+            if self._ledger.upgraded:  # the ledger's rows learn their channel's workspace from the settings
+                self._ledger.assign_teams(self._unique_teams())
             if ledger_path is not None and not ledger_was_there and self._channel_ids and self._upgraded_from is None:
                 logger.warning(
                     "the ledger %s was missing and has been created empty: papers this bot posted before may be "
@@ -486,13 +489,20 @@ class TinyStore:
         if self.path is not None and self.path.exists():
             replace_atomically(self._backup_path(1), [self.path.read_bytes()])
         try:
-            runs = [RunRecord.from_doc(doc) for doc in data.get(_V1_RUNS, {}).values()]
+            team_of = {doc["channel_id"]: doc.get("team_id") or "" for doc in data.get(_CHANNELS, {}).values()}
+            runs = [
+                record.replace(team_id=record.team_id or team_of.get(record.channel_id, ""))
+                for record in (RunRecord.from_doc(doc) for doc in data.get(_V1_RUNS, {}).values())
+            ]
+            teams = {doc["channel_id"]: doc.get("team_id") or "" for doc in data.get(_CHANNELS, {}).values()}
             posted: PostedLedger = {
-                doc["channel_id"]: {k: date.fromisoformat(d) if d else None for k, d in doc["keys"].items()}
+                (teams.get(doc["channel_id"], ""), doc["channel_id"]): {
+                    k: date.fromisoformat(d) if d else None for k, d in doc["keys"].items()
+                }
                 for doc in data.get(_V1_POSTED, {}).values()
             }
             last_days = {
-                doc["channel_id"]: date.fromisoformat(doc["last_day"])
+                (doc.get("team_id") or "", doc["channel_id"]): date.fromisoformat(doc["last_day"])
                 for doc in data.get(_CHANNELS, {}).values()
                 if doc.get("last_day")
             }
@@ -533,7 +543,16 @@ class TinyStore:
             raise StoreError(f"The database {self._where()} holds a malformed document ({exc!r}).") from exc
 
     def _build_indexes(self, data: RawData) -> None:
-        self._channel_ids = {d["channel_id"]: int(i) for i, d in data.get(_CHANNELS, {}).items()}
+        self._channel_ids: dict[ChannelKey, int] = {
+            (d.get("team_id") or "", d["channel_id"]): int(i) for i, d in data.get(_CHANNELS, {}).items()
+        }
+
+    def _unique_teams(self) -> dict[str, str]:
+        """Channel id -> its workspace, for the channel ids that belong to one workspace only."""
+        teams: dict[str, set[str]] = {}
+        for team_id, channel_id in self._channel_ids:
+            teams.setdefault(channel_id, set()).add(team_id)
+        return {channel: next(iter(found)) for channel, found in teams.items() if len(found) == 1}
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -555,27 +574,31 @@ class TinyStore:
 
     # ----- channels --------------------------------------------------------------------------------
 
-    def get_channel(self, channel_id: str) -> ChannelConfig | None:
+    def get_channel(self, channel_id: str, *, team_id: str = "") -> ChannelConfig | None:
         with self._reading():
-            doc_id = self._channel_ids.get(channel_id)
+            doc_id = self._channel_ids.get((team_id, channel_id))
             if doc_id is None:
                 return None
             config = ChannelConfig.from_doc(_stored(self._tables[_CHANNELS], doc_id))
-            return _with_last_day(config, self._ledger.last_day(channel_id))
+            return _with_last_day(config, self._ledger.last_day(channel_id, team_id))
 
-    def channels(self) -> list[ChannelConfig]:
+    def channels(self, *, team_id: str | None = None) -> list[ChannelConfig]:
         with self._reading():
             last_days = self._ledger.last_days()
+            configs = (ChannelConfig.from_doc(doc) for doc in self._tables[_CHANNELS].all())
             return [
-                _with_last_day(ChannelConfig.from_doc(doc), last_days.get(doc["channel_id"]))
-                for doc in self._tables[_CHANNELS].all()
+                _with_last_day(c, last_days.get((c.team_id, c.channel_id)))
+                for c in configs
+                if team_id is None or c.team_id == team_id
             ]
 
-    def update_channel(self, channel_id: str, change: Callable[[ChannelConfig], ChannelConfig]) -> ChannelConfig:
+    def update_channel(
+        self, channel_id: str, change: Callable[[ChannelConfig], ChannelConfig], *, team_id: str = ""
+    ) -> ChannelConfig:
         with self._writing():
-            current = self.get_channel(channel_id)
-            new = change(current or ChannelConfig(channel_id))
-            if not isinstance(new, ChannelConfig) or new.channel_id != channel_id:
+            current = self.get_channel(channel_id, team_id=team_id)
+            new = change(current or ChannelConfig(channel_id, team_id=team_id))
+            if not isinstance(new, ChannelConfig) or (new.team_id, new.channel_id) != (team_id, channel_id):
                 raise ValueError(f"update_channel({channel_id!r}): change must return that channel's config")
             if current is not None and new == current:
                 return current
@@ -584,30 +607,31 @@ class TinyStore:
     def _put_channel(self, config: ChannelConfig) -> ChannelConfig:
         doc = config.to_doc()
         table = self._tables[_CHANNELS]
-        doc_id = self._channel_ids.get(config.channel_id)
+        key = (config.team_id, config.channel_id)
+        doc_id = self._channel_ids.get(key)
         if doc_id is None:
-            self._channel_ids[config.channel_id] = table.insert(doc)
+            self._channel_ids[key] = table.insert(doc)
         else:
             table.replace(doc_id, doc)
         return ChannelConfig.from_doc(doc)
 
     # ----- the ledger (SQLite; see sqlite_ledger) ----------------------------------------------------
 
-    def posted_keys(self, channel_id: str) -> set[str]:
+    def posted_keys(self, channel_id: str, *, team_id: str = "") -> set[str]:
         with self._reading():
-            return self._ledger.posted_keys(channel_id)
+            return self._ledger.posted_keys(channel_id, team_id)
 
-    def get_run(self, channel_id: str, local_date: date) -> RunRecord | None:
+    def get_run(self, channel_id: str, local_date: date, *, team_id: str = "") -> RunRecord | None:
         with self._reading():
-            return self._ledger.get_run(channel_id, local_date)
+            return self._ledger.get_run(channel_id, local_date, team_id)
 
-    def get_entry(self, channel_id: str, kind: str, period: str) -> RunRecord | None:
+    def get_entry(self, channel_id: str, kind: str, period: str, *, team_id: str = "") -> RunRecord | None:
         with self._reading():
-            return self._ledger.get_entry(channel_id, kind, period)
+            return self._ledger.get_entry(channel_id, kind, period, team_id)
 
-    def get_runs(self, keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], RunRecord]:
+    def get_runs(self, keys: Iterable[tuple[str, date]], *, team_id: str = "") -> dict[tuple[str, date], RunRecord]:
         with self._reading():
-            return self._ledger.get_runs(keys)
+            return self._ledger.get_runs(keys, team_id)
 
     def claim_run(self, record: RunRecord) -> bool:
         with self._reading():
@@ -615,11 +639,12 @@ class TinyStore:
 
     def finish_run(self, record: RunRecord) -> None:
         with self._reading():
-            doc_id = self._channel_ids.get(record.channel_id)
+            key = (record.team_id, record.channel_id)
+            doc_id = self._channel_ids.get(key)
             if doc_id is None:  # a channel the settings never had (removed meanwhile): known again, as elsewhere
                 with self._atomic():
-                    self._put_channel(ChannelConfig(record.channel_id))
-                doc_id = self._channel_ids[record.channel_id]
+                    self._put_channel(ChannelConfig(record.channel_id, team_id=record.team_id))
+                doc_id = self._channel_ids[key]
             settings = ChannelConfig.from_doc(_stored(self._tables[_CHANNELS], doc_id))
             self._ledger.finish_run(record, fallback_last_day=settings.last_day)
 
@@ -627,17 +652,74 @@ class TinyStore:
         with self._reading():
             self._ledger.fail_run(record)
 
-    def runs(self, channel_id: str | None = None) -> list[RunRecord]:
+    def runs(self, channel_id: str | None = None, *, team_id: str = "") -> list[RunRecord]:
         with self._reading():
-            return self._ledger.runs(channel_id)
+            return self._ledger.runs(channel_id, team_id)
 
-    def open_runs(self, channel_id: str) -> list[RunRecord]:
+    def open_runs(self, channel_id: str, *, team_id: str = "") -> list[RunRecord]:
         with self._reading():
-            return self._ledger.open_runs(channel_id)
+            return self._ledger.open_runs(channel_id, team_id)
 
     def prune(self, before: date) -> int:
         with self._reading():
             return self._ledger.prune(before)
+
+    def adopt_unowned(self, team_id: str) -> int:
+        """Everything stored without a workspace joins ``team_id`` (single-token mode, at start-up:
+        the bot serves one workspace, so records from before workspaces were recorded are its own).
+        Settings first (one file write), then the ledger (one transaction); a crash between is
+        finished by the next start. Returns how many channels moved."""
+        if not team_id:
+            return 0
+        moved = 0
+        with self._writing():
+            table = self._tables[_CHANNELS]
+            for (team, channel_id), doc_id in list(self._channel_ids.items()):
+                if team:
+                    continue
+                del self._channel_ids[("", channel_id)]
+                if (team_id, channel_id) in self._channel_ids:  # the workspace's own record wins
+                    table.remove(doc_ids=[doc_id])
+                    continue
+                doc = {**_stored(table, doc_id), "team_id": team_id}
+                table.replace(doc_id, doc)
+                self._channel_ids[(team_id, channel_id)] = doc_id
+                moved += 1
+        with self._reading():
+            self._ledger.adopt_unowned(team_id)
+        return moved
+
+    # ----- workspaces (issue 15; records in the SQLite ledger) -------------------------------------
+
+    @property
+    def ledger_path(self) -> Path | None:
+        """The SQLite ledger file (None: in memory); the OAuth installation tables live there too."""
+        return self._ledger.path
+
+    def save_workspace(self, workspace: Workspace) -> None:
+        with self._reading():
+            self._ledger.save_workspace(workspace)
+
+    def get_workspace(self, team_id: str) -> Workspace | None:
+        with self._reading():
+            return self._ledger.get_workspace(team_id)
+
+    def workspaces(self) -> list[Workspace]:
+        with self._reading():
+            return self._ledger.workspaces()
+
+    def forget_workspace(self, team_id: str) -> int:
+        """Settings first (one file write), then the ledger (one transaction): a crash between leaves
+        a ledger without settings, which the next ``forget_workspace`` removes."""
+        with self._writing():
+            doomed = {key: doc_id for key, doc_id in self._channel_ids.items() if key[0] == team_id}
+            if doomed:
+                self._tables[_CHANNELS].remove(doc_ids=list(doomed.values()))
+                for key in doomed:
+                    del self._channel_ids[key]
+        with self._reading():
+            self._ledger.forget_workspace(team_id)
+        return len(doomed)
 
     # ----- follow-ups in the thread (issue 17; SQLite, see sqlite_ledger) -----------------------------
 
@@ -746,7 +828,7 @@ class TinyStore:
                 raise StoreError(f"The database {self._where()} is not empty; copy only into an empty one.")
             for config in channels:
                 self._put_channel(config)
-        last_days = {c.channel_id: c.last_day for c in channels if c.last_day is not None}
+        last_days = {(c.team_id, c.channel_id): c.last_day for c in channels if c.last_day is not None}
         with self._reading():
             self._ledger.replace_all(runs, posted, last_days)
 

@@ -63,6 +63,13 @@ class TeamLibrary:
         self._members: dict[tuple[str, str], tuple[float, list[str]]] = {}
         self._members_lock = threading.Lock()
 
+    def for_store(self, store: Store) -> TeamLibrary:
+        """The same library over another view of the store (one workspace's ``TeamStore``), sharing the
+        membership cache, which is keyed by workspace and person already."""
+        scoped = TeamLibrary(store, self.archive, self.hf, self.clock)
+        scoped._members, scoped._members_lock = self._members, self._members_lock
+        return scoped
+
     # --- papers ------------------------------------------------------------------------------------
 
     def paper(self, key: str, *, deadline: float | None = None) -> PaperRef:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +67,6 @@ class Unfurler:
     def __init__(
         self,
         hf: HFClient,
-        poster_for: Callable[[str], SlackPoster],
         *,
         arxiv: ArxivClient | None = None,
         archive: Archive | None = None,
@@ -80,7 +79,6 @@ class Unfurler:
         self.hf = hf
         self.arxiv = arxiv
         self.archive = archive
-        self.poster_for = poster_for
         self.hf_deadline = hf_deadline
         self.arxiv_deadline = arxiv_deadline
         self.cache: PaperCache[Card] = PaperCache(
@@ -95,9 +93,10 @@ class Unfurler:
 
     # -- the listener's side --------------------------------------------------------------------------
 
-    def submit(self, event: Mapping[str, Any], team_id: str, bot_user_id: str = "") -> bool:
+    def submit(self, event: Mapping[str, Any], poster: SlackPoster, bot_user_id: str = "") -> bool:
         """Queue the event's unfurl and return at once; False when there is nothing to unfurl (no paper
-        link, the bot's own message, or shutting down)."""
+        link, the bot's own message, or shutting down). ``poster``: the event's workspace's (its token
+        and its Tier-3 pace; the listener narrows to that workspace with ``Services.for_team``)."""
         shared = parse_link_shared(event)
         if shared is None or self._closed:
             return False
@@ -106,12 +105,12 @@ class Unfurler:
             return False
         with self._idle:
             self._queued += 1
-        self._pool.submit(self._safely, shared, team_id)
+        self._pool.submit(self._safely, shared, poster)
         return True
 
-    def _safely(self, shared: LinkShared, team_id: str) -> None:
+    def _safely(self, shared: LinkShared, poster: SlackPoster) -> None:
         try:
-            self.unfurl(shared, team_id)
+            self.unfurl(shared, poster)
         except Exception:  # never let one event's bug surface anywhere but the log
             logger.exception("unfurling %d link(s) failed unexpectedly", len(shared.links))
         finally:
@@ -126,8 +125,9 @@ class Unfurler:
 
     # -- the work --------------------------------------------------------------------------------------
 
-    def unfurl(self, shared: LinkShared, team_id: str) -> dict[str, dict[str, Any]]:
-        """Look the papers up and send their cards; returns the cards sent (empty: no call was made)."""
+    def unfurl(self, shared: LinkShared, poster: SlackPoster) -> dict[str, dict[str, Any]]:
+        """Look the papers up and send their cards with ``poster``; returns the cards sent (empty: no
+        call was made). The paper cache is shared by every workspace: it holds public paper data only."""
         self._count("events")
         unfurls: dict[str, dict[str, Any]] = {}
         for url, key in shared.links:
@@ -138,7 +138,7 @@ class Unfurler:
             self._count("no_card")
             return {}
         try:
-            self.poster_for(team_id).unfurl(unfurls, **shared.target())
+            poster.unfurl(unfurls, **shared.target())
         except SlackError as exc:
             logger.warning("Slack refused the link cards for %d link(s): %s", len(unfurls), exc.code)
             self._count("refused")

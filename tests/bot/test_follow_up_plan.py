@@ -46,6 +46,7 @@ def entry(channel: str, key: str, item: str, state: str, **changes: object) -> R
         kind=RunKind.FOLLOW_UP,
         period=period_for(key, item),
         paper_keys=(key,),
+        team_id="T1",
     )
     return record.replace(**changes)
 
@@ -143,17 +144,19 @@ def test_the_ledger_decides_what_was_told_and_what_may_be_tried_again() -> None:
     watches = {("T1", "2608.00001"): watch("2608.00001", *((i, seen) for i in items))}
     key = "2608.00001"
     announced = {
-        ("C1", period_for(key, "code")): entry("C1", key, "code", RunState.POSTED),
-        ("C1", period_for(key, "models")): entry("C1", key, "models", RunState.FAILED, attempts=2),
-        ("C1", period_for(key, "datasets")): entry("C1", key, "datasets", RunState.FAILED, attempts=MAX_ATTEMPTS),
-        ("C1", period_for(key, "spaces")): entry("C1", key, "spaces", RunState.CLAIMED),  # a dead process's, old
+        ("T1", "C1", period_for(key, "code")): entry("C1", key, "code", RunState.POSTED),
+        ("T1", "C1", period_for(key, "models")): entry("C1", key, "models", RunState.FAILED, attempts=2),
+        ("T1", "C1", period_for(key, "datasets")): entry("C1", key, "datasets", RunState.FAILED, attempts=MAX_ATTEMPTS),
+        ("T1", "C1", period_for(key, "spaces")): entry("C1", key, "spaces", RunState.CLAIMED),  # a dead process's, old
     }
     [batch], _ = plan_replies([thread()], watches, announced, now=NOW, lease=LEASE)
     [paper_owed] = batch.owed
     assert paper_owed.items == ("models", "spaces")
     assert {e.period for e in paper_owed.earlier} == {period_for(key, "models"), period_for(key, "spaces")}
 
-    being_sent = {("C1", period_for(key, i)): entry("C1", key, i, RunState.CLAIMED, claimed_at=NOW) for i in items}
+    being_sent = {
+        ("T1", "C1", period_for(key, i)): entry("C1", key, i, RunState.CLAIMED, claimed_at=NOW) for i in items
+    }
     batches, held = plan_replies([thread()], watches, being_sent, now=NOW, lease=LEASE)
     assert batches == [] and held == 0  # another thread or process is on it right now
 
@@ -162,7 +165,7 @@ def test_a_thread_that_had_its_reply_today_keeps_the_rest_for_tomorrow() -> None
     seen = NOW - timedelta(hours=1)
     watches = {("T1", k): watch(k, ("code", seen)) for k in ("2608.00001", "2608.00002")}
     told_today = entry("C1", "2608.00001", "code", RunState.POSTED, local_date=NOW.date())
-    announced = {("C1", told_today.period): told_today}
+    announced = {("T1", "C1", told_today.period): told_today}
     threads = [thread(keys=("2608.00001", "2608.00002"))]
     batches, held = plan_replies(threads, watches, announced, now=NOW, lease=LEASE)
     assert batches == [] and held == 1
@@ -182,7 +185,7 @@ def test_channels_and_workspaces_are_kept_apart() -> None:
     seen = NOW - timedelta(hours=1)
     watches = {("T2", "2608.00001"): watch("2608.00001", ("code", seen), team="T2")}
     threads = [thread("C1", team="T1"), thread("C2", team="T2")]
-    told_in_c1 = {("C1", period_for("2608.00001", "code")): entry("C1", "2608.00001", "code", RunState.POSTED)}
+    told_in_c1 = {("T1", "C1", period_for("2608.00001", "code")): entry("C1", "2608.00001", "code", RunState.POSTED)}
     batches, _ = plan_replies(threads, watches, told_in_c1, now=NOW, lease=LEASE)
     assert owed(batches) == [("C2", "1.1", "2608.00001", ("code",))]  # T1 has no watch; C1's entry is C1's
 
@@ -198,5 +201,20 @@ def test_a_later_post_of_the_paper_in_the_same_channel_owns_its_news() -> None:
 def test_dates_of_the_entries_do_not_matter_for_what_was_told() -> None:
     told_long_ago = entry("C1", "2608.00001", "code", RunState.POSTED, local_date=date(2026, 8, 1))
     watches = {("T1", "2608.00001"): watch("2608.00001", ("code", NOW - timedelta(hours=1)))}
-    batches, _ = plan_replies([thread()], watches, {("C1", told_long_ago.period): told_long_ago}, now=NOW, lease=LEASE)
+    batches, _ = plan_replies(
+        [thread()], watches, {("T1", "C1", told_long_ago.period): told_long_ago}, now=NOW, lease=LEASE
+    )
     assert batches == []
+
+
+def test_the_same_channel_id_in_two_workspaces_is_two_channels() -> None:
+    """C1 of T1 and C1 of T2 are different channels: what T1's C1 was told (today, or ever) neither
+    holds back nor stands for T2's C1, and each thread gets its own workspace's news."""
+    seen = NOW - timedelta(hours=1)
+    key = "2608.00001"
+    watches = {(team, key): watch(key, ("code", seen), team=team) for team in ("T1", "T2")}
+    threads = [thread("C1", ts="1.1", team="T1"), thread("C1", ts="7.7", team="T2")]
+    told_in_t1 = entry("C1", key, "code", RunState.POSTED, local_date=NOW.date())
+    batches, held = plan_replies(threads, watches, {("T1", "C1", told_in_t1.period): told_in_t1}, now=NOW, lease=LEASE)
+    assert [(b.thread.team_id, b.channel_id, b.thread.thread_ts) for b in batches] == [("T2", "C1", "7.7")]
+    assert held == 0 and batches[0].watches[key] is watches[("T2", key)]

@@ -16,8 +16,10 @@ catalog and schema checks are skipped and the fake still answers.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
+import html
 import json
 import logging
 import math
@@ -31,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
@@ -455,6 +457,7 @@ class Call:
     error: str | None = None
     status: int = 200
     verb: str = "POST"
+    team: str = "T0001"  # the workspace of the token that made the call (``FakeSlack.install``)
 
     @property
     def channel(self) -> str | None:
@@ -489,7 +492,155 @@ class _Delay:
 Handler = Callable[[Call], Mapping[str, Any]]
 
 
-class FakeSlack(HTTPFake):
+# --------------------------------------------------------------------------------------------------
+# OAuth v2 ("Add to Slack"): the authorize page and oauth.v2.access
+# --------------------------------------------------------------------------------------------------
+
+
+def _oauth_page(title: str, body: str) -> bytes:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title></head><body><main>{body}</main></body></html>"
+    ).encode()
+
+
+class _SlackOAuth:
+    """Slack's side of "Add to Slack" for ``FakeSlack``: the authorize page (Allow / Cancel) and
+    ``oauth.v2.access``, which turns a code into a bot token of the workspace that allowed; every
+    token issued is remembered with its workspace, so the fake knows whose token each call carries."""
+
+    _cond: threading.Condition
+    oauth_client: tuple[str, str] | None
+    oauth_redirect_uri: str
+    token_rotation: bool
+    token_lifetime: int
+    installing_team: tuple[str, str]
+    teams: dict[str, str]
+    tokens: dict[str, str]
+    refresh_tokens: dict[str, str]
+    revoked_tokens: set[str]
+    _codes: dict[str, tuple[str, str]]
+    _issued: int
+
+    def configure_oauth(
+        self, client_id: str, client_secret: str, redirect_uri: str, *, token_rotation: bool = False
+    ) -> None:
+        """The app as registered with Slack: its credentials and Redirect URL."""
+        self.oauth_client = (client_id, client_secret)
+        self.oauth_redirect_uri = redirect_uri
+        self.token_rotation = token_rotation
+
+    def install_as(self, team_id: str, team_name: str) -> None:
+        """The next visitor of the authorize page is signed in to this workspace."""
+        with self._cond:
+            self.installing_team = (team_id, team_name)
+            self.teams[team_id] = team_name
+
+    def revoke(self, team_id: str) -> None:
+        """Uninstall: every token issued to the workspace stops working (``token_revoked``)."""
+        with self._cond:
+            self.revoked_tokens.update(t for t, team in self.tokens.items() if team == team_id)
+
+    def tokens_of(self, team_id: str) -> list[str]:
+        with self._cond:
+            return [t for t, team in self.tokens.items() if team == team_id]
+
+    def _serve_authorize(self, request: Incoming) -> Reply:
+        """Slack's consent screen: which app, which scopes, Allow or Cancel (plain forms, no script)."""
+        query = request.query
+        problems = []
+        if self.oauth_client is None or query.get("client_id") != self.oauth_client[0]:
+            problems.append("unknown client_id")
+        redirect = query.get("redirect_uri") or self.oauth_redirect_uri
+        if self.oauth_redirect_uri and redirect != self.oauth_redirect_uri:
+            problems.append("redirect_uri does not match the app's Redirect URL")
+        if problems:
+            return Reply(
+                400, _oauth_page("Error", f"<h1>Invalid request</h1><p>{'; '.join(problems)}</p>"), "text/html"
+            )
+        team_id, team_name = self.installing_team
+        scopes = [s for s in (query.get("scope") or "").split(",") if s]
+        hidden = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v, quote=True)}">'
+            for k, v in (("state", query.get("state", "")), ("redirect_uri", redirect), ("team", team_id))
+        )
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in scopes)
+        body = (
+            f"<h1>papers-bot is requesting permission to access the {html.escape(team_name)} Slack workspace</h1>"
+            f"<ul>{items}</ul>"
+            f'<form method="post" action="/oauth/v2/decide">{hidden}'
+            '<button type="submit" name="decision" value="allow">Allow</button> '
+            '<button type="submit" name="decision" value="cancel">Cancel</button></form>'
+        )
+        return Reply(200, _oauth_page("Slack: allow papers-bot", body), "text/html; charset=utf-8")
+
+    def _serve_decision(self, request: Incoming) -> Reply:
+        form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+        state, redirect, team_id = form.get("state", ""), form.get("redirect_uri", ""), form.get("team", "")
+        if form.get("decision") == "allow":
+            with self._cond:
+                self._issued += 1
+                code = f"code-{team_id}-{self._issued}"
+                self._codes[code] = (team_id, redirect)
+            params = {"code": code, "state": state}
+        else:
+            params = {"error": "access_denied", "state": state}
+        location = f"{redirect}?{urlencode(params)}"
+        return Reply(302, b"", "text/html", headers={"Location": location})
+
+    def _issue_token(self, team_id: str) -> dict[str, Any]:
+        self._issued += 1
+        token = f"xoxb-{team_id.lower()}-{self._issued:04d}-{os.urandom(6).hex()}"
+        if self.token_rotation:
+            token = f"xoxe.{token}"
+        self.tokens[token] = team_id
+        answer: dict[str, Any] = {"access_token": token, "token_type": "bot"}
+        if self.token_rotation:
+            refresh = f"xoxe-1-{team_id.lower()}-{self._issued:04d}-{os.urandom(6).hex()}"
+            self.refresh_tokens[refresh] = team_id
+            answer.update(refresh_token=refresh, expires_in=self.token_lifetime)
+        return answer
+
+    def _oauth_v2_access(self, call: Call) -> dict[str, Any]:
+        """The code (or, with rotation, a refresh token) for a bot token of the workspace that allowed."""
+        args = call.args
+        client = (args.get("client_id"), args.get("client_secret"))
+        auth = call.headers.get("authorization", "")
+        if auth.startswith("Basic "):  # slack_sdk sends the app's credentials as HTTP Basic auth
+            client_id, _, secret = base64.b64decode(auth[len("Basic ") :]).decode().partition(":")
+            client = (client_id, secret)
+        if self.oauth_client is None or client != self.oauth_client:
+            return {"ok": False, "error": "invalid_client_id" if self.oauth_client else "invalid_client"}
+        if args.get("grant_type") == "refresh_token":
+            team_id = self.refresh_tokens.pop(str(args.get("refresh_token", "")), "")
+            if not team_id:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            return {
+                "ok": True,
+                "team": {"id": team_id, "name": self.teams.get(team_id, "")},
+                **self._issue_token(team_id),
+            }
+        granted = self._codes.pop(str(args.get("code", "")), None)
+        if granted is None:
+            return {"ok": False, "error": "invalid_code"}
+        team_id, redirect = granted
+        if args.get("redirect_uri", redirect) != redirect:
+            return {"ok": False, "error": "bad_redirect_uri"}
+        return {
+            "ok": True,
+            "app_id": "A0001",
+            "authed_user": {"id": "U0INSTALLER"},
+            "scope": "commands,chat:write,chat:write.public,users:read,channels:history,groups:history",
+            "bot_user_id": "UBOT",
+            "team": {"id": team_id, "name": self.teams.get(team_id, "")},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            **self._issue_token(team_id),
+        }
+
+
+class FakeSlack(_SlackOAuth, HTTPFake):
     """Slack's Web API for ``WebClient(token="xoxb-…", base_url=fake.api_url)``, plus response URLs.
 
     Configure who is who with the mutable sets ``private_channels``, ``archived_channels``,
@@ -531,7 +682,7 @@ class FakeSlack(HTTPFake):
         super().__init__()
         # chat.unfurl's Tier 3 ("50+ per minute" per workspace), as a sliding 60 s window when set.
         self.unfurls_per_minute = unfurls_per_minute
-        self._unfurl_calls: list[float] = []
+        self._unfurl_calls: dict[str, list[float]] = {}  # per team: its chat.unfurl calls of the last minute
         self.private_channels: set[str] = set(private_channels)
         self.archived_channels: set[str] = set(archived_channels)
         self.missing_channels: set[str] = set(missing_channels)
@@ -560,12 +711,32 @@ class FakeSlack(HTTPFake):
         self._responses: list[tuple[str, dict[str, Any], float]] = []
         self._response_uses: dict[str, int] = {}
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
+        # OAuth ("Add to Slack"): the app's credentials, the workspace whose user is at the authorize
+        # page, codes handed out, and every token issued -> its workspace (see ``_serve_authorize``).
+        self.oauth_client: tuple[str, str] | None = None
+        self.oauth_redirect_uri = ""  # the Redirect URL registered in the app's settings
+        self.token_rotation = False  # issue expiring tokens with refresh tokens (12 h, as Slack)
+        self.token_lifetime = 43200  # seconds a rotating token lives (``expires_in``)
+        self.installing_team: tuple[str, str] = ("T0001", "Test Team")
+        self.teams: dict[str, str] = {"T0001": "Test Team"}  # team id -> name
+        self.tokens: dict[str, str] = {}  # bot token -> team id
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> team id
+        self.revoked_tokens: set[str] = set()
+        self._codes: dict[str, tuple[str, str]] = {}  # code -> (team id, redirect_uri)
+        self._issued = 0
+        # conversations.history for apps outside Slack's Marketplace (since 2025-05-29): one request a
+        # minute per workspace, at most 15 messages. None: unlimited (the fake's default).
+        self.history_per_minute: float | None = None
+        self.history_max_messages: int | None = None
+        self.history_clock: Callable[[], float] = time.monotonic
+        self._history_at: dict[str, float] = {}  # team -> time of its last answered history request
         self._faults: list[_Fault] = []
         self._delays: list[_Delay] = []
         self._custom: dict[str, Handler | Mapping[str, Any]] = {}
-        self._post_times: dict[str, float] = {}  # per channel: GCRA theoretical arrival time
-        self._workspace_posts: list[float] = []
-        self._workspace_tat = -math.inf  # GCRA theoretical arrival time of the workspace bucket
+        # Slack's limits are per workspace: each workspace (the team of the token) has its own buckets.
+        self._post_times: dict[tuple[str, str], float] = {}  # per (team, channel): GCRA theoretical arrival time
+        self._workspace_posts: dict[str, list[float]] = {}
+        self._workspace_tats: dict[str, float] = {}  # per team: GCRA theoretical arrival time of its bucket
         self._ts_counter = 0
         self._view_counter = 0
         # Files (files_upload_v2): file id -> what getUploadURLExternal was told, the bytes that reached
@@ -588,6 +759,7 @@ class FakeSlack(HTTPFake):
             "conversations.join": self._conversations_join,
             "users.info": self._users_info,
             "conversations.history": self._conversations_history,
+            "oauth.v2.access": self._oauth_v2_access,
             "conversations.replies": self._conversations_replies,
             "chat.unfurl": self._chat_unfurl,
             "conversations.open": self._conversations_open,
@@ -607,17 +779,20 @@ class FakeSlack(HTTPFake):
         return f"{self.base_url}/response/{name}"
 
     # inspection ------------------------------------------------------------------------------------
-    def calls(self, method: str | None = None, channel: str | None = None) -> list[Call]:
+    def calls(self, method: str | None = None, channel: str | None = None, *, team: str | None = None) -> list[Call]:
         with self._cond:
             return [
                 c
                 for c in self._calls
-                if (method is None or c.method == method) and (channel is None or c.channel == channel)
+                if (method is None or c.method == method)
+                and (channel is None or c.channel == channel)
+                and (team is None or c.team == team)
             ]
 
-    def posts(self, channel: str | None = None, *, include_failed: bool = False) -> list[Call]:
-        """``chat.postMessage`` calls that were answered ok (all of them with ``include_failed``)."""
-        return [c for c in self.calls("chat.postMessage", channel) if include_failed or c.ok]
+    def posts(self, channel: str | None = None, *, include_failed: bool = False, team: str | None = None) -> list[Call]:
+        """``chat.postMessage`` calls that were answered ok (all of them with ``include_failed``);
+        ``team``: only those made with that workspace's token."""
+        return [c for c in self.calls("chat.postMessage", channel, team=team) if include_failed or c.ok]
 
     def responses(self, name: str | None = None) -> list[dict[str, Any]]:
         """Parsed JSON bodies posted to ``response_url(name)`` (every name when None), in order."""
@@ -675,7 +850,7 @@ class FakeSlack(HTTPFake):
             self._delays.clear()
             self._post_times.clear()
             self._workspace_posts.clear()
-            self._workspace_tat = -math.inf
+            self._workspace_tats.clear()
             self._unfurl_calls.clear()
             self.violations.clear()
             self.unknown_calls.clear()
@@ -743,6 +918,10 @@ class FakeSlack(HTTPFake):
             ]
 
     def serve(self, request: Incoming) -> Reply:
+        if request.path == "/oauth/v2/authorize":
+            return self._serve_authorize(request)
+        if request.path == "/oauth/v2/decide" and request.verb == "POST":
+            return self._serve_decision(request)
         if request.path.startswith("/upload/") and request.verb == "POST":
             return self._serve_upload(request, request.path[len("/upload/") :])
         if request.path.startswith("/api/"):
@@ -763,11 +942,18 @@ class FakeSlack(HTTPFake):
         token = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else args.get("token")
         known = method in self._handlers or method in self._custom
         wanted = "xapp-" if method == "apps.connections.open" else "xoxb-"  # Socket Mode: app-level token
-        if not token:
+        with self._cond:
+            call.team = self.tokens.get(str(token), "T0001") if token else "T0001"
+            revoked = token in self.revoked_tokens
+        if method == "oauth.v2.access":  # authenticated by the client id and secret, not a token
+            error = None
+        elif not token:
             error = "not_authed"
         elif token in ("xoxb-invalid", "xapp-invalid"):
             error = "invalid_auth"
-        elif not str(token).startswith(wanted):
+        elif revoked:
+            error = "token_revoked"
+        elif not str(token).removeprefix("xoxe.").startswith(wanted):  # xoxe.xoxb-…: a rotating bot token
             error = "not_allowed_token_type"
         else:
             catalog_problems, catalog_error = self._check_catalog(method, args)
@@ -800,13 +986,20 @@ class FakeSlack(HTTPFake):
                 status, error = fault.status, fault.error
                 if fault.retry_after is not None:
                     headers["Retry-After"] = str(math.ceil(fault.retry_after))
+            elif (
+                error is None
+                and method == "conversations.history"
+                and ((history_wait := self.history_retry_after(call.team)) is not None)
+            ):
+                status, error = 429, "ratelimited"
+                headers["Retry-After"] = str(history_wait)
             elif error is None and self.enforce_rate_limits and method == "chat.postMessage":
-                retry_after = self._rate_limit(call.channel or "", at)
+                retry_after = self._rate_limit(call.channel or "", at, call.team)
                 if retry_after is not None:
                     status, error = 429, "ratelimited"
                     headers["Retry-After"] = str(retry_after)
             elif error is None and method == "chat.unfurl" and self.unfurls_per_minute is not None:
-                retry_after = self._unfurl_rate_limit(at)
+                retry_after = self._unfurl_rate_limit(at, call.team)
                 if retry_after is not None:
                     status, error = 429, "ratelimited"
                     headers["Retry-After"] = str(retry_after)
@@ -963,38 +1156,41 @@ class FakeSlack(HTTPFake):
         with self._cond:
             return sum(1 for c in self._calls if c.status == 429)
 
-    def _rate_limit(self, channel: str, now: float) -> int | None:
+    def _rate_limit(self, channel: str, now: float, team: str = "T0001") -> int | None:
         """Seconds to wait if this post breaks the per-channel or workspace limit, else None.
 
         Both limits are GCRA token buckets: a post at ``now`` conforms when ``now >= tat - (burst-1)·T``
-        for the bucket's interval ``T``; a conforming post moves ``tat`` to ``max(tat, now) + T``.
+        for the bucket's interval ``T``; a conforming post moves ``tat`` to ``max(tat, now) + T``. Each
+        workspace (``team``, the token's) has its own buckets, as Slack counts limits per workspace.
         """
         gap = 1.0 / self.per_channel_per_sec if self.per_channel_per_sec > 0 else 0.0
-        channel_tat = self._post_times.get(channel, -math.inf)
+        channel_tat = self._post_times.get((team, channel), -math.inf)
         channel_ready = channel_tat - (max(1, self.channel_burst) - 1) * gap
         if now < channel_ready:
             return max(1, math.ceil(channel_ready - now))
         if self.workspace_per_sec is not None and self.workspace_per_sec > 0:
             interval = 1.0 / self.workspace_per_sec
-            ready = self._workspace_tat - (max(1, self.workspace_burst) - 1) * interval
+            tat = self._workspace_tats.get(team, -math.inf)
+            ready = tat - (max(1, self.workspace_burst) - 1) * interval
             if now < ready:
                 return max(1, math.ceil(ready - now))
-            self._workspace_tat = max(self._workspace_tat, now) + interval
+            self._workspace_tats[team] = max(tat, now) + interval
         if self.workspace_per_min is not None:
-            self._workspace_posts = [t for t in self._workspace_posts if now - t < 60.0]
-            if len(self._workspace_posts) >= self.workspace_per_min:
-                return max(1, math.ceil(60.0 - (now - self._workspace_posts[0])))
-            self._workspace_posts.append(now)
-        self._post_times[channel] = max(channel_tat, now) + gap
+            posts = self._workspace_posts[team] = [t for t in self._workspace_posts.get(team, []) if now - t < 60.0]
+            if len(posts) >= self.workspace_per_min:
+                return max(1, math.ceil(60.0 - (now - posts[0])))
+            posts.append(now)
+        self._post_times[(team, channel)] = max(channel_tat, now) + gap
         return None
 
-    def _unfurl_rate_limit(self, now: float) -> int | None:
-        """Seconds to wait when this ``chat.unfurl`` would be the window's (``unfurls_per_minute`` + 1)th."""
+    def _unfurl_rate_limit(self, now: float, team: str = "T0001") -> int | None:
+        """Seconds to wait when this ``chat.unfurl`` would be the window's (``unfurls_per_minute`` + 1)th
+        of the workspace (Tier 3 counts per workspace, like every Slack limit)."""
         assert self.unfurls_per_minute is not None
-        self._unfurl_calls = [t for t in self._unfurl_calls if now - t < 60.0]
-        if len(self._unfurl_calls) >= self.unfurls_per_minute:
-            return max(1, math.ceil(60.0 - (now - self._unfurl_calls[0])))
-        self._unfurl_calls.append(now)
+        calls = self._unfurl_calls[team] = [t for t in self._unfurl_calls.get(team, []) if now - t < 60.0]
+        if len(calls) >= self.unfurls_per_minute:
+            return max(1, math.ceil(60.0 - (now - calls[0])))
+        calls.append(now)
         return None
 
     def _next_ts(self) -> str:
@@ -1020,10 +1216,10 @@ class FakeSlack(HTTPFake):
     def _auth_test(self, call: Call) -> dict[str, Any]:
         return {
             "ok": True,
-            "url": "https://test.slack.com/",
-            "team": "Test Team",
+            "url": f"https://{call.team.lower()}.slack.com/",
+            "team": self.teams.get(call.team, "Test Team"),
             "user": "papersbot",
-            "team_id": "T0001",
+            "team_id": call.team,
             "user_id": "UBOT",
             "bot_id": "BBOT",
             "is_enterprise_install": False,
@@ -1035,7 +1231,7 @@ class FakeSlack(HTTPFake):
             "user": "UBOT",
             "bot_id": "BBOT",
             "app_id": "A0001",
-            "team": "T0001",
+            "team": call.team,
             "text": call.args.get("text", ""),
             "ts": ts,
         }
@@ -1200,10 +1396,15 @@ class FakeSlack(HTTPFake):
         return {"ok": True, "channel": self._channel_object(channel)}
 
     def _conversations_history(self, call: Call) -> dict[str, Any]:
-        """Every message the fake accepted in the channel, newest first; metadata only with
-        ``include_all_metadata`` (as Slack does). The fake's ``ts`` are counters, not times, so
-        ``oldest`` cannot be honoured and is ignored (callers filter what they look for anyway);
-        no paging either: the fake's channels are short."""
+        """Every message the fake accepted in the channel (of the caller's workspace), newest first, in
+        pages of ``limit`` (``cursor`` goes on); metadata only with ``include_all_metadata`` (as Slack
+        does). The fake's ``ts`` are counters, not times, so ``oldest``/``latest`` cannot be honoured
+        and are ignored (callers filter what they look for anyway).
+
+        With ``history_per_minute``/``history_max_messages`` set, Slack's limits for apps outside its
+        Marketplace hold: a second request within the minute is refused (429 is answered by
+        ``_serve_api`` via ``history_retry_after``), and a page has at most that many messages; asking
+        for more is recorded as a violation (Slack would silently return fewer)."""
         channel = call.channel
         if (err := self._channel_error(channel, posting=True)) is not None:
             return err  # like Slack, reading needs membership (not_in_channel) and an existing channel
@@ -1211,10 +1412,47 @@ class FakeSlack(HTTPFake):
         messages = [
             {k: v for k, v in m.items() if with_metadata or k != "metadata"}
             for (c, _ts), m in self._messages.items()
-            if c == channel and m.get("thread_ts", m["ts"]) == m["ts"]  # thread replies stay in their thread
+            if c == channel
+            and m.get("team", "T0001") == call.team
+            and m.get("thread_ts", m["ts"]) == m["ts"]  # thread replies stay in their thread
         ]
         messages.sort(key=lambda m: float(m["ts"]), reverse=True)
-        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+        limit = int(call.args.get("limit") or 100)
+        if self.history_max_messages is not None:
+            if limit > self.history_max_messages:
+                self.violations.append(
+                    f"conversations.history: limit={limit}, but this app may read {self.history_max_messages}"
+                )
+            limit = min(limit, self.history_max_messages)
+        cursor = str(call.args.get("cursor") or "")
+        start = int(cursor.removeprefix("offset:")) if cursor.startswith("offset:") else 0
+        page = messages[start : start + limit]
+        more = start + limit < len(messages)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": f"offset:{start + limit}" if more else ""},
+        }
+
+    def add_message(self, channel: str, text: str, *, user: str = "U0001", team: str = "T0001") -> str:
+        """A message someone else wrote in ``channel`` (it shows in the channel's history); its ``ts``."""
+        with self._cond:
+            ts = self._next_ts()
+            self._messages[(channel, ts)] = {"type": "message", "user": user, "team": team, "text": text, "ts": ts}
+        return ts
+
+    def history_retry_after(self, team: str) -> int | None:
+        """Seconds until the workspace may read history again, or None (callers hold self._cond)."""
+        if self.history_per_minute is None:
+            return None
+        now = self.history_clock()
+        last = self._history_at.get(team)
+        interval = 60.0 / self.history_per_minute
+        if last is not None and now - last < interval:
+            return max(1, math.ceil(interval - (now - last)))
+        self._history_at[team] = now
+        return None
 
     def _conversations_replies(self, call: Call) -> dict[str, Any]:
         """A thread: its parent, then its replies oldest first (Slack's order); metadata only with
@@ -1228,7 +1466,7 @@ class FakeSlack(HTTPFake):
         thread = [
             {k: v for k, v in m.items() if with_metadata or k != "metadata"}
             for (c, _ts), m in self._messages.items()
-            if c == channel and (m["ts"] == ts or m.get("thread_ts") == ts)
+            if c == channel and (m["ts"] == ts or m.get("thread_ts") == ts) and m.get("team", "T0001") == call.team
         ]
         thread.sort(key=lambda m: float(m["ts"]))
         return {"ok": True, "messages": thread, "has_more": False, "response_metadata": {"next_cursor": ""}}
@@ -1264,6 +1502,7 @@ class FakeSlack(HTTPFake):
             "filename": filename,
             "length": int(length),
             "alt_txt": call.args.get("alt_txt"),
+            "team": call.team,  # the workspace of the token that asked for the upload
             "data": None,
             "shared": False,
         }

@@ -29,7 +29,8 @@ UNREACHABLE = "http://127.0.0.1:9/"  # discard port: a route that called out wou
 def services() -> Iterator[Services]:
     settings = Settings(slack_api_url=UNREACHABLE, hf_endpoint=UNREACHABLE.rstrip("/"), timezone="Europe/Berlin")
     built = build_services(settings, store=TinyStore(None), clock=lambda: NOW, related=None)
-    yield built
+    built.home_team = "T0001"  # what auth.test would have said
+    yield built.for_team("T0001")  # what every listener gets: its workspace's view
     built.close()
 
 

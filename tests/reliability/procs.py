@@ -32,6 +32,7 @@ def bot_env(fake_slack: FakeSlack, fake_hf: FakeHF, db: Path, **extra: str) -> d
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake_slack.api_url,
         PAPERS_BOT_SEMANTIC_MODEL="off",  # as in tests/conftest.py: no model load in every bot process
+        PAPERS_BOT_HISTORY_PER_MINUTE="100",  # the most it allows: these tests are not about that budget
     )
     env.update(extra)
     return env

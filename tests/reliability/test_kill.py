@@ -35,7 +35,7 @@ NEW_CHANNELS_PER_RUN = 8
 def _add_channels(db: Path, names: list[str]) -> None:
     with TinyStore(db) as store:  # opening also proves the database survived the last kill
         for name in names:
-            store.update_channel(name, lambda c: c.replace(subscribed=True, team_id="T0001"))
+            store.update_channel(name, lambda c: c.replace(subscribed=True), team_id="T0001")
 
 
 def _kill_somewhere(bot: BotProcess, fake_slack: FakeSlack, rng: random.Random, posts_before: int) -> str:
@@ -82,7 +82,7 @@ def test_sigkill_during_post_runs_never_posts_twice(tmp_path: Path, fake_slack: 
     with TinyStore(db) as store:  # what the kills left behind
         for channel in channels:
             posts = digest_posts(fake_slack, channel)
-            run = store.get_run(channel, today)
+            run = store.get_run(channel, today, team_id="T0001")
             assert len(posts) <= 1, f"{channel} posted {len(posts)} times (seed {seed}, kills {kills})"
             if run is not None and run.state == RunState.CLAIMED:
                 (lost_answer if posts else never_sent).append(channel)
@@ -94,11 +94,11 @@ def test_sigkill_during_post_runs_never_posts_twice(tmp_path: Path, fake_slack: 
     with TinyStore(db) as store:
         for channel in channels:
             posts = digest_posts(fake_slack, channel)
-            run = store.get_run(channel, today)
+            run = store.get_run(channel, today, team_id="T0001")
             assert len(posts) == 1, f"{channel} posted {len(posts)} times (seed {seed}, kills {kills})"
             assert run is not None and run.state == RunState.POSTED, (channel, run, seed)
             assert fake_slack.message(channel, run.ts[0]) is not None, channel  # the ledger has the real ts
-            assert set(run.paper_keys) <= store.posted_keys(channel)
+            assert set(run.paper_keys) <= store.posted_keys(channel, team_id="T0001")
     assert list(tmp_path.glob(".*.tmp")) == []
     print(
         f"kill test seed {seed}: {len(channels)} channels, kills at {kills}; settled on restart: "

@@ -55,9 +55,8 @@ def _seed(db: Path, fake_hf: FakeHF, now: datetime) -> None:
         for channel in ("C0001", "C0002"):
             store.update_channel(
                 channel,
-                lambda c: c.replace(
-                    subscribed=True, post_time="00:00", weekdays=tuple(range(7)), team_id="T0001", active_since=since
-                ),
+                lambda c: c.replace(subscribed=True, post_time="00:00", weekdays=tuple(range(7)), active_since=since),
+                team_id="T0001",
             )
 
 

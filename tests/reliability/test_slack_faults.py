@@ -195,7 +195,7 @@ def test_uninstall_events_stop_that_workspaces_schedules(
     bot: RunningBot, clock: Clock, fake_slack: FakeSlack, seven_channels: list[str], event: dict[str, object]
 ) -> None:
     other = "C9999"
-    bot.store.update_channel(other, lambda c: c.replace(team_id="T0002", subscribed=True, active_since=""))
+    bot.services.store.update_channel(other, lambda c: c.replace(subscribed=True, active_since=""), team_id="T0002")
     _run_then_uninstall(bot, fake_slack, event)
 
     summary = bot.services.runner.run_due(FRIDAY_0900)
@@ -274,7 +274,9 @@ def test_a_dead_token_in_one_workspace_stops_only_that_workspace(
 
     other = ["C9001", "C9002"]
     for channel in other:
-        bot.store.update_channel(channel, lambda c: c.replace(team_id="T0002", subscribed=True, active_since=""))
+        bot.services.store.update_channel(
+            channel, lambda c: c.replace(subscribed=True, active_since=""), team_id="T0002"
+        )
     revoked = SlackPoster(make_web_client("xoxb-invalid", fake_slack.api_url))
     bot.services.runner.workspaces.add("T0002", revoked)
 

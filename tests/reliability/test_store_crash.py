@@ -86,9 +86,9 @@ def test_every_acknowledged_change_survives_sigkill(tmp_path: Path, fake_slack: 
 
         with TinyStore(db) as store:  # loads after every kill …
             for channel, at in everything:  # … with every acknowledged change in it
-                config = store.get_channel(channel)
+                config = store.get_channel(channel, team_id="T0001")  # the commands' workspace
                 assert config is not None and config.subscribed, (channel, seed)
                 assert config.post_time == at and config.timezone == "Europe/Berlin", (channel, seed)
-            assert store.get_channel("BULK149") is not None
+            assert store.get_channel("BULK149", team_id="T0001") is not None  # adopted at the first start
     assert len(everything) >= ITERATIONS, f"too few commands were acknowledged to test anything (seed {seed})"
     print(f"store crash test seed {seed}: {len(everything)} acknowledged changes survived {ITERATIONS} kills")

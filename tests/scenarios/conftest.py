@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-TINYDB_ONLY = {"test_fanout", "test_search", "test_unfurls"}
+TINYDB_ONLY = {"test_fanout", "test_search", "test_install_browser", "test_unfurls"}
 OWN_BACKEND = {"test_multiprocess"}
 BOTH_STORES = pytest.mark.parametrize("store_backend", ["tinydb", pytest.param("postgres", marks=pytest.mark.postgres)])
 

@@ -87,7 +87,7 @@ def test_240_channels_get_exactly_one_post_each_paced_under_the_limits_with_one_
     sequential_latency = len(channels) * LATENCY
     assert summary.duration < sequential_latency * 0.8, summary.duration
     for channel in channels[:: len(channels) // 10]:
-        record = bot.store.get_run(channel, FRIDAY)
+        record = bot.services.store.get_run(channel, FRIDAY)  # written straight to the store: no workspace
         assert record is not None and record.state == RunState.POSTED and len(record.ts) == 1
 
     again = bot.services.runner.run_due(FRIDAY_0900)  # the ledger: a second tick posts nothing

@@ -20,9 +20,16 @@ def digest(channel: str, day: date, keys: tuple[str, ...] = ("2608.00001",), tea
     return RunRecord(channel, day, RunState.CLAIMED, f"run-{channel}-{day}", AT, paper_keys=keys, team_id=team)
 
 
-def follow_up(channel: str, day: date, period: str) -> RunRecord:
+def follow_up(channel: str, day: date, period: str, team: str = "T1") -> RunRecord:
     return RunRecord(
-        channel, day, RunState.CLAIMED, f"fu-{channel}-{period}", AT, kind=RunKind.FOLLOW_UP, period=period
+        channel,
+        day,
+        RunState.CLAIMED,
+        f"fu-{channel}-{period}",
+        AT,
+        kind=RunKind.FOLLOW_UP,
+        period=period,
+        team_id=team,
     )
 
 
@@ -50,11 +57,15 @@ def test_a_follow_up_is_claimed_once_per_paper_and_item_beside_the_digests(any_s
     assert any_store.claim_run(follow_up("C1", day, "2608.00001/models"))
     assert not any_store.claim_run(follow_up("C1", date(2026, 8, 22), "2608.00001/code"))  # another day: still once
     assert any_store.claim_run(follow_up("C2", day, "2608.00001/code"))  # another channel
-    stored = any_store.get_entry("C1", RunKind.FOLLOW_UP, "2608.00001/code")
+    assert any_store.claim_run(follow_up("C1", day, "2608.00001/code", team="T2"))  # another workspace's C1
+    stored = any_store.get_entry("C1", RunKind.FOLLOW_UP, "2608.00001/code", team_id="T1")
     assert stored is not None and stored.state == RunState.CLAIMED
     any_store.finish_run(stored.replace(state=RunState.POSTED, ts=("1.2",)))
-    assert any_store.get_entry("C1", RunKind.FOLLOW_UP, "2608.00001/code").ts == ("1.2",)  # type: ignore[union-attr]
-    assert any_store.get_run("C1", day).kind == RunKind.DIGEST  # type: ignore[union-attr]
+    told = any_store.get_entry("C1", RunKind.FOLLOW_UP, "2608.00001/code", team_id="T1")
+    assert told is not None and told.ts == ("1.2",)
+    theirs = any_store.get_entry("C1", RunKind.FOLLOW_UP, "2608.00001/code", team_id="T2")
+    assert theirs is not None and theirs.state == RunState.CLAIMED  # T2's C1 is another channel
+    assert any_store.get_run("C1", day, team_id="T1").kind == RunKind.DIGEST  # type: ignore[union-attr]
 
 
 def test_paper_watches_round_trip_per_workspace(backend: Backend) -> None:
@@ -97,11 +108,11 @@ def test_prune_drops_only_watches_not_checked_since(any_store: Store) -> None:
 def test_a_ledger_written_before_follow_ups_existed_opens_and_keeps_its_runs(db_path: Path) -> None:
     """The release before issue 17 created no ``paper_watches`` table; opening its ledger adds it."""
     with TinyStore(db_path) as store:
-        store.update_channel("C1", lambda c: c.replace(subscribed=True))
+        store.update_channel("C1", lambda c: c.replace(subscribed=True), team_id="T1")
         store.claim_run(digest("C1", date(2026, 8, 20)))
     with sqlite3.connect(ledger_path_for(db_path)) as conn:
         conn.execute("DROP TABLE paper_watches")  # what the older release left behind
     with TinyStore(db_path) as store:
-        assert store.get_run("C1", date(2026, 8, 20)) is not None
+        assert store.get_run("C1", date(2026, 8, 20), team_id="T1") is not None
         store.save_paper_watches([watch("T1", "2608.00001", date(2026, 8, 21))])
         assert store.paper_watches([("T1", "2608.00001")])

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
 from bot.errors import StoreError
-from bot.models import ChannelConfig, RunRecord, RunState
+from bot.models import ChannelConfig, PaperWatch, RunKind, RunRecord, RunState
 from bot.store.migrations import head_revision
 from bot.store.sql_store import SqlStore
 
@@ -189,3 +189,102 @@ def test_channel_documents_are_jsonb_beside_key_columns(pg_url: str) -> None:
         doc = conn.execute(text("SELECT doc FROM channels WHERE channel_id = 'C1'")).scalar_one()
     engine.dispose()
     assert ChannelConfig.from_doc(doc) == ChannelConfig("C1", filter_text="llm", weekdays=(1,))
+
+
+def test_a_revision_0002_database_keeps_everything_under_each_channels_workspace(pg_url: str) -> None:
+    """Channels, runs and posted papers from before workspaces joined the keys (revision 0005) take their
+    channel's workspace; what had none stays "" until the bot's workspace adopts it at start-up."""
+    from alembic import command
+
+    from bot.store.migrations import alembic_config
+
+    engine = create_engine(pg_url, poolclass=NullPool)
+    run = claimed().replace(state=RunState.POSTED, days=(D1,), paper_keys=("2405.00001",))
+    with engine.begin() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+        for channel, team in (("C1", "T1"), ("C2", "")):
+            conn.execute(
+                text("INSERT INTO channels (channel_id, doc) VALUES (:c, :doc)"),
+                {"c": channel, "doc": json.dumps(ChannelConfig(channel, team_id=team, subscribed=True).to_doc())},
+            )
+        doc = {**run.to_doc(), "team_id": ""}  # recorded before the run knew its workspace
+        conn.execute(
+            text(
+                "INSERT INTO runs (channel_id, kind, period, local_date, team_id, state, attempts, doc) "
+                "VALUES ('C1', 'digest', :p, :d, '', 'posted', 1, :doc)"
+            ),
+            {"p": D2.isoformat(), "d": D2, "doc": json.dumps(doc)},
+        )
+        conn.execute(
+            text("INSERT INTO posted (channel_id, paper_key) VALUES ('C1', '2405.00001'), ('C2', '2405.00002')")
+        )
+    engine.dispose()
+
+    with SqlStore(pg_url) as store:
+        one = store.get_channel("C1", team_id="T1")
+        assert one is not None and one.subscribed
+        assert store.get_run("C1", D2, team_id="T1") == run.replace(team_id="T1")
+        assert store.posted_keys("C1", team_id="T1") == {"2405.00001"}
+        assert not store.claim_run(claimed().replace(team_id="T1", run_id="again"))  # still once a day
+        assert store.get_channel("C2") is not None and store.posted_keys("C2") == {"2405.00002"}
+        assert store.adopt_unowned("T1") == 1
+        two = store.get_channel("C2", team_id="T1")
+        assert two is not None and two.team_id == "T1" and store.posted_keys("C2", team_id="T1") == {"2405.00002"}
+
+
+def test_a_database_main_wrote_at_revision_0004_keeps_its_team_layer_and_follow_ups_under_0005(pg_url: str) -> None:
+    """Main before issue 15 stopped at ``0004_team_layer``: its reading lists, signals, one-paper messages
+    and follow-up watches were keyed by workspace already and pass 0005 untouched, beside its channels,
+    recaps and posted papers, which gain their channel's workspace."""
+    from alembic import command
+
+    from bot.store.migrations import alembic_config
+
+    at = datetime(2026, 8, 21, 9, tzinfo=UTC)
+    paper = {"key": "2405.00001", "title": "Saved in main", "authors": ["A. Author"], "upvotes": 3}
+    recap = claimed().replace(kind=RunKind.RECAP, period="2026-W34", state=RunState.POSTED, ts=("1.1",))
+    engine = create_engine(pg_url, poolclass=NullPool)
+    with engine.begin() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004_team_layer")
+        conn.execute(
+            text("INSERT INTO channels (channel_id, doc) VALUES ('C1', :doc)"),
+            {"doc": json.dumps(ChannelConfig("C1", team_id="T1", subscribed=True, recap_day=4).to_doc())},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO runs (channel_id, kind, period, local_date, team_id, state, attempts, doc) "
+                "VALUES ('C1', 'recap', '2026-W34', :d, 'T1', 'posted', 1, :doc)"
+            ),
+            {"d": D1, "doc": json.dumps({**recap.to_doc(), "team_id": "T1"})},
+        )
+        conn.execute(text("INSERT INTO posted (channel_id, paper_key) VALUES ('C1', '2405.00001')"))
+        conn.execute(
+            text("INSERT INTO saved VALUES ('T1', 'U1', '2405.00001', :at, NULL, :p)"),
+            {"at": at, "p": json.dumps(paper)},
+        )
+        conn.execute(
+            text("INSERT INTO signals VALUES ('T1', 'C1', '2405.00001', 'U1', 'save', '', :at, :p)"),
+            {"at": at, "p": json.dumps(paper)},
+        )
+        conn.execute(text("INSERT INTO paper_messages VALUES ('T1', 'C1', '1.1', :p)"), {"p": json.dumps(paper)})
+        watch = PaperWatch("T1", "2405.00001", at, D1, baseline=("code",))
+        conn.execute(
+            text("INSERT INTO paper_watches VALUES ('T1', '2405.00001', :d, :doc)"),
+            {"d": D1, "doc": json.dumps(watch.to_doc())},
+        )
+    engine.dispose()
+
+    with SqlStore(pg_url) as store:
+        assert store.get_entry("C1", RunKind.RECAP, "2026-W34", team_id="T1") == recap.replace(team_id="T1")
+        assert store.posted_keys("C1", team_id="T1") == {"2405.00001"}
+        [saved] = store.saved_papers("T1", "U1")
+        assert saved.paper.title == "Saved in main" and saved.saved_at == at
+        assert [(c, p.key, n) for c, p, n in store.signal_counts("T1", since=at)] == [("C1", "2405.00001", 1)]
+        assert store.message_paper("T1", "C1", "1.1") is not None
+        assert store.paper_watches([("T1", "2405.00001")]) == {("T1", "2405.00001"): watch}
+        assert store.forget_workspace("T1") == 1  # and the purge takes all of it
+        assert store.saved_papers("T1", "U1") == [] and store.paper_watches([("T1", "2405.00001")]) == {}

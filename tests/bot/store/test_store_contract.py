@@ -56,18 +56,21 @@ def subscribe(store: Store, channel_id: str = "C1", **changes: Any) -> ChannelCo
 
 def test_everything_round_trips_through_a_reopen(backend: Backend) -> None:
     record = posted(claimed(), (D1, D2), ("2405.00001", "2405.00002"))
+    record = record.replace(team_id="T1")
     with backend.open() as store:
-        assert store.update_channel("C1", lambda _: FULL_CONFIG) == FULL_CONFIG
-        assert store.claim_run(claimed())
+        assert store.update_channel("C1", lambda _: FULL_CONFIG, team_id="T1") == FULL_CONFIG
+        assert store.claim_run(claimed(team_id="T1"))
         store.finish_run(record)
         assert store.schema_version == SCHEMA_VERSION
 
     with backend.open() as reopened:
-        assert reopened.get_channel("C1") == FULL_CONFIG.replace(last_day=D2)
+        assert reopened.get_channel("C1", team_id="T1") == FULL_CONFIG.replace(last_day=D2)
         assert reopened.channels() == [FULL_CONFIG.replace(last_day=D2)]
-        assert reopened.get_run("C1", D2) == record
+        assert reopened.channels(team_id="T1") == [FULL_CONFIG.replace(last_day=D2)]
+        assert reopened.channels(team_id="T2") == [] and reopened.get_channel("C1") is None
+        assert reopened.get_run("C1", D2, team_id="T1") == record
         assert reopened.runs() == [record]
-        assert reopened.posted_keys("C1") == {"2405.00001", "2405.00002"}
+        assert reopened.posted_keys("C1", team_id="T1") == {"2405.00001", "2405.00002"}
 
 
 def test_unknown_things_read_as_empty(any_store: Store) -> None:
@@ -363,7 +366,7 @@ def test_threads_mixing_every_operation_keep_the_ledger_consistent(any_store: St
 
 
 def test_each_kind_of_post_is_claimed_once_per_period_beside_the_digest(any_store: Store) -> None:
-    digest = claimed("C1", D2)
+    digest = claimed("C1", D2, team_id="T1")
     recap = claimed("C1", D2, run_id="recap-1", kind=RunKind.RECAP, period="2024-W19", team_id="T1")
     follow_up = claimed("C1", D2, run_id="fu-1", kind=RunKind.FOLLOW_UP, period="2405.00001", team_id="T1")
     assert any_store.claim_run(digest) and any_store.claim_run(recap) and any_store.claim_run(follow_up)
@@ -371,18 +374,19 @@ def test_each_kind_of_post_is_claimed_once_per_period_beside_the_digest(any_stor
     assert any_store.claim_run(recap.replace(run_id="recap-3", period="2024-W20", local_date=D3))
     any_store.finish_run(recap.replace(state=RunState.POSTED, ts=("1.2",)))
 
-    assert any_store.get_run("C1", D2) == digest  # the digest is untouched by the other kinds
-    stored = any_store.get_entry("C1", RunKind.RECAP, "2024-W19")
+    assert any_store.get_run("C1", D2, team_id="T1") == digest  # the digest is untouched by the other kinds
+    stored = any_store.get_entry("C1", RunKind.RECAP, "2024-W19", team_id="T1")
     assert stored is not None and (stored.state, stored.team_id, stored.run_id) == (RunState.POSTED, "T1", "recap-1")
-    assert any_store.get_entry("C1", RunKind.FOLLOW_UP, "2405.00001") == follow_up
-    assert any_store.get_entry("C1", RunKind.RECAP, "2024-W21") is None
-    assert sorted((r.kind, r.period) for r in any_store.runs("C1")) == [
+    assert any_store.get_entry("C1", RunKind.FOLLOW_UP, "2405.00001", team_id="T1") == follow_up
+    assert any_store.get_entry("C1", RunKind.RECAP, "2024-W21", team_id="T1") is None
+    assert sorted((r.kind, r.period) for r in any_store.runs("C1", team_id="T1")) == [
         ("digest", "2024-05-07"),
         ("follow-up", "2405.00001"),
         ("recap", "2024-W19"),
         ("recap", "2024-W20"),
     ]
-    assert any_store.get_runs([("C1", D2)]) == {("C1", D2): digest}
+    assert any_store.get_runs([("C1", D2)], team_id="T1") == {("C1", D2): digest}
+    assert any_store.get_runs([("C1", D2)]) == {}  # another workspace's C1 has nothing
 
 
 def test_a_run_of_another_kind_needs_a_period() -> None:

@@ -78,10 +78,10 @@ FULL_CONFIG = ChannelConfig(
 
 def test_channel_config_round_trips_through_the_file(db_path: Path) -> None:
     with TinyStore(db_path) as store:
-        assert store.update_channel("C1", lambda _: FULL_CONFIG) == FULL_CONFIG
+        assert store.update_channel("C1", lambda _: FULL_CONFIG, team_id="T1") == FULL_CONFIG
 
     with TinyStore(db_path) as reopened:
-        assert reopened.get_channel("C1") == FULL_CONFIG
+        assert reopened.get_channel("C1", team_id="T1") == FULL_CONFIG
         assert reopened.channels() == [FULL_CONFIG]
     assert [doc["channel_id"] for doc in raw(db_path)["channels"].values()] == ["C1"]
 

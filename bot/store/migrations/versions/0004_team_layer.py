@@ -4,7 +4,7 @@ Every row carries the workspace (``team_id``) first in its key, so nothing is re
 A signal is unique per (channel, paper, person, kind, reaction): a repeated toggle cannot count twice.
 
 Revision ID: 0004_team_layer
-Revises: 0002 (at the merge after issue 17: 0003_follow_ups)
+Revises: 0003_follow_ups
 Create Date: 2026-12-06
 """
 
