@@ -310,6 +310,7 @@ _SET_EXAMPLE_VALUES = {
     "format": "compact",
     "related": "off",
     "follow-ups": "off",
+    "recap": "fri 16:00",
 }
 _SWITCH_SETTINGS = {  # name -> (config field, what `on` means, for the error message)
     "related": ("related", "also post papers close in meaning to a topic"),
@@ -337,12 +338,15 @@ def apply_set(config: ChannelConfig, text: str, *, at: str = "") -> Edit:
     words = text.replace("=", " ").split()
     if words and words[0].casefold() == "recap":
         return apply_recap(config, words[1:], at=at)
-    if len(words) != 2:
-        raise UserInputError(
-            "`set` takes a setting and a value: max-papers, min-upvotes, format, related or follow-ups.", SET_EXAMPLE
-        )
-    name = words[0].casefold().replace("_", "-")
+    name = words[0].casefold().replace("_", "-") if words else ""
     name = _SETTING_ALIASES.get(name, name)
+    if name and name not in _SET_EXAMPLE_VALUES:  # misspelt, whatever the number of values ("recapp fri 16:00")
+        close = difflib.get_close_matches(name, list(_SET_EXAMPLE_VALUES), n=1, cutoff=0.6)
+        guess = f" Did you mean `{close[0]}`?" if close else ""
+        example = f"/papers set {close[0]} {_SET_EXAMPLE_VALUES[close[0]]}" if close else SET_EXAMPLE
+        raise UserInputError(f"I can't set `{words[0]}`.{guess} Settings: {_SETTING_NAMES}.", example)
+    if len(words) != 2:
+        raise UserInputError(f"`set` takes a setting and a value: {_SETTING_NAMES}.", SET_EXAMPLE)
     value = words[1]
     if name == "format":
         if value.casefold() not in _FORMATS:
@@ -356,11 +360,6 @@ def apply_set(config: ChannelConfig, text: str, *, at: str = "") -> Edit:
         if switch is None:
             raise UserInputError(f"`{name}` is `on` ({meaning}) or `off`, not `{value}`.", f"/papers set {name} off")
         return config.replace(**{field: switch}), f"set {name} {'on' if switch else 'off'}"
-    if name not in _SETTINGS:
-        close = difflib.get_close_matches(name, [*_SETTINGS, "format", *_SWITCH_SETTINGS], n=1, cutoff=0.6)
-        guess = f" Did you mean `{close[0]}`?" if close else ""
-        example = f"/papers set {close[0]} {_SET_EXAMPLE_VALUES[close[0]]}" if close else SET_EXAMPLE
-        raise UserInputError(f"I can't set `{words[0]}`.{guess} Settings: {_SETTING_NAMES}.", example)
     field, low, high = _SETTINGS[name]
     if not re.fullmatch(r"[+-]?\d{1,9}", value) or not low <= int(value) <= high:
         raise UserInputError(

@@ -174,6 +174,8 @@ def test_exclude_accepts_dashes_and_the_exclude_prefix_and_include_undoes_it() -
         ("relatd off", "Did you mean `related`"),
         ("follow-ups later", "`follow-ups` is `on` .* or `off`, not `later`"),
         ("folow-ups off", "Did you mean `follow-ups`"),
+        ("recapp fri 16:00", "Did you mean `recap`.*Settings: .*recap"),  # three words: still the guess
+        ("", "takes a setting and a value: .*recap"),
     ],
 )
 def test_set_rejects_bad_values_with_the_allowed_range(text: str, message: str) -> None:
