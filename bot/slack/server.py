@@ -182,7 +182,8 @@ class _Server(ThreadingHTTPServer):
     in_flight: InFlight | None = None
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
-        super().__init__(address, handler)
+        # Before binding: a failed bind (port in use) calls server_close, which needs these; set after,
+        # they turned the bind's OSError into an AttributeError.
         self._connections: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._idle = 0  # threads waiting for a connection that none has been promised to yet
@@ -190,6 +191,7 @@ class _Server(ThreadingHTTPServer):
         self.closing = threading.Event()  # set by server_close: answers say "Connection: close"
         self.open_connections: dict[Any, Connection] = {}  # socket -> its state, from accept to close
         self._last_sweep = 0.0
+        super().__init__(address, handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Counted in flight at accept (on this thread), before a thread even picks it up."""

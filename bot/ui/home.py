@@ -17,7 +17,16 @@ from typing import Any
 from bot.feed.papers import ARXIV_ID_RE
 from bot.models import PaperRef, SavedPaper
 from bot.ui.ids import BIBTEX_CALLBACK, HOME_BIBTEX, HOME_MORE, HOME_READ, HOME_REMOVE, HOME_UNREAD
-from bot.ui.render import escape_mrkdwn, format_authors, format_day, mrkdwn_link, saved_by_text, truncate
+from bot.ui.render import (
+    context_block,
+    escape_mrkdwn,
+    format_authors,
+    format_day,
+    mrkdwn_link,
+    saved_by_text,
+    section_block,
+    truncate,
+)
 
 __all__ = [
     "MAX_VIEW_BLOCKS",
@@ -42,18 +51,6 @@ class ChannelPicks:
 
     channel_id: str
     picks: tuple[tuple[PaperRef, int], ...]
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text)}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(text)]}
 
 
 def _header(text: str) -> dict[str, Any]:
@@ -97,7 +94,7 @@ def _saved_item(item: SavedPaper, saved_by: int, today: date) -> list[dict[str, 
         else _button("Mark unread", HOME_UNREAD, paper.key)
     )
     buttons = [read, _button("BibTeX", HOME_BIBTEX, paper.key), _button("Remove", HOME_REMOVE, paper.key)]
-    return [_section(text), {"type": "actions", "block_id": f"saved_{paper.key}", "elements": buttons}]
+    return [section_block(text), {"type": "actions", "block_id": f"saved_{paper.key}", "elements": buttons}]
 
 
 def _picks_blocks(picks: Sequence[ChannelPicks], room: int) -> list[dict[str, Any]]:
@@ -105,7 +102,7 @@ def _picks_blocks(picks: Sequence[ChannelPicks], room: int) -> list[dict[str, An
     shown = [c for c in picks if c.picks][:MAX_PICK_CHANNELS]
     if not shown:
         blocks.append(
-            _context(
+            context_block(
                 "Nothing yet this week in your channels. Papers people save, share or react to in a channel "
                 "show up here for everyone in it."
             )
@@ -116,7 +113,7 @@ def _picks_blocks(picks: Sequence[ChannelPicks], room: int) -> list[dict[str, An
         for rank, (paper, people) in enumerate(channel.picks[:PICKS_PER_CHANNEL], 1):
             who = "1 person" if people == 1 else f"{people} people"
             lines.append(f"{rank}. {_title_link(paper, 150)} · {who}")
-        block = _section("\n".join(lines))
+        block = section_block("\n".join(lines))
         if len(blocks) + 1 > room:
             break
         blocks.append(block)
@@ -142,10 +139,10 @@ def home_view(
     page = list(page)[:PAGE_SIZE]
     blocks: list[dict[str, Any]] = [_header("📚 Your reading list")]
     if notice:
-        blocks.append(_context(notice))
+        blocks.append(context_block(notice))
     if not total:
         blocks.append(
-            _section(
+            section_block(
                 "*Nothing saved yet.* Press *Save* on any paper card (the daily posts, search results, shared "
                 "papers), or choose *Save paper* from the ⋯ menu of any message with arXiv or Hugging Face "
                 "paper links. Saved papers gather here, unread first, with their BibTeX."
@@ -155,7 +152,7 @@ def home_view(
         summary = f"{total} saved · {unread} unread · only you can see this list"
         if offset:
             summary += f" · showing {offset + 1}–{offset + len(page)}"
-        blocks.append(_context(summary))
+        blocks.append(context_block(summary))
         for item in page:
             blocks += _saved_item(item, saved_by.get(item.key, 0), today)
         nav = []
@@ -166,10 +163,10 @@ def home_view(
             nav.append(_button("Back to the top", HOME_MORE, "0"))
         if nav:
             blocks.append({"type": "actions", "block_id": "home_nav", "elements": nav})
-        blocks.append(_context("Export the whole list as a BibTeX file: `/papers export saved`."))
+        blocks.append(context_block("Export the whole list as a BibTeX file: `/papers export saved`."))
     blocks += _picks_blocks(picks, MAX_VIEW_BLOCKS - len(blocks) - 1)
     blocks.append(
-        _context("`/papers help` lists every command · `/papers forget me` removes everything stored about you")
+        context_block("`/papers help` lists every command · `/papers forget me` removes everything stored about you")
     )
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS], "private_metadata": offset_metadata(offset)}
 
@@ -197,8 +194,8 @@ def bibtex_view(paper: PaperRef, entry: str) -> dict[str, Any]:
         "title": {"type": "plain_text", "text": "BibTeX"},
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": [
-            _context(f"*{_title_link(paper)}* · copy the entry into your reference manager"),
-            _section(f"```{code}```"),
-            _context("The whole reading list as a file: `/papers export saved`."),
+            context_block(f"*{_title_link(paper)}* · copy the entry into your reference manager"),
+            section_block(f"```{code}```"),
+            context_block("The whole reading list as a file: `/papers export saved`."),
         ],
     }

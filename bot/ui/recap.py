@@ -20,6 +20,7 @@ from bot.ui.render import (
     format_authors,
     format_days,
     mrkdwn_link,
+    mrkdwn_text,
     save_button,
     truncate,
 )
@@ -27,10 +28,6 @@ from bot.ui.render import (
 __all__ = ["MAX_RECAP_PAPERS", "render_recap", "uploads_refused_text"]
 
 MAX_RECAP_PAPERS = 10
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def render_recap(week: str, days: Sequence[date], picks: Sequence[tuple[Paper, int]], *, chart: bool) -> Message:
@@ -42,11 +39,11 @@ def render_recap(week: str, days: Sequence[date], picks: Sequence[tuple[Paper, i
         how += " The chart is in the thread."
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}},
-        {"type": "context", "elements": [_mrkdwn(how)]},
+        {"type": "context", "elements": [mrkdwn_text(how)]},
     ]
     shown = list(picks)[:MAX_RECAP_PAPERS]
     if not shown:
-        blocks.append({"type": "section", "text": _mrkdwn("No paper of this week matched this channel's filter.")})
+        blocks.append({"type": "section", "text": mrkdwn_text("No paper of this week matched this channel's filter.")})
     for rank, (paper, people) in enumerate(shown, 1):
         url = paper.hf_url if ARXIV_ID_RE.match(paper.key) else ""
         meta = [f"▲ {paper.upvotes}"]
@@ -55,7 +52,7 @@ def render_recap(week: str, days: Sequence[date], picks: Sequence[tuple[Paper, i
         if paper.authors:
             meta.append(escape_mrkdwn(truncate(format_authors(paper.authors), 300)))
         text = f"*{rank}. {mrkdwn_link(url, truncate(paper.title, 250))}*\n{' · '.join(meta)}"
-        section: dict[str, Any] = {"type": "section", "text": _mrkdwn(text)}
+        section: dict[str, Any] = {"type": "section", "text": mrkdwn_text(text)}
         if ARXIV_ID_RE.match(paper.key):
             section["accessory"] = save_button(paper.key)
         blocks.append(section)

@@ -28,17 +28,20 @@ __all__ = [
     "MAX_MESSAGE_CHARS",
     "MAX_SECTION_CHARS",
     "Message",
+    "context_block",
     "escape_mrkdwn",
     "first_sentences",
     "format_authors",
     "format_day",
     "format_days",
     "mrkdwn_link",
+    "mrkdwn_text",
     "render_digest",
     "render_paper_card",
     "render_text_preview",
     "save_button",
     "saved_by_text",
+    "section_block",
     "short_count",
     "truncate",
     "with_saved_by",
@@ -200,17 +203,18 @@ def _paper_urls(paper: Paper) -> tuple[str, str, str]:
     return (paper.hf_url, paper.arxiv_url, paper.pdf_url) if valid else ("", "", "")
 
 
-def _mrkdwn(text: str) -> dict[str, Any]:
-    # verbatim: Slack must not turn bare names or URLs in paper text into links or mentions.
+def mrkdwn_text(text: str) -> dict[str, Any]:
+    """Every mrkdwn text object the bot sends: verbatim, so Slack does not turn bare names or URLs in
+    paper text into links or mentions."""
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text)}
+def section_block(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": mrkdwn_text(text)}
 
 
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(text)]}
+def context_block(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [mrkdwn_text(text)]}
 
 
 def _chars(value: Any) -> int:
@@ -261,7 +265,7 @@ def saved_by_text(count: int) -> str:
 
 
 def _saved_by_element(count: int) -> dict[str, Any]:
-    return _mrkdwn(saved_by_text(count))
+    return mrkdwn_text(saved_by_text(count))
 
 
 def with_saved_by(blocks: Sequence[dict[str, Any]], key: str, count: int) -> list[dict[str, Any]] | None:
@@ -315,14 +319,14 @@ def _paper_blocks(
     meta_line = " · ".join(meta)
     room = MAX_SECTION_CHARS - len(head) - len(meta_line) - 2  # the summary is trimmed first
     summary = _escape_fit(_summary(paper), room - 1)
-    section = _section("\n".join(part for part in (head, meta_line, summary) if part))
+    section = section_block("\n".join(part for part in (head, meta_line, summary) if part))
     if save and ARXIV_ID_RE.match(paper.key):
         section["accessory"] = save_button(paper.key)
     blocks = [section]
     footer = [_links_line(paper), _counts_line(paper) if counts else ""]
     if reason:
         footer.append(f"_{_reason_label(reason)}{_escape_fit(reason, 500)}_")
-    elements = [_mrkdwn("\n".join(part for part in footer if part))] if any(footer) else []
+    elements = [mrkdwn_text("\n".join(part for part in footer if part))] if any(footer) else []
     if saved_by:
         elements.append(_saved_by_element(saved_by))
     if elements:
@@ -345,12 +349,12 @@ def _compact_units(papers: Sequence[Paper], reasons: Mapping[str, str], catch_up
         if reason := reasons.get(paper.key, ""):
             line += f" · _{_reason_label(reason)}{_escape_fit(reason, 200)}_"
         if lines and len("\n".join([*lines, line])) > MAX_SECTION_CHARS:
-            units.append(_Unit([_section("\n".join(lines))], members))
+            units.append(_Unit([section_block("\n".join(lines))], members))
             lines, members = [], []
         lines.append(line)
         members.append((number, paper))
     if lines:
-        units.append(_Unit([_section("\n".join(lines))], members))
+        units.append(_Unit([section_block("\n".join(lines))], members))
     return units
 
 
@@ -434,7 +438,7 @@ def render_digest(
             blocks = [{"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}]
         else:
             part = f" (continued, {page_no}/{len(pages)})"
-            blocks = [_context(f"📚 {_escape_fit(heading, 300)}{part}")]
+            blocks = [context_block(f"📚 {_escape_fit(heading, 300)}{part}")]
         for index, unit in enumerate(page):
             blocks += [{"type": "divider"}] if index and not compact else []
             blocks += unit.blocks

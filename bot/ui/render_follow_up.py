@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from bot.feed.papers import ARXIV_ID_RE
 from bot.models import PaperLinks
-from bot.ui.render import MAX_FALLBACK_CHARS, Message, escape_mrkdwn, mrkdwn_link, short_count, truncate
+from bot.ui.render import MAX_FALLBACK_CHARS, Message, escape_mrkdwn, mrkdwn_link, section_block, short_count, truncate
 
 __all__ = ["PaperNews", "news_text", "render_follow_up", "repo_name"]
 
@@ -83,7 +83,7 @@ def render_follow_up(news: Sequence[PaperNews]) -> Message:
     for item in news:
         title = mrkdwn_link(item.page, truncate(_title(item), _MAX_TITLE))
         text = f"*{title}*\n{news_text(item)}"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}})
+        blocks.append(section_block(text))
     return Message(_fallback(news), blocks, tuple(n.paper_key for n in news))
 
 

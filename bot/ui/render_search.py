@@ -19,7 +19,16 @@ from typing import Any
 from bot.channels.edits import can_follow_topic
 from bot.feed.papers import ARXIV_ID_RE, Paper
 from bot.ui.ids import FOLLOW_ACTION, MORE_ACTION, SHARE_ACTION
-from bot.ui.render import MAX_FALLBACK_CHARS, Message, escape_mrkdwn, format_day, render_paper_card, truncate
+from bot.ui.render import (
+    MAX_FALLBACK_CHARS,
+    Message,
+    context_block,
+    escape_mrkdwn,
+    format_day,
+    render_paper_card,
+    section_block,
+    truncate,
+)
 
 __all__ = [
     "PagePosition",
@@ -63,18 +72,6 @@ class PostedHit:
 
 
 # --- small pieces -------------------------------------------------------------------------------
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(text)]}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text)}
 
 
 def _quote(query: str, n: int = 150) -> str:
@@ -198,12 +195,12 @@ def render_results(
     topic = _followable(position.query if follow_topic is None else follow_topic)
     first = position.offset + 1
     heading = f"🔎 Results for {_quote(position.query)}"
-    blocks: list[dict[str, Any]] = [_context(heading + (f" · from result {first}" if position.offset else ""))]
+    blocks: list[dict[str, Any]] = [context_block(heading + (f" · from result {first}" if position.offset else ""))]
     if note:
-        blocks.append(_context(note))
+        blocks.append(context_block(note))
     if not papers:
         where = "in the archive" if note else "on Hugging Face"
-        blocks.append(_section(f"No papers {where} match {_quote(position.query)}. Try other or fewer words."))
+        blocks.append(section_block(f"No papers {where} match {_quote(position.query)}. Try other or fewer words."))
         return Message(f"No papers match {_quote(position.query)}.", blocks), 0
     shown = 0
     for paper in papers:
@@ -221,20 +218,20 @@ def render_results(
     value = more_value(next_position) if (more_after or shown < len(papers)) else None
     if value is not None:
         blocks.append({"type": "actions", "elements": [_button("More results", MORE_ACTION, value)]})
-    blocks.append(_context("_Only you can see these results._"))
+    blocks.append(context_block("_Only you can see these results._"))
     lead = f"Results {first}–{position.offset + shown} for “{truncate(position.query, 150)}”"
     return Message(_fallback(lead, papers[:shown]), blocks), shown
 
 
 def render_paper_lookup(paper: Paper, *, note: str = "", saved_by: int = 0) -> Message:
     """One paper asked for by id or link: its card, its linked models/datasets/Spaces, the buttons."""
-    blocks: list[dict[str, Any]] = [_context(note)] if note else []
+    blocks: list[dict[str, Any]] = [context_block(note)] if note else []
     buttons = _card_buttons(paper, _followable(main_keyword(paper)))
     blocks += render_paper_card(_dated(paper), buttons=buttons, saved_by=saved_by)
     counts = [(paper.extra.get(k), word) for k, word in _COUNT_WORDS]
     if any(n is not None for n, _ in counts):
         listed = " · ".join(f"{n or 0} {word if (n or 0) == 1 else word + 's'}" for n, word in counts)
-        blocks.insert(len(blocks) - 1, _context(f"🤗 Linked on Hugging Face: {listed}"))
+        blocks.insert(len(blocks) - 1, context_block(f"🤗 Linked on Hugging Face: {listed}"))
     return Message(f"{escape_mrkdwn(truncate(paper.title, 300))} (arXiv {paper.key})", blocks)
 
 
@@ -249,7 +246,7 @@ def render_not_found(arxiv_id: str) -> str:
 def render_shared(paper: Paper, user_id: str, *, saved_by: int = 0) -> Message:
     """The visible card a **Share** click posts, saying who shared it (and how many saved it)."""
     who = f"<@{user_id}>" if _USER_ID_RE.match(user_id) else "Someone"
-    blocks = [_context(f"📣 Shared by {who}"), *render_paper_card(_dated(paper), saved_by=saved_by)]
+    blocks = [context_block(f"📣 Shared by {who}"), *render_paper_card(_dated(paper), saved_by=saved_by)]
     return Message(f"{who} shared: {escape_mrkdwn(truncate(paper.title, 300))}", blocks)
 
 
@@ -259,14 +256,14 @@ def render_posted_results(position: PagePosition, hits: Sequence[PostedHit], *, 
         heading = f"🗂 Papers posted in this channel matching {_quote(position.query)}"
     else:
         heading = "🗂 Papers posted most recently in this channel"
-    blocks: list[dict[str, Any]] = [_context(heading)]
+    blocks: list[dict[str, Any]] = [context_block(heading)]
     if not hits:
         text = (
             f"Nothing posted in this channel matches {_quote(position.query)}."
             if position.query
             else "I haven't posted any papers in this channel yet."
         )
-        blocks.append(_section(text))
+        blocks.append(section_block(text))
         return Message(text, blocks)
     for hit in hits:
         paper = hit.paper
@@ -274,7 +271,7 @@ def render_posted_results(position: PagePosition, hits: Sequence[PostedHit], *, 
         parts = [f"*{title}*", f"posted {format_day(hit.posted_on)}"]
         if hit.permalink:
             parts.append(_link(hit.permalink, "view the post"))
-        blocks.append(_section(" · ".join(parts)))
+        blocks.append(section_block(" · ".join(parts)))
     next_position = dataclasses.replace(position, offset=position.offset + len(hits))
     value = more_value(next_position) if more_after else None
     if value is not None:

@@ -24,6 +24,7 @@ from bot.ui.render import (
     format_authors,
     format_day,
     mrkdwn_link,
+    mrkdwn_text,
     render_paper_card,
     save_button,
     truncate,
@@ -44,10 +45,6 @@ def _buttons(paper: Paper) -> list[dict[str, Any]]:
     return buttons
 
 
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
 def _arxiv_card(paper: Paper) -> list[dict[str, Any]]:
     abs_url, pdf_url = f"https://arxiv.org/abs/{paper.key}", f"https://arxiv.org/pdf/{paper.key}"
     head = f"*{mrkdwn_link(abs_url, truncate(paper.title, 300))}*"
@@ -58,8 +55,8 @@ def _arxiv_card(paper: Paper) -> list[dict[str, Any]]:
     text = "\n".join(part for part in (head, " · ".join(meta), summary) if part)
     links = f"{mrkdwn_link(abs_url, 'arXiv')} · {mrkdwn_link(pdf_url, 'PDF')} · not on Hugging Face yet"
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": _mrkdwn(text)},
-        {"type": "context", "elements": [_mrkdwn(links)]},
+        {"type": "section", "text": mrkdwn_text(text)},
+        {"type": "context", "elements": [mrkdwn_text(links)]},
     ]
     if ARXIV_ID_RE.match(paper.key):  # the reading list keeps new-style ids; older papers get no Save
         blocks.append({"type": "actions", "elements": [save_button(paper.key)]})

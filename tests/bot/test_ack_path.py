@@ -161,3 +161,19 @@ def test_later_logs_what_the_work_lets_out(caplog: pytest.LogCaptureFixture) -> 
         on_pool(pool)(broken)
     assert "after ack()" in caplog.text
     assert "boom" in caplog.text
+
+
+def test_a_port_in_use_is_an_os_error_naming_it() -> None:
+    """The CLI turns this OSError into its one start-up line; an AttributeError from the half-built
+    server (its state was set after binding) used to replace it."""
+    import socket
+
+    import pytest
+
+    from bot.slack.server import SlackHTTPServer
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(OSError, match="in use"):
+            SlackHTTPServer(None, port=taken.getsockname()[1], host="127.0.0.1")
