@@ -274,8 +274,7 @@ class FollowUpChecker:
                 logger.info("follow-ups: dropped %d watch(es) of papers out of every window", removed)
 
     def _name(self, thread: Thread) -> str:
-        """How the summary names a channel: its id, or with many workspaces ``T…/C…``."""
-        return f"{thread.team_id}/{thread.channel_id}" if self.workspaces.oauth else thread.channel_id
+        return self.workspaces.label(thread.team_id, thread.channel_id)
 
     def _wants(self, config: ChannelConfig | None, thread: Thread) -> bool:
         """A channel hears follow-ups while it is subscribed, not paused and has them on."""

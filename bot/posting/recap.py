@@ -20,7 +20,6 @@ and says so once per channel (``ChannelConfig.recap_notice``).
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 import uuid
@@ -40,7 +39,7 @@ from bot.filters import RelatedTopics
 from bot.filters.run_matcher import RunMatcher
 from bot.models import ChannelConfig, RunKind, RunRecord, RunState
 from bot.posting.reconcile import CLAIM_LEASE, digest_metadata, find_tagged_posts
-from bot.posting.runner import MAX_POST_WORKERS, Outcome, RunSummary, interleave
+from bot.posting.runner import Outcome, RunSummary, fan_out_threads, interleave
 from bot.slack.client import AUTH_ERRORS, SlackPoster
 from bot.slack.workspaces import Workspaces
 from bot.store import Store, ledger_rules
@@ -201,27 +200,15 @@ class RecapRunner:
         return summary
 
     def _name(self, config: ChannelConfig) -> str:
-        """How the summary names a channel: its id, or with many workspaces ``T…/C…`` (as the daily post)."""
-        return f"{config.team_id}/{config.channel_id}" if self.workspaces.oauth else config.channel_id
+        return self.workspaces.label(config.team_id, config.channel_id)
 
     def _pool_size(self, due: Sequence[tuple[ChannelConfig, str, date]]) -> int:
         """As for the daily post: enough threads to keep the pacers' slots filled (the sum of the
         workspaces' rates: each has its own). A channel holds its thread about 2 s with a chart
         (drawing it, then three round trips to upload it) against half a second without: sized at
         Slack's 285 posts a minute that is 16 threads for one workspace, mostly waiting."""
-        channels = len(due)
-        if self.workers is not None:
-            return max(1, min(self.workers, channels))
-        rate = 0.0
-        for team_id in {config.team_id for config, _, _ in due}:
-            try:
-                rate += self.workspaces.poster_for(team_id).pacer.rate
-            except SlackError:  # no installation (OAuth mode): its channels will not post
-                continue
-        if rate <= 0:
-            return max(1, min(4, channels))
-        wanted = math.ceil(rate * (CHART_CHANNEL_SECONDS if self.charts else 0.5) * 1.5) + 1
-        return max(1, min(MAX_POST_WORKERS, wanted, channels))
+        seconds = CHART_CHANNEL_SECONDS if self.charts else 0.5
+        return fan_out_threads(self.workspaces, [c.team_id for c, _, _ in due], seconds, self.workers)
 
     def _run_channel(
         self,

@@ -45,7 +45,7 @@ from bot.team.library import ref_of
 if TYPE_CHECKING:
     from bot.posting.alerts import Alerts
 
-__all__ = ["Outcome", "Plan", "PostRunner", "RunSummary"]
+__all__ = ["Outcome", "Plan", "PostRunner", "RunSummary", "fan_out_threads", "interleave"]
 
 logger = logging.getLogger(__name__)
 
@@ -240,9 +240,7 @@ class PostRunner:
         return seen_keys(self.store, config.channel_id, runs, team_id=config.team_id)
 
     def _name(self, config: ChannelConfig) -> str:
-        """How a run's summary names the channel: its id, or with many workspaces ``T…/C…``
-        (the same channel id may exist in two of them)."""
-        return f"{config.team_id}/{config.channel_id}" if self.workspaces.oauth else config.channel_id
+        return self.workspaces.label(config.team_id, config.channel_id)
 
     def _may_retry(self, record: RunRecord, now: datetime) -> bool:
         return ledger_rules.may_retry(record, now)
@@ -313,19 +311,7 @@ class PostRunner:
         × 50 ms is 50 s of waiting); too many threads only queue in the pacer, each holding a claim.
         Slack's limits are per workspace, so the rate to fill is the sum of the run's workspaces'.
         """
-        channels = len(due)
-        if self.workers is not None:
-            return max(1, min(self.workers, channels))
-        rate = 0.0
-        for team_id in {config.team_id for config, _ in due}:
-            try:
-                rate += self.workspaces.poster_for(team_id).pacer.rate
-            except SlackError:  # no installation (OAuth mode): its channels will not post
-                continue
-        if rate <= 0:
-            return max(1, min(4, channels))
-        wanted = math.ceil(rate * self._channel_seconds * 1.5) + 1
-        return max(1, min(MAX_POST_WORKERS, wanted, channels))
+        return fan_out_threads(self.workspaces, [c.team_id for c, _ in due], self._channel_seconds, self.workers)
 
     def _run_channel(
         self,
@@ -567,6 +553,22 @@ def _where(config: ChannelConfig) -> tuple[str, str]:
 
 
 _Due = TypeVar("_Due", bound=tuple[Any, ...])  # (ChannelConfig, …): a channel due in a run
+
+
+def fan_out_threads(
+    workspaces: Workspaces, team_ids: Sequence[str], seconds_per_channel: float, workers: int | None = None
+) -> int:
+    """Threads for a run over ``team_ids`` (one per channel): enough to keep every workspace's pacer
+    filled while each channel holds its thread ``seconds_per_channel``, at most ``MAX_POST_WORKERS``;
+    ``workers`` overrides (tests, benchmarks)."""
+    channels = len(team_ids)
+    if workers is not None:
+        return max(1, min(workers, channels))
+    rate = workspaces.total_rate(team_ids)
+    if rate <= 0:
+        return max(1, min(4, channels))
+    wanted = math.ceil(rate * seconds_per_channel * 1.5) + 1
+    return max(1, min(MAX_POST_WORKERS, wanted, channels))
 
 
 def interleave(due: Sequence[_Due]) -> list[_Due]:

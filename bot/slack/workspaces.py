@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.errors import SlackError
@@ -65,6 +65,22 @@ class Workspaces:
     @property
     def oauth(self) -> bool:
         return self._resolve is not None
+
+    def label(self, team_id: str, channel_id: str) -> str:
+        """How run summaries and logs name a channel: its id, or with many workspaces ``T…/C…`` (the
+        same channel id may exist in two of them)."""
+        return f"{team_id}/{channel_id}" if self.oauth else channel_id
+
+    def total_rate(self, team_ids: Iterable[str]) -> float:
+        """Posts a second these workspaces may send together (each has its own pacer); a workspace with
+        no installation counts nothing, since its channels will not post."""
+        rate = 0.0
+        for team_id in set(team_ids):
+            try:
+                rate += self.poster_for(team_id).pacer.rate
+            except SlackError:
+                continue
+        return rate
 
     def add(self, team_id: str, poster: SlackPoster) -> None:
         """Give a workspace its own token (an installation); a new token clears an old rejection."""
